@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+// i2x: training-time introspection for image classifiers. No Swift package dependencies:
+// the C libraries come from Debian through the system-library targets below.
+import PackageDescription
+
+let package = Package(
+  name: "i2x",
+  products: [
+    .executable(name: "i2x-train", targets: ["Trainer"]),
+    .executable(name: "i2x-bench", targets: ["Bench"]),
+  ],
+  targets: [
+    // C libraries (apt providers named so SwiftPM can say what to install).
+    .systemLibrary(
+      name: "COpenBLAS", path: "Sources/COpenBLAS",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CZlib", path: "Sources/CZlib",
+      providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CSQLite", path: "Sources/CSQLite",
+      providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(
+      name: "CZeroMQ", path: "Sources/CZeroMQ",
+      providers: [.apt(["libzmq3-dev"])]),
+
+    // Libraries.
+    .target(name: "Engine", dependencies: ["COpenBLAS"]),
+    .target(name: "Checkpoints"),
+    .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
+    .target(name: "Datasets", dependencies: ["CZlib"]),
+    .target(name: "Prototypes", dependencies: ["Engine", "Models"]),
+    .target(name: "CLI"),
+    .target(
+      name: "Training",
+      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI"]),
+
+    // Executables: thin wiring over the libraries.
+    .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
+    .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets"]),
+
+    // Tests.
+    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
+  ]
+)

@@ -1,0 +1,174 @@
+/// Batch normalisation over (N,H,W) per channel (Ioffe & Szegedy 2015), PyTorch semantics.
+///
+/// Training: `x̂ = (x − μ_B)/√(σ²_B + ε)` with the biased batch variance, `out = γ·x̂ + β`;
+/// running stats `r ← (1 − m)·r + m·stat` with the *unbiased* variance (momentum m = 0.1).
+/// Evaluation uses the running stats. Shape (N,C,H,W) → same. Buffers: `running_mean`,
+/// `running_var`, `num_batches_tracked`.
+public final class BatchNorm2d: Layer {
+  public let name: String
+  /// Channels C.
+  public let channels: Int
+  /// ε added to the variance.
+  public let epsilon: Float
+  /// Momentum m of the running statistics.
+  public let momentum: Float
+  /// Scale γ (`weight`), initialised to 1.
+  public let weight: Parameter
+  /// Shift β (`bias`), initialised to 0.
+  public let bias: Parameter
+  /// Running mean (C).
+  public var runningMean: Tensor
+  /// Running (unbiased) variance (C).
+  public var runningVariance: Tensor
+  /// Number of training batches seen.
+  public var batchesTracked: Int = 0
+
+  private var normalized = Tensor(shape: [0])
+  private var inverseStd = [Float]()
+  private var trainingMode = false
+
+  /// Creates a layer with γ = 1, β = 0, running mean 0 and variance 1.
+  public init(name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    self.name = name
+    self.channels = channels
+    self.epsilon = epsilon
+    self.momentum = momentum
+    weight = Parameter(name: "weight", value: Tensor(shape: [channels], repeating: 1))
+    bias = Parameter(name: "bias", value: Tensor(shape: [channels]))
+    runningMean = Tensor(shape: [channels])
+    runningVariance = Tensor(shape: [channels], repeating: 1)
+  }
+
+  public var parameters: [Parameter] { [weight, bias] }
+
+  public var buffers: [String: Tensor] {
+    get {
+      [
+        "running_mean": runningMean, "running_var": runningVariance,
+        "num_batches_tracked": Tensor(shape: [], scalars: [Float(batchesTracked)]),
+      ]
+    }
+    set {
+      if let mean = newValue["running_mean"] { runningMean = mean }
+      if let variance = newValue["running_var"] { runningVariance = variance }
+      if let tracked = newValue["num_batches_tracked"]?.scalars.first { batchesTracked = Int(tracked) }
+    }
+  }
+
+  public func outputShape(for s: [Int]) -> [Int]? { s.count == 4 && s[1] == channels ? s : nil }
+
+  public func forward(_ input: Tensor, training: Bool) -> Tensor {
+    precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
+    let (n, plane) = (input.shape[0], input.shape[2] * input.shape[3])
+    let count = n * plane
+    trainingMode = training
+    var mean = [Float](repeating: 0, count: channels)
+    var invStd = [Float](repeating: 0, count: channels)
+    if training {
+      precondition(count > 1, "\(name): training BatchNorm needs more than one value per channel, got \(input.shape)")
+      for c in 0..<channels {
+        var sum = 0.0
+        var squares = 0.0
+        for b in 0..<n {
+          let base = (b * channels + c) * plane
+          for i in 0..<plane {
+            let v = Double(input.scalars[base + i])
+            sum += v
+            squares += v * v
+          }
+        }
+        let mu = sum / Double(count)
+        let variance = max(0, squares / Double(count) - mu * mu)
+        mean[c] = Float(mu)
+        invStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+        let unbiased = variance * Double(count) / Double(count - 1)
+        runningMean.scalars[c] = (1 - momentum) * runningMean.scalars[c] + momentum * Float(mu)
+        runningVariance.scalars[c] =
+          (1 - momentum) * runningVariance.scalars[c] + momentum * Float(unbiased)
+      }
+      batchesTracked += 1
+    } else {
+      for c in 0..<channels {
+        mean[c] = runningMean.scalars[c]
+        invStd[c] = 1 / (runningVariance.scalars[c] + epsilon).squareRoot()
+      }
+    }
+    inverseStd = invStd
+    var xhat = Tensor(shape: input.shape)
+    var out = Tensor(shape: input.shape)
+    let gamma = weight.value.scalars
+    let beta = bias.value.scalars
+    input.withPointer { x in
+      xhat.withMutablePointer { h in
+        out.withMutablePointer { y in
+          for b in 0..<n {
+            for c in 0..<channels {
+              let base = (b * channels + c) * plane
+              let (mu, s, g, bt) = (mean[c], invStd[c], gamma[c], beta[c])
+              for i in 0..<plane {
+                let v = (x[base + i] - mu) * s
+                h[base + i] = v
+                y[base + i] = g * v + bt
+              }
+            }
+          }
+        }
+      }
+    }
+    normalized = xhat
+    return out
+  }
+
+  // Training: ∂x = (γ·s/M)·(M·∂y − Σ∂y − x̂·Σ(∂y·x̂)), M = N·H·W; evaluation: ∂x = γ·s·∂y.
+  public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
+    precondition(gradOutput.shape == normalized.shape, "\(name): gradient \(gradOutput.shape) does not match the last output")
+    let shape = normalized.shape
+    let (n, plane) = (shape[0], shape[2] * shape[3])
+    let count = Float(n * plane)
+    var sumGrad = [Float](repeating: 0, count: channels)
+    var sumGradXhat = [Float](repeating: 0, count: channels)
+    for b in 0..<n {
+      for c in 0..<channels {
+        let base = (b * channels + c) * plane
+        var sg: Float = 0
+        var sgx: Float = 0
+        for i in 0..<plane {
+          let g = gradOutput.scalars[base + i]
+          sg += g
+          sgx += g * normalized.scalars[base + i]
+        }
+        sumGrad[c] += sg
+        sumGradXhat[c] += sgx
+      }
+    }
+    if needs.parameterGradients {
+      weight.gradient = Tensor(shape: [channels], scalars: sumGradXhat)
+      bias.gradient = Tensor(shape: [channels], scalars: sumGrad)
+    }
+    guard needs.inputGradient else { return Tensor(shape: [0]) }
+    var grad = Tensor(shape: shape)
+    let gamma = weight.value.scalars
+    gradOutput.withPointer { gy in
+      normalized.withPointer { h in
+        grad.withMutablePointer { gx in
+          for b in 0..<n {
+            for c in 0..<channels {
+              let base = (b * channels + c) * plane
+              let scale = gamma[c] * inverseStd[c]
+              if trainingMode {
+                let meanGrad = sumGrad[c] / count
+                let meanGradXhat = sumGradXhat[c] / count
+                for i in 0..<plane {
+                  gx[base + i] = scale * (gy[base + i] - meanGrad - h[base + i] * meanGradXhat)
+                }
+              } else {
+                for i in 0..<plane { gx[base + i] = scale * gy[base + i] }
+              }
+            }
+          }
+        }
+      }
+    }
+    return grad
+  }
+}

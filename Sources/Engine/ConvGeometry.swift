@@ -1,0 +1,124 @@
+/// Sizes of a 2-D convolution or pooling window over an NCHW batch.
+///
+/// Output size (PyTorch): `Ho = (H + 2·padding − kernel) / stride + 1`, likewise for width.
+public struct ConvGeometry: Equatable, Sendable {
+  /// Batch size N.
+  public var batch: Int
+  /// Input channels C.
+  public var channels: Int
+  /// Input height H and width W.
+  public var height: Int, width: Int
+  /// Square kernel size k.
+  public var kernel: Int
+  /// Stride s.
+  public var stride: Int
+  /// Zero padding p on every side.
+  public var padding: Int
+
+  /// Creates the geometry; traps if the window does not fit.
+  public init(
+    batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int
+  ) {
+    precondition(kernel > 0 && stride > 0 && padding >= 0, "bad window k=\(kernel) s=\(stride) p=\(padding)")
+    precondition(
+      height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+      "window \(kernel) with padding \(padding) does not fit a \(height)×\(width) input")
+    self.batch = batch
+    self.channels = channels
+    self.height = height
+    self.width = width
+    self.kernel = kernel
+    self.stride = stride
+    self.padding = padding
+  }
+
+  /// Output height Ho.
+  public var outputHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+  /// Output width Wo.
+  public var outputWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+  /// Output pixels per image P = Ho·Wo.
+  public var outputPixels: Int { outputHeight * outputWidth }
+  /// Rows of the im2col matrix, C·k·k.
+  public var patchSize: Int { channels * kernel * kernel }
+}
+
+/// im2col / col2im over a whole batch.
+///
+/// `cols` is (C·k·k, N·P): row `r = (c·k + ki)·k + kj`, column `n·P + oh·Wo + ow` holds
+/// `input[n, c, oh·s − p + ki, ow·s − p + kj]` (0 outside the image). One GEMM with the
+/// (O, C·k·k) weight then convolves the whole batch.
+public enum Im2col {
+  /// Fills `cols` from `input` (N,C,H,W).
+  public static func expand(
+    _ input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  ) {
+    let (k, s, p) = (g.kernel, g.stride, g.padding)
+    let (ho, wo, pixels) = (g.outputHeight, g.outputWidth, g.outputPixels)
+    let columns = g.batch * pixels
+    let plane = g.height * g.width
+    Parallel.forEach(0..<g.patchSize) { r in
+      let c = r / (k * k)
+      let ki = (r / k) % k
+      let kj = r % k
+      // Output columns whose input column lies inside the image: ow in [owLow, owHigh).
+      let owLow = max(0, (p - kj + s - 1) / s)
+      let owHigh = min(wo, max(0, (g.width + p - kj + s - 1) / s))
+      let row = cols + r * columns
+      for n in 0..<g.batch {
+        let image = input + (n * g.channels + c) * plane
+        for oh in 0..<ho {
+          let out = row + n * pixels + oh * wo
+          let ih = oh * s - p + ki
+          if ih < 0 || ih >= g.height || owLow >= owHigh {
+            out.update(repeating: 0, count: wo)
+            continue
+          }
+          if owLow > 0 { out.update(repeating: 0, count: owLow) }
+          if owHigh < wo { (out + owHigh).update(repeating: 0, count: wo - owHigh) }
+          let source = image + ih * g.width - p + kj
+          if s == 1 {
+            (out + owLow).update(from: source + owLow, count: owHigh - owLow)
+          } else {
+            for ow in owLow..<owHigh { out[ow] = source[ow * s] }
+          }
+        }
+      }
+    }
+  }
+
+  /// Accumulates `cols` back into `input` (N,C,H,W), which is overwritten: the adjoint of
+  /// `expand`, used for the input gradient.
+  public static func fold(
+    _ cols: UnsafePointer<Float>, into input: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  ) {
+    let (k, s, p) = (g.kernel, g.stride, g.padding)
+    let (ho, wo, pixels) = (g.outputHeight, g.outputWidth, g.outputPixels)
+    let columns = g.batch * pixels
+    let plane = g.height * g.width
+    // Parallel over channels so that no two threads write the same input plane.
+    Parallel.forEach(0..<g.channels) { c in
+      for n in 0..<g.batch {
+        (input + (n * g.channels + c) * plane).update(repeating: 0, count: plane)
+      }
+      for ki in 0..<k {
+        for kj in 0..<k {
+          let r = (c * k + ki) * k + kj
+          let owLow = max(0, (p - kj + s - 1) / s)
+          let owHigh = min(wo, max(0, (g.width + p - kj + s - 1) / s))
+          if owLow >= owHigh { continue }
+          let row = cols + r * columns
+          for n in 0..<g.batch {
+            let image = input + (n * g.channels + c) * plane
+            for oh in 0..<ho {
+              let ih = oh * s - p + ki
+              if ih < 0 || ih >= g.height { continue }
+              let source = row + n * pixels + oh * wo
+              let target = image + ih * g.width - p + kj
+              for ow in owLow..<owHigh { target[ow * s] += source[ow] }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/// 2-D max pooling without padding: `out[n,c,y,x] = max_{i,j<k} in[n,c,y·s+i, x·s+j]`;
+/// (N,C,H,W) → (N,C,(H−k)/s+1,(W−k)/s+1). The gradient goes to the first maximum (PyTorch).
+public final class MaxPool2d: Layer {
+  public let name: String
+  /// Window size k.
+  public let kernelSize: Int
+  /// Stride s (defaults to k).
+  public let stride: Int
+  private var argmax = [Int32]()
+  private var inputShape = [Int]()
+
+  /// Creates a pooling layer; `stride` defaults to `kernelSize` as in PyTorch.
+  public init(name: String, kernelSize: Int, stride: Int? = nil) {
+    self.name = name
+    self.kernelSize = kernelSize
+    self.stride = stride ?? kernelSize
+  }
+
+  public func outputShape(for s: [Int]) -> [Int]? {
+    guard s.count == 4, s[2] >= kernelSize, s[3] >= kernelSize else { return nil }
+    return [s[0], s[1], (s[2] - kernelSize) / stride + 1, (s[3] - kernelSize) / stride + 1]
+  }
+
+  public func forward(_ input: Tensor, training: Bool) -> Tensor {
+    guard let outShape = outputShape(for: input.shape) else {
+      preconditionFailure("\(name): input \(input.shape) too small for MaxPool2d(\(kernelSize))")
+    }
+    inputShape = input.shape
+    let (h, w, ho, wo) = (input.shape[2], input.shape[3], outShape[2], outShape[3])
+    let planes = input.shape[0] * input.shape[1]
+    var out = Tensor(shape: outShape)
+    if argmax.count != out.count { argmax = [Int32](repeating: 0, count: out.count) }
+    let (k, s) = (kernelSize, stride)
+    input.withPointer { x in
+      out.withMutablePointer { y in
+        argmax.withUnsafeMutableBufferPointer { am in
+          Parallel.forEach(0..<planes) { plane in
+            let src = x + plane * h * w
+            for oy in 0..<ho {
+              for ox in 0..<wo {
+                var best = -Float.infinity
+                var bestIndex = (oy * s) * w + ox * s
+                for i in 0..<k {
+                  let row = (oy * s + i) * w + ox * s
+                  for j in 0..<k where src[row + j] > best || (src[row + j].isNaN && !best.isNaN) {
+                    best = src[row + j]
+                    bestIndex = row + j
+                  }
+                }
+                let o = (plane * ho + oy) * wo + ox
+                y[o] = best
+                am[o] = Int32(bestIndex)
+              }
+            }
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
+    precondition(gradOutput.count == argmax.count, "\(name): gradient \(gradOutput.shape) does not match the last output")
+    guard needs.inputGradient else { return Tensor(shape: [0]) }
+    var grad = Tensor(shape: inputShape)
+    let plane = inputShape[2] * inputShape[3]
+    let outPlane = gradOutput.count / (inputShape[0] * inputShape[1])
+    gradOutput.withPointer { gy in
+      grad.withMutablePointer { gx in
+        for o in 0..<argmax.count {
+          gx[(o / outPlane) * plane + Int(argmax[o])] += gy[o]
+        }
+      }
+    }
+    return grad
+  }
+}
+
+extension MaxPool2d {
+  /// Whether some window's two largest distinct entries differ by less than `relativeGap`
+  /// of the larger: there the arg-max (and so the gradient route) depends on rounding.
+  public func hasNearTie(_ input: Tensor, relativeGap: Float) -> Bool {
+    guard let out = outputShape(for: input.shape) else { return false }
+    let (h, w) = (input.shape[2], input.shape[3])
+    for plane in 0..<(input.shape[0] * input.shape[1]) {
+      for oy in 0..<out[2] {
+        for ox in 0..<out[3] {
+          var window: [Float] = []
+          for i in 0..<kernelSize {
+            for j in 0..<kernelSize { window.append(input.scalars[plane * h * w + (oy * stride + i) * w + ox * stride + j]) }
+          }
+          let top = window.max() ?? 0
+          let runnerUp = window.filter { $0 != top }.max() ?? -.infinity
+          if top - runnerUp < relativeGap * abs(top) { return true }
+        }
+      }
+    }
+    return false
+  }
+}

@@ -1,0 +1,40 @@
+import Dispatch
+import Glibc
+
+/// Splits a loop over the machine's cores (a small, fixed number of contiguous chunks).
+public enum Parallel {
+  /// Number of chunks a loop is split into.
+  nonisolated(unsafe) public static var workers = max(1, min(8, sysconfCores()))
+
+  /// Calls `body` for every index of `range`, chunked over `workers` threads. `body` must not
+  /// write memory another index writes.
+  @inlinable
+  public static func forEach(_ range: Range<Int>, _ body: (Int) -> Void) {
+    let count = range.count
+    let chunks = min(workers, count)
+    if chunks <= 1 || count < 2 {
+      for i in range { body(i) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      // The caller promises disjoint writes; that is what makes sharing `body` safe.
+      let shared = UncheckedSendable(value: body)
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = range.lowerBound + chunk * count / chunks
+        let end = range.lowerBound + (chunk + 1) * count / chunks
+        for i in start..<end { shared.value(i) }
+      }
+    }
+  }
+
+  private static func sysconfCores() -> Int {
+    Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+  }
+}
+
+/// Carries a value into a `@Sendable` closure when the caller guarantees race freedom.
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  @usableFromInline let value: Value
+  @usableFromInline init(value: Value) { self.value = value }
+}

@@ -1,0 +1,1 @@
+print("i2x-train: under construction")

@@ -1,0 +1,70 @@
+import Engine
+import Prototypes
+import Testing
+
+/// GradCAM, logits, activations and input gradients against PyTorch (`reference.safetensors`).
+@Suite struct GradCAMFixtureTests {
+  let fixture: Fixture
+  init() throws { fixture = try Fixture() }
+
+  @Test func logitsAndTargetActivationsMatchPyTorch() throws {
+    let result = CAMPipeline(network: try fixture.network()).run(try fixture.tensor("images"), target: .predicted)
+    #expect(relativeError(result.logits, try fixture.tensor("logits")) < 1e-5)
+    #expect(relativeError(result.activations, try fixture.tensor("target_activations")) < 1e-5)
+    let predicted = try fixture.labels("predicted")
+    #expect(result.classes == predicted)
+  }
+
+  @Test func rawMapsForPredictedAndTrueClassMatchPyTorch() throws {
+    let pipeline = CAMPipeline(network: try fixture.network())
+    let images = try fixture.tensor("images")
+    let predicted = pipeline.run(images, target: .predicted)
+    #expect(relativeError(predicted.raw, try fixture.tensor("cam_predicted")) < 1e-5)
+    let label = pipeline.run(images, target: .classes(try fixture.labels()))
+    #expect(relativeError(label.raw, try fixture.tensor("cam_label")) < 1e-5)
+  }
+
+  @Test func upsampledMapMatchesPyTorchBilinear() throws {
+    let pipeline = CAMPipeline(network: try fixture.network())
+    let result = pipeline.run(try fixture.tensor("images"), target: .predicted)
+    let up = result.upsampled(height: 28, width: 28)
+    #expect(relativeError(up, try fixture.tensor("cam_predicted_upsampled")) < 1e-5)
+  }
+
+  /// Where two entries of a max-pool window differ only by rounding (< 1e-5 relative), which
+  /// one wins depends on the order of float additions, and the whole input gradient of that
+  /// window moves to another pixel. Images without such a window must agree to 1e-5; the
+  /// whole batch (tied images included) to 1e-3 of its largest gradient.
+  @Test func inputGradientOfTrueLogitMatchesPyTorch() throws {
+    let network = try fixture.network()
+    let images = try fixture.tensor("images")
+    let gradient = CAMPipeline(network: network).inputGradient(images, target: .classes(try fixture.labels()))
+    let expected = try fixture.tensor("input_grad_label_logit")
+    var untied = 0
+    for i in 0..<images.shape[0] where !maxPoolNearTie(network, images.slice(i).reshaped([1, 1, 28, 28])) {
+      untied += 1
+      #expect(relativeError(gradient.slice(i), expected.slice(i)) < 1e-5, "image \(i)")
+    }
+    #expect(untied >= 8, "too few images without near ties to compare exactly: \(untied)")
+    #expect(relativeError(gradient, expected) < 1e-3)
+  }
+
+  private func maxPoolNearTie(_ network: Network, _ image: Tensor) -> Bool {
+    var x = image
+    for layer in network.layers {
+      if let pool = layer as? MaxPool2d, pool.hasNearTie(x, relativeGap: 1e-5) { return true }
+      x = layer.forward(x, training: false)
+    }
+    return false
+  }
+
+  @Test func normalisedMapsAreInUnitRangeAndMassIsRawSum() throws {
+    let result = CAMPipeline(network: try fixture.network()).run(try fixture.tensor("images"), target: .predicted)
+    let normalized = result.normalized
+    #expect(normalized.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+    let raw = try fixture.tensor("cam_predicted")
+    let expected = raw.scalars[0..<49].reduce(0, +)
+    #expect(abs(result.mass[0] - expected) <= 1e-5 * max(1, expected))
+  }
+}
+
