@@ -28,7 +28,7 @@ let package = Package(
     .target(name: "Engine", dependencies: ["COpenBLAS"]),
     .target(name: "Checkpoints"),
     .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
-    .target(name: "Datasets", dependencies: ["CZlib"]),
+    .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),
     .target(name: "Prototypes", dependencies: ["Engine", "Models"]),
     .target(name: "CLI"),
     .target(

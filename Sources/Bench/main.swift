@@ -1,1 +1,19 @@
-print("wip")
+// i2x-bench: one JSON line per figure on stdout (see README "Benchmarks").
+import Foundation
+import Training
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.contains("--help") || arguments.contains("-h") {
+  print(BenchmarkSuite.help)
+  exit(0)
+}
+let selected = arguments.filter { !$0.hasPrefix("-") }
+let quick = arguments.contains("--quick")
+do {
+  try BenchmarkSuite(quick: quick).run(only: Set(selected)) { line in
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+  }
+} catch {
+  FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+  exit(64)
+}

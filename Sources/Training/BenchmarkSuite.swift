@@ -1,0 +1,116 @@
+import Engine
+import Foundation
+import Models
+import Prototypes
+
+/// The figures `i2x-bench` prints, one JSON object per line.
+public struct BenchmarkSuite {
+  /// Usage text.
+  public static let help = """
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm]
+
+    Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
+    warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
+    shapes). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+
+    OPTIONS:
+      --quick   fewer repetitions (for CI smoke runs)
+      -h, --help  show this help
+    """
+
+  /// Fewer repetitions when true.
+  public var quick: Bool
+
+  /// Creates the suite.
+  public init(quick: Bool) { self.quick = quick }
+
+  /// Runs the selected groups (all when empty), emitting JSON lines.
+  public func run(only: Set<String>, emit: (String) -> Void) throws {
+    let known: Set = ["train", "gradcam", "gemm"]
+    if let unknown = only.subtracting(known).first {
+      throw TrainingError("unknown benchmark '\(unknown)'; choose from train, gradcam, gemm", exitCode: .usage)
+    }
+    let groups = only.isEmpty ? known : only
+    if groups.contains("gemm") { gemm(emit) }
+    if groups.contains("train") {
+      for name in ["smallcnn", "cifarcnn"] { try train(name, emit) }
+    }
+    if groups.contains("gradcam") {
+      for batch in [64, 1] { try gradcam(batch: batch, emit) }
+    }
+  }
+
+  private var environment: [String: Any] {
+    [
+      "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
+      "threads": Parallel.workers,
+    ]
+  }
+
+  private func line(_ fields: [String: Any]) -> String {
+    let merged = fields.merging(environment) { a, _ in a }
+    guard let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
+      return "{}"
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// Seconds per call of `body`, median of `repeats` timed rounds of `inner` calls.
+  private func time(repeats: Int, inner: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()  // warm-up
+    var samples: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<inner { try body() }
+      samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(inner))
+    }
+    return samples.sorted()[samples.count / 2]
+  }
+
+  private func gemm(_ emit: (String) -> Void) {
+    // (m, n, k): 1024³ and the forward GEMMs of smallcnn / cifarcnn convs at batch 64.
+    let shapes: [(String, Int, Int, Int)] = [
+      ("1024^3", 1024, 1024, 1024),
+      ("smallcnn.conv2", 32, 64 * 14 * 14, 16 * 9),
+      ("smallcnn.conv3", 64, 64 * 7 * 7, 32 * 9),
+      ("cifarcnn.conv2", 32, 64 * 32 * 32, 32 * 9),
+      ("cifarcnn.conv5", 128, 64 * 8 * 8, 64 * 9),
+    ]
+    var generator = SplitMix64(seed: 7)
+    for (name, m, n, k) in shapes {
+      let a = Tensor.uniform(shape: [m, k], bound: 1, using: &generator)
+      let b = Tensor.uniform(shape: [k, n], bound: 1, using: &generator)
+      let seconds = time(repeats: quick ? 3 : 7, inner: quick ? 2 : 5) { _ = Gemm.matmul(a, b) }
+      emit(line(["figure": "gemm", "shape": name, "m": m, "n": n, "k": k, "gflops": 2.0 * Double(m * n * k) / seconds / 1e9]))
+    }
+  }
+
+  private func train(_ name: String, _ emit: (String) -> Void) throws {
+    guard let architecture = Architecture.reference(name) else { return }
+    let network = try architecture.build(seed: 1)
+    let batch = 64
+    var generator = SplitMix64(seed: 3)
+    let images = Tensor.uniform(shape: [batch] + architecture.input, bound: 1, using: &generator)
+    let labels = (0..<batch).map { $0 % architecture.classes }
+    let optimizer = Optimizer(rule: SGD(learningRate: 0.01, momentum: 0.9), parameters: network.parameters)
+    let seconds = time(repeats: quick ? 3 : 5, inner: quick ? 3 : 10) {
+      let (logits, _) = network.forward(images, training: true)
+      let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+      network.backward(result.gradient, parameterGradients: true)
+      optimizer.step()
+    }
+    emit(line(["figure": "train", "arch": name, "batch": batch, "images_per_second": Double(batch) / seconds]))
+  }
+
+  private func gradcam(batch: Int, _ emit: (String) -> Void) throws {
+    guard let architecture = Architecture.reference("smallcnn") else { return }
+    let pipeline = CAMPipeline(network: try architecture.build(seed: 1))
+    var generator = SplitMix64(seed: 5)
+    let images = Tensor.uniform(shape: [batch] + architecture.input, bound: 1, using: &generator)
+    let inner = max(1, (quick ? 64 : 640) / batch)
+    let seconds = time(repeats: quick ? 3 : 5, inner: inner) {
+      _ = pipeline.run(images, target: .predicted).upsampled(height: 28, width: 28)
+    }
+    emit(line(["figure": "gradcam", "arch": "smallcnn", "batch": batch, "images_per_second": Double(batch) / seconds]))
+  }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Everything `i2x-train train` needs; defaults are the README's recipe.
+public struct TrainingConfiguration: Sendable, Equatable {
+  /// Dataset name (`fashion-mnist`, `mnist`, `cifar10`, `synthetic`).
+  public var dataset = "fashion-mnist"
+  /// Overrides the dataset's default directory.
+  public var dataDirectory: URL?
+  /// Reference architecture name.
+  public var architecture = "smallcnn-bn"
+  /// Passes over the training split.
+  public var epochs = 1
+  /// Images per optimiser step.
+  public var batchSize = 64
+  /// Learning rate η.
+  public var learningRate: Float = 0.05
+  /// SGD momentum μ.
+  public var momentum: Float = 0.9
+  /// `sgd` or `adam`.
+  public var optimizer = "sgd"
+  /// L2 weight decay λ.
+  public var weightDecay: Float = 0
+  /// Seed of initialisation, splits and data order.
+  public var seed: UInt64 = 1
+  /// Write a checkpoint every N steps (0: only the final one).
+  public var checkpointEvery = 0
+  /// Output directory for checkpoints.
+  public var outputDirectory = URL(fileURLWithPath: "out")
+  /// Images held out for validation.
+  public var validationSize = 5000
+  /// Probe images per class, held out (never trained on).
+  public var probePerClass = 100
+  /// Images held out for the generative prior.
+  public var generatorSize = 5000
+  /// Run name written into checkpoint metadata.
+  public var runName = "run"
+
+  /// Creates the default configuration.
+  public init() {}
+}

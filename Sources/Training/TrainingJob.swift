@@ -1,0 +1,125 @@
+import Datasets
+import Engine
+import Foundation
+import Models
+
+/// `i2x-train train`: load data, split, train for some epochs, validate each epoch and write
+/// checkpoints `step-<n>.safetensors` (periodic and final) into the output directory.
+public struct TrainingJob {
+  /// What to run.
+  public var configuration: TrainingConfiguration
+  /// Receives progress and log lines (stderr in the CLI).
+  public var log: @Sendable (String) -> Void
+
+  /// Creates a job.
+  public init(configuration: TrainingConfiguration, log: @escaping @Sendable (String) -> Void) {
+    self.configuration = configuration
+    self.log = log
+  }
+
+  /// Outcome of a finished run.
+  public struct Summary: Sendable {
+    /// Steps taken.
+    public var steps: Int
+    /// Validation accuracy after each epoch.
+    public var validationAccuracy: [Double]
+    /// Checkpoint files written, in order.
+    public var checkpoints: [URL]
+    /// Training throughput over the whole run (images/s).
+    public var imagesPerSecond: Double
+  }
+
+  /// Runs the job.
+  /// - Throws: `TrainingError`, `DatasetError`, `ArchitectureError` or file errors.
+  public func run() throws -> Summary {
+    let c = configuration
+    guard let architecture = Architecture.reference(c.architecture) else {
+      throw TrainingError(
+        "unknown architecture '\(c.architecture)'; built-in: \(Architecture.referenceNames.joined(separator: ", "))",
+        exitCode: .usage)
+    }
+    guard c.epochs > 0, c.batchSize > 0, c.learningRate > 0, c.checkpointEvery >= 0 else {
+      throw TrainingError("--epochs, --batch and --lr must be positive, --checkpoint-every ≥ 0", exitCode: .usage)
+    }
+    let data = try DatasetCatalog.load(name: c.dataset, dataDirectory: c.dataDirectory, seed: c.seed)
+    let train = data.train
+    guard [train.channels, train.height, train.width] == architecture.input,
+      train.classNames.count == architecture.classes
+    else {
+      throw TrainingError(
+        "dataset '\(c.dataset)' has \(train.channels)×\(train.height)×\(train.width) images in \(train.classNames.count) classes; '\(architecture.name)' needs \(architecture.input.map(String.init).joined(separator: "×")) in \(architecture.classes)",
+        exitCode: .usage)
+    }
+    let splits = DatasetSplits.make(
+      labels: train.labels, classes: train.classNames.count, validation: c.validationSize,
+      probePerClass: c.probePerClass, generator: c.generatorSize, seed: c.seed)
+    guard splits.train.count >= 2 else {
+      throw TrainingError("only \(splits.train.count) training images remain after the held-out splits; lower --validation-size/--probe-per-class/--generator-size")
+    }
+    try FileManager.default.createDirectory(at: c.outputDirectory, withIntermediateDirectories: true)
+    try SplitRecord(configuration: c, splits: splits).write(to: c.outputDirectory.appendingPathComponent("splits.json"))
+
+    let network = try architecture.build(seed: c.seed)
+    let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
+    let stepsPerEpoch = (splits.train.count + c.batchSize - 1) / c.batchSize
+    let totalSteps = stepsPerEpoch * c.epochs
+    log("training \(architecture.name) on \(c.dataset): \(splits.train.count) images, \(network.parameterCount) parameters, \(totalSteps) steps")
+
+    var progress = ProgressMeter(totalSteps: totalSteps, batchSize: c.batchSize, log: log)
+    var summary = Summary(steps: 0, validationAccuracy: [], checkpoints: [], imagesPerSecond: 0)
+    var lastLoss: Float = .nan
+    for epoch in 1...c.epochs {
+      let order = TrainingLoop.epochOrder(splits.train, seed: c.seed, epoch: epoch)
+      var start = 0
+      while start < order.count {
+        let end = min(order.count, start + c.batchSize)
+        // A one-image batch has no batch statistics; PyTorch would fail on it too. Skip it.
+        if end - start < 2 && architecture.layers.contains(where: { $0.kind == "batchnorm2d" }) { break }
+        lastLoss = try loop.step(on: train, indices: order[start..<end])
+        progress.stepFinished(epoch: epoch, epochs: c.epochs, loss: lastLoss)
+        if c.checkpointEvery > 0 && loop.step % c.checkpointEvery == 0 && loop.step < totalSteps {
+          summary.checkpoints.append(
+            try writeCheckpoint(architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)]))
+        }
+        start = end
+      }
+      let validation = Evaluation.run(network, on: train, indices: splits.validation)
+      summary.validationAccuracy.append(validation.accuracy)
+      log(String(format: "epoch %d/%d: validation accuracy %.4f (loss %.4f, %d images)", epoch, c.epochs, validation.accuracy, validation.loss, validation.count))
+      if epoch == c.epochs {
+        summary.checkpoints.append(
+          try writeCheckpoint(
+            architecture, network, train, step: loop.step, epoch: epoch,
+            metrics: ["loss": Double(lastLoss), "validation_accuracy": validation.accuracy]))
+      }
+    }
+    summary.steps = loop.step
+    summary.imagesPerSecond = progress.imagesPerSecond
+    if let last = summary.checkpoints.last { try linkFinal(to: last) }
+    return summary
+  }
+
+  private func writeCheckpoint(
+    _ architecture: Architecture, _ network: Network, _ data: LabeledImages, step: Int, epoch: Int,
+    metrics: [String: Double]
+  ) throws -> URL {
+    let url = configuration.outputDirectory.appendingPathComponent("step-\(step).safetensors")
+    let metadata = CheckpointMetadata(
+      run: configuration.runName, step: step, epoch: epoch, classes: data.classNames, metrics: metrics)
+    try ModelCheckpoint(architecture: architecture, network: network, metadata: metadata).write(to: url)
+    log("wrote \(url.path)")
+    return url
+  }
+
+  /// Points `final.safetensors` at the last checkpoint (a relative symlink, replaced atomically).
+  private func linkFinal(to checkpoint: URL) throws {
+    let directory = configuration.outputDirectory
+    let link = directory.appendingPathComponent("final.safetensors")
+    let temporary = directory.appendingPathComponent(".final.safetensors.tmp")
+    try? FileManager.default.removeItem(at: temporary)
+    try FileManager.default.createSymbolicLink(atPath: temporary.path, withDestinationPath: checkpoint.lastPathComponent)
+    guard rename(temporary.path, link.path) == 0 else {
+      throw TrainingError("cannot create \(link.path): \(String(cString: strerror(errno)))", exitCode: .ioError)
+    }
+  }
+}
