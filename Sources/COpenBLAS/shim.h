@@ -3,6 +3,8 @@
 #ifndef I2X_COPENBLAS_SHIM_H
 #define I2X_COPENBLAS_SHIM_H
 #include <cblas.h>
+/* glibc allocator tuning used by the engine runtime (mallopt). */
+#include <malloc.h>
 
 /// Symmetric eigen-decomposition (divide and conquer), single precision.
 void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *lda,

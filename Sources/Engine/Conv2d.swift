@@ -68,9 +68,9 @@ public final class Conv2d: Layer {
     let g = geometry(for: input.shape)
     geometry = g
     let columns = g.batch * g.outputPixels
-    if cols.count != g.patchSize * columns { cols = Tensor(shape: [g.patchSize, columns]) }
+    if cols.count != g.patchSize * columns { cols = Tensor(shape: [g.patchSize, columns]) { _ in } }
     input.withPointer { x in cols.withMutablePointer { Im2col.expand(x, into: $0, geometry: g) } }
-    var product = Tensor(shape: [outputChannels, columns])
+    var product = Tensor(shape: [outputChannels, columns]) { _ in }
     weight.value.withPointer { w in
       cols.withPointer { c in
         product.withMutablePointer { y in
@@ -80,7 +80,7 @@ public final class Conv2d: Layer {
         }
       }
     }
-    var output = Tensor(shape: outShape)
+    var output = Tensor(shape: outShape) { _ in }
     let pixels = g.outputPixels
     let biasValues = bias?.value.scalars
     product.withPointer { y in
@@ -109,7 +109,7 @@ public final class Conv2d: Layer {
     precondition(
       gradOutput.shape == [g.batch, outputChannels, g.outputHeight, g.outputWidth],
       "\(name): gradient \(gradOutput.shape) does not match the last output")
-    var grad = Tensor(shape: [outputChannels, columns])
+    var grad = Tensor(shape: [outputChannels, columns]) { _ in }
     gradOutput.withPointer { gout in
       grad.withMutablePointer { gm in
         Parallel.forEach(0..<outputChannels) { o in
@@ -142,7 +142,7 @@ public final class Conv2d: Layer {
       }
     }
     guard needs.inputGradient else { return Tensor(shape: [0]) }
-    var gradCols = Tensor(shape: [g.patchSize, columns])
+    var gradCols = Tensor(shape: [g.patchSize, columns]) { _ in }
     weight.value.withPointer { w in
       grad.withPointer { gm in
         gradCols.withMutablePointer { dc in
@@ -152,7 +152,7 @@ public final class Conv2d: Layer {
         }
       }
     }
-    var gradInput = Tensor(shape: [g.batch, g.channels, g.height, g.width])
+    var gradInput = Tensor(shape: [g.batch, g.channels, g.height, g.width]) { _ in }
     gradCols.withPointer { dc in gradInput.withMutablePointer { Im2col.fold(dc, into: $0, geometry: g) } }
     return gradInput
   }

@@ -114,7 +114,11 @@ public enum Im2col {
               if ih < 0 || ih >= g.height { continue }
               let source = row + n * pixels + oh * wo
               let target = image + ih * g.width - p + kj
-              for ow in owLow..<owHigh { target[ow * s] += source[ow] }
+              if s == 1 {
+                for ow in owLow..<owHigh { target[ow] += source[ow] }
+              } else {
+                for ow in owLow..<owHigh { target[ow * s] += source[ow] }
+              }
             }
           }
         }

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Glibc
 
 /// Single-precision matrix multiply over OpenBLAS: `C = alpha·op(A)·op(B) + beta·C`, row-major.
 ///
@@ -20,11 +21,39 @@ public enum Gemm {
   ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
     if m == 0 || n == 0 { return }
+    EngineRuntime.configure()
+    let workers = Parallel.workers
+    guard workers > 1, m * n * k >= 1 << 18 else {
+      return kernel(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+    // Our threads, single-threaded OpenBLAS in each: split the larger output dimension.
+    if n >= m {
+      Parallel.forEach(0..<workers) { part in
+        let (start, end) = (part * n / workers, (part + 1) * n / workers)
+        kernel(
+          transposeA, transposeB, m, end - start, k, alpha, a, lda,
+          transposeB ? b + start * ldb : b + start, ldb, beta, c + start, ldc)
+      }
+    } else {
+      Parallel.forEach(0..<workers) { part in
+        let (start, end) = (part * m / workers, (part + 1) * m / workers)
+        kernel(
+          transposeA, transposeB, end - start, n, k, alpha, transposeA ? a + start : a + start * lda, lda,
+          b, ldb, beta, c + start * ldc, ldc)
+      }
+    }
+  }
+
+  @usableFromInline
+  static func kernel(
+    _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
+    if m == 0 || n == 0 { return }
     cblas_sgemm(
-      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-      transposeB ? CblasTrans : CblasNoTrans,
-      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta,
-      c, blasint(ldc))
+      CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+      blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
   }
 
   /// Multiplies two rank-2 tensors: `op(a) · op(b)`.

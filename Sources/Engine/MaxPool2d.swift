@@ -28,7 +28,7 @@ public final class MaxPool2d: Layer {
     inputShape = input.shape
     let (h, w, ho, wo) = (input.shape[2], input.shape[3], outShape[2], outShape[3])
     let planes = input.shape[0] * input.shape[1]
-    var out = Tensor(shape: outShape)
+    var out = Tensor(shape: outShape) { _ in }
     if argmax.count != out.count { argmax = [Int32](repeating: 0, count: out.count) }
     let (k, s) = (kernelSize, stride)
     input.withPointer { x in
@@ -38,16 +38,29 @@ public final class MaxPool2d: Layer {
             let src = x + plane * h * w
             for oy in 0..<ho {
               for ox in 0..<wo {
+                let o = (plane * ho + oy) * wo + ox
+                let corner = (oy * s) * w + ox * s
+                if k == 2 {
+                  // The common 2×2 window, unrolled; first maximum wins as in PyTorch.
+                  var best = src[corner]
+                  var bestIndex = corner
+                  for candidate in [corner + 1, corner + w, corner + w + 1] where src[candidate] > best {
+                    best = src[candidate]
+                    bestIndex = candidate
+                  }
+                  y[o] = best
+                  am[o] = Int32(bestIndex)
+                  continue
+                }
                 var best = -Float.infinity
-                var bestIndex = (oy * s) * w + ox * s
+                var bestIndex = corner
                 for i in 0..<k {
-                  let row = (oy * s + i) * w + ox * s
+                  let row = corner + i * w
                   for j in 0..<k where src[row + j] > best || (src[row + j].isNaN && !best.isNaN) {
                     best = src[row + j]
                     bestIndex = row + j
                   }
                 }
-                let o = (plane * ho + oy) * wo + ox
                 y[o] = best
                 am[o] = Int32(bestIndex)
               }

@@ -27,6 +27,18 @@ public enum Parallel {
     }
   }
 
+  /// Calls `body(start, end)` on contiguous chunks of `0..<count` in parallel; small counts
+  /// (under `minimumChunk` per worker) run inline.
+  @inlinable
+  public static func chunks(_ count: Int, minimumChunk: Int = 1 << 15, _ body: (Int, Int) -> Void) {
+    let parts = min(workers, max(1, count / minimumChunk))
+    if parts <= 1 {
+      body(0, count)
+      return
+    }
+    forEach(0..<parts) { part in body(part * count / parts, (part + 1) * count / parts) }
+  }
+
   private static func sysconfCores() -> Int {
     Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   }

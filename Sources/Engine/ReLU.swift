@@ -9,23 +9,32 @@ public final class ReLU: Layer {
   public func outputShape(for inputShape: [Int]) -> [Int]? { inputShape }
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
-    var out = input
-    out.withMutablePointer { y in
-      for i in 0..<input.count where y[i] < 0 { y[i] = 0 }
+    let count = input.count
+    output = input.withPointer { x in
+      Tensor(shape: input.shape) { y in
+        Parallel.chunks(count) { start, end in
+          for i in start..<end { y[i] = max(x[i], 0) }
+        }
+      }
     }
-    output = out
-    return out
+    return output
   }
 
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
     precondition(gradOutput.shape == output.shape, "\(name): gradient \(gradOutput.shape) vs output \(output.shape)")
     guard needs.inputGradient else { return Tensor(shape: [0]) }
-    var grad = gradOutput
-    output.withPointer { y in
-      grad.withMutablePointer { g in
-        for i in 0..<output.count where y[i] <= 0 { g[i] = 0 }
+    let count = output.count
+    return output.withPointer { y in
+      gradOutput.withPointer { g in
+        Tensor(shape: output.shape) { gx in
+          Parallel.chunks(count) { start, end in
+            for i in start..<end {
+              let (value, gradient) = (y[i], g[i])  // both loaded: lets the loop vectorise
+              gx[i] = value > 0 ? gradient : 0
+            }
+          }
+        }
       }
     }
-    return grad
   }
 }

@@ -25,6 +25,18 @@ public struct Tensor: Equatable, Sendable {
     self.scalars = [Float](repeating: value, count: shape.reduce(1, *))
   }
 
+  /// A tensor whose scalars the caller overwrites completely before reading any
+  /// (skips the zero fill on hot paths); `initializer` receives the buffer.
+  @inlinable
+  public init(shape: [Int], overwriting initializer: (UnsafeMutablePointer<Float>) -> Void) {
+    let count = shape.reduce(1, *)
+    self.shape = shape
+    self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      if let base = buffer.baseAddress { initializer(base) }
+      initialized = count
+    }
+  }
+
   /// Number of scalars.
   public var count: Int { scalars.count }
 

@@ -1,1 +1,4 @@
-print("i2x-train: under construction")
+// i2x-train: thin wiring; the commands live in the Training library.
+import Training
+
+TrainerCommands.tool().main()

@@ -1,0 +1,91 @@
+import CLI
+import Checkpoints
+import Datasets
+import Foundation
+import Models
+
+/// The `i2x-train` tool: its subcommands and their option specs.
+public enum TrainerCommands {
+  /// Version printed by `--version`.
+  public static let version = "i2x-train 0.1.0"
+
+  /// The tool, with output sinks for stdout (results) and stderr (logs, progress).
+  public static func tool(
+    out: @escaping @Sendable (String) -> Void = { print($0) },
+    log: @escaping @Sendable (String) -> Void = { Log.write($0) }
+  ) -> Tool {
+    Tool(
+      name: "i2x-train", abstract: "Train, evaluate and explain image classifiers for i2x.", version: version,
+      subcommands: [
+        .init(name: "train", abstract: "Train a reference architecture and write checkpoints.") {
+          try train($0, out: out, log: log)
+        },
+        .init(name: "eval", abstract: "Accuracy, per-class accuracy and confusion matrix of a checkpoint.") {
+          try evaluate($0, out: out, log: log)
+        },
+        .init(name: "gradcam", abstract: "GradCAM maps for the images of a safetensors file.") {
+          try gradcam($0, out: out, log: log)
+        },
+        .init(name: "sample", abstract: "Write dataset images as a safetensors images file.") {
+          try sample($0, out: out, log: log)
+        },
+      ])
+  }
+
+  static let datasetOptions: [OptionSpec] = [
+    .value("dataset", "NAME", "fashion-mnist, mnist, cifar10 or synthetic.", default: "fashion-mnist"),
+    .value("data-dir", "DIR", "Dataset directory (default: /usr/share/datasets/<name>)."),
+  ]
+
+  static let trainSpec = CommandSpec(
+    name: "i2x-train train", abstract: "Train a reference architecture and write checkpoints.",
+    options: datasetOptions + [
+      .value("arch", "NAME", "smallcnn, smallcnn-bn or cifarcnn.", default: "smallcnn-bn"),
+      .value("epochs", "N", "Passes over the training split.", default: "1"),
+      .value("batch", "N", "Images per step.", default: "64"),
+      .value("lr", "RATE", "Learning rate.", default: "0.05"),
+      .value("momentum", "M", "SGD momentum.", default: "0.9"),
+      .value("optimizer", "NAME", "sgd or adam.", default: "sgd"),
+      .value("weight-decay", "W", "L2 weight decay.", default: "0"),
+      .value("seed", "S", "Seed of initialisation, splits and data order.", default: "1"),
+      .value("checkpoint-every", "N", "Also write a checkpoint every N steps (0: final only).", default: "0"),
+      .value("validation-size", "N", "Images held out for validation.", default: "5000"),
+      .value("probe-per-class", "N", "Probe images held out per class.", default: "100"),
+      .value("generator-size", "N", "Images held out for the generative prior.", default: "5000"),
+      .value("run", "NAME", "Run name recorded in checkpoints.", default: "run"),
+      .value("out", "DIR", "Output directory for step-<n>.safetensors files.", required: true),
+    ],
+    discussion: """
+      Deterministic for a seed. Progress (epoch, step, images/s, loss, ETA) goes to stderr; the
+      final checkpoint is also linked as DIR/final.safetensors, the splits are in DIR/splits.json.
+      """)
+
+  static func train(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void) throws -> ExitCode {
+    let options = try ParsedOptions(arguments, spec: trainSpec)
+    var c = TrainingConfiguration()
+    c.dataset = try options.requiredString("dataset")
+    c.dataDirectory = options.string("data-dir").map { URL(fileURLWithPath: $0) }
+    c.architecture = try options.choice("arch", in: Architecture.referenceNames) ?? c.architecture
+    c.epochs = try options.int("epochs", minimum: 1) ?? c.epochs
+    c.batchSize = try options.int("batch", minimum: 1) ?? c.batchSize
+    c.learningRate = Float(try options.double("lr", minimum: 1e-12) ?? Double(c.learningRate))
+    c.momentum = Float(try options.double("momentum", minimum: 0) ?? Double(c.momentum))
+    c.optimizer = try options.choice("optimizer", in: ["sgd", "adam"]) ?? c.optimizer
+    c.weightDecay = Float(try options.double("weight-decay", minimum: 0) ?? 0)
+    c.seed = UInt64(try options.int("seed", minimum: 0) ?? 1)
+    c.checkpointEvery = try options.int("checkpoint-every", minimum: 0) ?? 0
+    c.validationSize = try options.int("validation-size", minimum: 0) ?? c.validationSize
+    c.probePerClass = try options.int("probe-per-class", minimum: 0) ?? c.probePerClass
+    c.generatorSize = try options.int("generator-size", minimum: 0) ?? c.generatorSize
+    c.runName = try options.requiredString("run")
+    c.outputDirectory = URL(fileURLWithPath: try options.requiredString("out"))
+    let summary = try TrainingJob(configuration: c, log: log).run()
+    out(
+      String(
+        format: "trained %d steps at %.0f images/s; validation accuracy %@; final checkpoint %@",
+        summary.steps, summary.imagesPerSecond,
+        summary.validationAccuracy.map { String(format: "%.4f", $0) }.joined(separator: " → "),
+        summary.checkpoints.last?.path ?? "-"))
+    return .success
+  }
+}
