@@ -1,0 +1,64 @@
+import Engine
+import Testing
+
+/// The im2col + SGEMM fast path against the direct nested-loop convolution, and the SGEMM
+/// wrapper against a triple loop.
+@Suite struct ConvolutionReferenceTests {
+  @Test(arguments: [
+    (batch: 1, channels: 1, height: 5, width: 5, outputs: 2, kernel: 3, stride: 1, padding: 1),
+    (batch: 3, channels: 2, height: 7, width: 6, outputs: 4, kernel: 3, stride: 2, padding: 0),
+    (batch: 2, channels: 3, height: 8, width: 9, outputs: 5, kernel: 5, stride: 1, padding: 2),
+    (batch: 2, channels: 4, height: 6, width: 6, outputs: 3, kernel: 1, stride: 1, padding: 0),
+    (batch: 3, channels: 2, height: 9, width: 7, outputs: 2, kernel: 3, stride: 2, padding: 1),
+    (batch: 64, channels: 16, height: 14, width: 14, outputs: 32, kernel: 3, stride: 1, padding: 1),
+  ])
+  func im2colMatchesDirectLoops(
+    batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
+  ) {
+    var generator = SplitMix64(seed: UInt64(batch * 100 + kernel))
+    let conv = Conv2d(
+      name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: kernel, stride: stride,
+      padding: padding, generator: &generator)
+    let input = randomTensor([batch, channels, height, width], seed: 31)
+    let fast = conv.forward(input, training: false)
+    let slow = conv.referenceForward(input)
+    #expect(fast.shape == slow.shape)
+    #expect(normalisedError(fast, slow) < 1e-5)
+  }
+
+  @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+  func gemmMatchesTripleLoop(transposeA: Bool, transposeB: Bool) {
+    let (m, n, k) = (7, 13, 5)
+    let a = randomTensor(transposeA ? [k, m] : [m, k], seed: 40)
+    let b = randomTensor(transposeB ? [n, k] : [k, n], seed: 41)
+    let fast = Gemm.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+    let slow = Gemm.referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+    #expect(fast.shape == [m, n])
+    #expect(normalisedError(fast, slow) < 1e-6)
+  }
+
+  /// Large enough to take the two-thread split path, in both split directions.
+  @Test(arguments: [(64, 1000, 40), (1000, 64, 40)])
+  func splitGemmMatchesTripleLoop(m: Int, n: Int, k: Int) {
+    for (transposeA, transposeB) in [(false, false), (true, true)] {
+      let a = randomTensor(transposeA ? [k, m] : [m, k], seed: 42)
+      let b = randomTensor(transposeB ? [n, k] : [k, n], seed: 43)
+      let fast = Gemm.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+      #expect(normalisedError(fast, Gemm.referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)) < 1e-5)
+    }
+  }
+
+  /// fold is the adjoint of expand: ⟨expand(x), c⟩ = ⟨x, fold(c)⟩ for any x, c.
+  @Test func col2imIsTheAdjointOfIm2col() {
+    let g = ConvGeometry(batch: 2, channels: 3, height: 5, width: 4, kernel: 3, stride: 2, padding: 1)
+    let x = randomTensor([2, 3, 5, 4], seed: 50)
+    let c = randomTensor([g.patchSize, g.batch * g.outputPixels], seed: 51)
+    var expanded = Tensor(shape: c.shape)
+    x.withPointer { xp in expanded.withMutablePointer { Im2col.expand(xp, into: $0, geometry: g) } }
+    var folded = Tensor(shape: x.shape)
+    c.withPointer { cp in folded.withMutablePointer { Im2col.fold(cp, into: $0, geometry: g) } }
+    let left = zip(expanded.scalars, c.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let right = zip(x.scalars, folded.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    #expect(abs(left - right) < 1e-4 * max(1, abs(left)))
+  }
+}

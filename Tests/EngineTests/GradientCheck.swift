@@ -1,0 +1,81 @@
+import Engine
+import Testing
+
+/// Central finite differences for a layer: L = Σ forward(x) ⊙ R with a fixed random R.
+/// Compares ∂L/∂x and every ∂L/∂θ from `backward` with (L(v+ε) − L(v−ε)) / 2ε (Double sums).
+struct GradientCheck {
+  var epsilon: Float = 1e-3
+  /// Allowed max |analytic − numeric| divided by max |numeric| (Float32 noise ≈ 1e-3).
+  var tolerance = 1e-2
+
+  /// Returns the worst normalised error over the input and parameter gradients.
+  @discardableResult
+  func check(
+    _ layer: any Layer, input: Tensor, training: Bool = true, seed: UInt64 = 11, expectPass: Bool = true,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) -> Double {
+    var generator = SplitMix64(seed: seed)
+    let output = layer.forward(input, training: training)
+    let weights = Tensor.uniform(shape: output.shape, bound: 1, using: &generator)
+    func loss(_ x: Tensor) -> Double {
+      let y = layer.forward(x, training: training)
+      return zip(y.scalars, weights.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    _ = layer.forward(input, training: training)
+    let analyticInput = layer.backward(weights, needs: BackwardNeeds())
+    let analyticParameters = layer.parameters.map(\.gradient)
+
+    var numericInput = Tensor(shape: input.shape)
+    for i in 0..<input.count {
+      var plus = input
+      plus.scalars[i] += epsilon
+      var minus = input
+      minus.scalars[i] -= epsilon
+      numericInput.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
+    }
+    var worst = normalisedError(analyticInput, numericInput)
+    #expect(!expectPass || worst < tolerance, "input gradient of \(layer.name): error \(worst)", sourceLocation: sourceLocation)
+
+    for (index, parameter) in layer.parameters.enumerated() {
+      var numeric = Tensor(shape: parameter.value.shape)
+      for i in 0..<parameter.value.count {
+        let original = parameter.value.scalars[i]
+        parameter.value.scalars[i] = original + epsilon
+        let up = loss(input)
+        parameter.value.scalars[i] = original - epsilon
+        let down = loss(input)
+        parameter.value.scalars[i] = original
+        numeric.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
+      }
+      let error = normalisedError(analyticParameters[index], numeric)
+      #expect(!expectPass || error < tolerance, "\(layer.name).\(parameter.name) gradient: error \(error)", sourceLocation: sourceLocation)
+      worst = max(worst, error)
+    }
+    return worst
+  }
+}
+
+/// max |a − b| / max(|b|, tiny).
+func normalisedError(_ a: Tensor, _ b: Tensor) -> Double {
+  precondition(a.shape == b.shape, "compare \(a.shape) with \(b.shape)")
+  var difference = 0.0
+  var scale = 1e-6
+  for i in 0..<a.count {
+    difference = max(difference, Double(abs(a.scalars[i] - b.scalars[i])))
+    scale = max(scale, Double(abs(b.scalars[i])))
+  }
+  return difference / scale
+}
+
+/// Seeded uniform input in [−1, 1).
+func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
+  var generator = SplitMix64(seed: seed)
+  return Tensor.uniform(shape: shape, bound: 1, using: &generator)
+}
+
+/// Seeded input whose entries keep at least `gap` away from 0 (for ReLU's kink).
+func awayFromZero(_ shape: [Int], seed: UInt64, gap: Float = 0.05) -> Tensor {
+  var t = randomTensor(shape, seed: seed)
+  for i in 0..<t.count { t.scalars[i] = t.scalars[i] >= 0 ? t.scalars[i] + gap : t.scalars[i] - gap }
+  return t
+}
