@@ -45,13 +45,13 @@ public struct LabeledImages: Sendable {
   /// Writes images `indices` as `pixel/255` Floats into `buffer` ((N,C,H,W) contiguous).
   public func fillBatch(_ indices: [Int], into buffer: UnsafeMutablePointer<Float>) {
     let size = imageSize
-    let scale: Float = 1 / 255
     pixels.withUnsafeBufferPointer { source in
       for (row, index) in indices.enumerated() {
         precondition(index >= 0 && index < count, "fillBatch: image \(index) outside 0..<\(count)")
         let from = index * size
         let to = buffer + row * size
-        for j in 0..<size { to[j] = Float(source[from + j]) * scale }
+        // Divide (not multiply by 1/255) so values equal torchvision's ToTensor bit for bit.
+        for j in 0..<size { to[j] = Float(source[from + j]) / 255 }
       }
     }
   }
