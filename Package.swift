@@ -45,6 +45,7 @@ let package = Package(
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"]),
+    .testTarget(name: "CLITests", dependencies: ["CLI"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
   ]
 )
