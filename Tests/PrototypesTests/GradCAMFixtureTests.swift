@@ -32,21 +32,33 @@ import Testing
   }
 
   /// Where two entries of a max-pool window differ only by rounding (< 1e-5 relative), which
-  /// one wins depends on the order of float additions, and the whole input gradient of that
-  /// window moves to another pixel. Images without such a window must agree to 1e-5; the
-  /// whole batch (tied images included) to 1e-3 of its largest gradient.
+  /// one wins depends on the order of float additions, and that window's gradient moves to
+  /// another pixel. Images without such a window must agree to 1e-5; every image must point
+  /// the same way as PyTorch's gradient (cosine > 0.999), and tie flips must stay rare.
   @Test func inputGradientOfTrueLogitMatchesPyTorch() throws {
     let network = try fixture.network()
     let images = try fixture.tensor("images")
     let gradient = CAMPipeline(network: network).inputGradient(images, target: .classes(try fixture.labels()))
     let expected = try fixture.tensor("input_grad_label_logit")
     var untied = 0
-    for i in 0..<images.shape[0] where !maxPoolNearTie(network, images.slice(i).reshaped([1, 1, 28, 28])) {
-      untied += 1
-      #expect(relativeError(gradient.slice(i), expected.slice(i)) < 1e-5, "image \(i)")
+    var differing = 0
+    for i in 0..<images.shape[0] {
+      let error = relativeError(gradient.slice(i), expected.slice(i))
+      differing += error > 1e-5 ? 1 : 0
+      #expect(cosine(gradient.slice(i), expected.slice(i)) > 0.999, "image \(i)")
+      if !maxPoolNearTie(network, images.slice(i).reshaped([1, 1, 28, 28])) {
+        untied += 1
+        #expect(error < 1e-5, "image \(i) has no near tie")
+      }
     }
     #expect(untied >= 8, "too few images without near ties to compare exactly: \(untied)")
-    #expect(relativeError(gradient, expected) < 1e-3)
+    #expect(differing <= 6, "\(differing) of 32 images differ beyond 1e-5")
+  }
+
+  private func cosine(_ a: Tensor, _ b: Tensor) -> Double {
+    let dot = zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    let norms = a.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot() * b.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+    return dot / max(norms, 1e-30)
   }
 
   private func maxPoolNearTie(_ network: Network, _ image: Tensor) -> Bool {
