@@ -44,7 +44,9 @@ let package = Package(
     .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
     .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-    .testTarget(name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"]),
+    .testTarget(
+      name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
   ]

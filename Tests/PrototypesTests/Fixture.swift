@@ -3,23 +3,31 @@ import Engine
 import Foundation
 import Models
 
-/// The PyTorch reference fixture in `../shared/fixtures/smallcnn-fmnist` (see its README).
+/// A PyTorch reference fixture: `model.safetensors` (a state dict without i2x metadata) and
+/// `reference.safetensors` (inputs and PyTorch's outputs; see ../shared/fixtures/*/README.md).
 struct Fixture {
-  static let directory = URL(fileURLWithPath: #filePath)
+  /// The shared fixture `../shared/fixtures/smallcnn-fmnist`.
+  static let shared = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/fixtures/smallcnn-fmnist")
+  /// Our own fixtures, made by scripts/make-fixtures.py: `Fixtures/<architecture>`.
+  static func local(_ architecture: String) -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(architecture)")
+  }
 
   let model: SafetensorsFile
   let reference: SafetensorsFile
+  let architecture: String
 
-  init() throws {
-    model = try SafetensorsFile(contentsOf: Self.directory.appendingPathComponent("model.safetensors"))
-    reference = try SafetensorsFile(contentsOf: Self.directory.appendingPathComponent("reference.safetensors"))
+  init(directory: URL = Fixture.shared, architecture: String = "smallcnn") throws {
+    model = try SafetensorsFile(contentsOf: directory.appendingPathComponent("model.safetensors"))
+    reference = try SafetensorsFile(contentsOf: directory.appendingPathComponent("reference.safetensors"))
+    self.architecture = architecture
   }
 
-  /// The fixture model, loaded as the built-in `smallcnn` (the file has no i2x metadata).
+  /// The fixture model, loaded as a built-in architecture (the file has no i2x metadata).
   func network() throws -> Network {
-    try ModelCheckpoint(file: model, architectureName: "smallcnn").network
+    try ModelCheckpoint(file: model, architectureName: architecture).network
   }
 
   func tensor(_ name: String) throws -> Tensor {
