@@ -52,12 +52,13 @@ public struct CommandSpec: Sendable {
       usage += option.required ? " \(part)" : " [\(part)]"
     }
     var lines = ["OVERVIEW: \(abstract)", "", "USAGE: \(usage)", "", "OPTIONS:"]
-    let rows = options.map { option -> (String, String) in
-      let left = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-      var right = option.help
-      if let value = option.defaultValue { right += " (default: \(value))" }
-      return (left, right)
-    } + [("-h, --help", "Show help information.")]
+    let rows =
+      options.map { option -> (String, String) in
+        let left = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
+        var right = option.help
+        if let value = option.defaultValue { right += " (default: \(value))" }
+        return (left, right)
+      } + [("-h, --help", "Show help information.")]
     let width = min(28, (rows.map(\.0.count).max() ?? 0) + 2)
     for (left, right) in rows {
       let padded = left.count < width ? left + String(repeating: " ", count: width - left.count) : left + "  "

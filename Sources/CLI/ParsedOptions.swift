@@ -68,7 +68,8 @@ public struct ParsedOptions: Sendable {
   public func int(_ name: String, minimum: Int = .min) throws(UsageError) -> Int? {
     guard let text = string(name) else { return nil }
     guard let value = Int(text), value >= minimum else {
-      throw UsageError("'--\(name)' expects an integer\(minimum > .min ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
+      throw UsageError(
+        "'--\(name)' expects an integer\(minimum > .min ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
     }
     return value
   }
@@ -77,7 +78,8 @@ public struct ParsedOptions: Sendable {
   public func double(_ name: String, minimum: Double = -.infinity) throws(UsageError) -> Double? {
     guard let text = string(name) else { return nil }
     guard let value = Double(text), value.isFinite, value >= minimum else {
-      throw UsageError("'--\(name)' expects a number\(minimum > -.infinity ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
+      throw UsageError(
+        "'--\(name)' expects a number\(minimum > -.infinity ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
     }
     return value
   }

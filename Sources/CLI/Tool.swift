@@ -41,9 +41,10 @@ public struct Tool {
   public var helpText: String {
     let width = (subcommands.map(\.name.count).max() ?? 0) + 2
     let rows = subcommands.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.abstract }
-    return (["OVERVIEW: \(abstract)", "", "USAGE: \(name) <subcommand> [options]", "", "SUBCOMMANDS:"] + rows + [
-      "", "  See '\(name) <subcommand> --help' for detailed help.",
-    ]).joined(separator: "\n")
+    return
+      (["OVERVIEW: \(abstract)", "", "USAGE: \(name) <subcommand> [options]", "", "SUBCOMMANDS:"] + rows + [
+        "", "  See '\(name) <subcommand> --help' for detailed help.",
+      ]).joined(separator: "\n")
   }
 
   /// Runs the tool and returns the exit code; `out`/`err` receive stdout/stderr text.

@@ -42,6 +42,8 @@ public enum AtomicFile {
   }
 
   private static func failure(_ action: String, _ path: String) -> SafetensorsError {
-    SafetensorsError(.io, tensor: nil, "cannot \(action) \(path): \(String(cString: strerror(errno))); check the directory exists and is writable")
+    SafetensorsError(
+      .io, tensor: nil,
+      "cannot \(action) \(path): \(String(cString: strerror(errno))); check the directory exists and is writable")
   }
 }

@@ -5,15 +5,19 @@ extension SafetensorsFile {
   /// - Throws: `SafetensorsError` naming the rule and, where there is one, the tensor.
   public init(bytes: [UInt8]) throws(SafetensorsError) {
     guard bytes.count >= 8 else {
-      throw SafetensorsError(.truncated, tensor: nil, "file has \(bytes.count) bytes, fewer than the 8-byte header length")
+      throw SafetensorsError(
+        .truncated, tensor: nil, "file has \(bytes.count) bytes, fewer than the 8-byte header length")
     }
     let claimed = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
     guard claimed <= UInt64(Self.maximumHeaderLength) else {
-      throw SafetensorsError(.headerTooLarge, tensor: nil, "header length \(claimed) exceeds the \(Self.maximumHeaderLength)-byte cap")
+      throw SafetensorsError(
+        .headerTooLarge, tensor: nil, "header length \(claimed) exceeds the \(Self.maximumHeaderLength)-byte cap")
     }
     let headerLength = Int(claimed)
     guard 8 + headerLength <= bytes.count else {
-      throw SafetensorsError(.headerPastEnd, tensor: nil, "header length \(headerLength) runs past the end of the \(bytes.count)-byte file; is it truncated?")
+      throw SafetensorsError(
+        .headerPastEnd, tensor: nil,
+        "header length \(headerLength) runs past the end of the \(bytes.count)-byte file; is it truncated?")
     }
     guard let text = String(validating: bytes[8..<(8 + headerLength)], as: UTF8.self) else {
       throw SafetensorsError(.headerNotUTF8, tensor: nil, "header is not valid UTF-8")
@@ -47,7 +51,9 @@ extension SafetensorsFile {
     }
     for item in layout {
       guard item.begin >= 0, item.begin <= item.end else {
-        throw SafetensorsError(.offsetsOutOfBounds, tensor: item.name, "data_offsets [\(item.begin), \(item.end)] are not an ordered pair of non-negative offsets")
+        throw SafetensorsError(
+          .offsetsOutOfBounds, tensor: item.name,
+          "data_offsets [\(item.begin), \(item.end)] are not an ordered pair of non-negative offsets")
       }
       let (elements, overflow1) = item.shape.reduce((1, false)) { acc, d in
         let r = acc.0.multipliedReportingOverflow(by: d)
@@ -58,25 +64,34 @@ extension SafetensorsFile {
         throw SafetensorsError(.invalidShape, tensor: item.name, "shape \(item.shape) is too large")
       }
       guard item.end - item.begin == expected else {
-        throw SafetensorsError(.byteCountMismatch, tensor: item.name, "holds \(item.end - item.begin) bytes but shape \(item.shape) of \(item.dtype.rawValue) needs \(expected)")
+        throw SafetensorsError(
+          .byteCountMismatch, tensor: item.name,
+          "holds \(item.end - item.begin) bytes but shape \(item.shape) of \(item.dtype.rawValue) needs \(expected)")
       }
     }
     var cursor = 0
     for item in layout.sorted(by: { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }) {
       if item.begin < cursor {
-        throw SafetensorsError(.offsetsNotContiguous, tensor: item.name, "data_offsets [\(item.begin), \(item.end)] overlap the previous tensor (which ends at \(cursor))")
+        throw SafetensorsError(
+          .offsetsNotContiguous, tensor: item.name,
+          "data_offsets [\(item.begin), \(item.end)] overlap the previous tensor (which ends at \(cursor))")
       }
       if item.begin > cursor {
-        throw SafetensorsError(.offsetsNotContiguous, tensor: item.name, "data_offsets start at \(item.begin), leaving a gap after byte \(cursor)")
+        throw SafetensorsError(
+          .offsetsNotContiguous, tensor: item.name,
+          "data_offsets start at \(item.begin), leaving a gap after byte \(cursor)")
       }
       if item.end > dataLength {
         let rule: SafetensorsError.Rule = item.begin > dataLength ? .offsetsOutOfBounds : .truncated
-        throw SafetensorsError(rule, tensor: item.name, "data ends at byte \(item.end) but the file has only \(dataLength) data bytes")
+        throw SafetensorsError(
+          rule, tensor: item.name, "data ends at byte \(item.end) but the file has only \(dataLength) data bytes")
       }
       cursor = item.end
     }
     guard cursor == dataLength else {
-      throw SafetensorsError(.offsetsNotContiguous, tensor: nil, "\(dataLength - cursor) bytes after the last tensor are not described by the header")
+      throw SafetensorsError(
+        .offsetsNotContiguous, tensor: nil,
+        "\(dataLength - cursor) bytes after the last tensor are not described by the header")
     }
     var tensors: [String: TensorRecord] = [:]
     for item in layout {
@@ -96,7 +111,9 @@ extension SafetensorsFile {
       throw SafetensorsError(.invalidJSON, tensor: name, "missing string field 'dtype'")
     }
     guard let dtype = DType(rawValue: dtypeName) else {
-      throw SafetensorsError(.unknownDType, tensor: name, "dtype '\(dtypeName)' is not one of \(DType.allCases.map(\.rawValue).joined(separator: ", "))")
+      throw SafetensorsError(
+        .unknownDType, tensor: name,
+        "dtype '\(dtypeName)' is not one of \(DType.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard let shapeValues = fields["shape"] as? [Any] else {
       throw SafetensorsError(.invalidJSON, tensor: name, "missing array field 'shape'")

@@ -37,7 +37,8 @@ public struct SafetensorsFile: Sendable, Equatable {
   public func tensor(_ name: String) throws(SafetensorsError) -> TensorRecord {
     guard let record = tensors[name] else {
       let known = tensors.keys.sorted().prefix(8).joined(separator: ", ")
-      throw SafetensorsError(.missingTensor, tensor: name, "no tensor named '\(name)' (the file has: \(known.isEmpty ? "none" : known))")
+      throw SafetensorsError(
+        .missingTensor, tensor: name, "no tensor named '\(name)' (the file has: \(known.isEmpty ? "none" : known))")
     }
     return record
   }
@@ -56,11 +57,14 @@ public struct SafetensorsFile: Sendable, Equatable {
     for name in names {
       guard let record = tensors[name] else { continue }
       guard record.dtype.isWritable else {
-        throw SafetensorsError(.wrongDType, tensor: name, "i2x writes F32, I64 and U8 tensors; convert '\(name)' (\(record.dtype.rawValue)) first")
+        throw SafetensorsError(
+          .wrongDType, tensor: name,
+          "i2x writes F32, I64 and U8 tensors; convert '\(name)' (\(record.dtype.rawValue)) first")
       }
       let shape = record.shape.map(String.init).joined(separator: ",")
       entries.append(
-        "\(JSONText.quote(name)):{\"dtype\":\"\(record.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + record.data.count)]}")
+        "\(JSONText.quote(name)):{\"dtype\":\"\(record.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + record.data.count)]}"
+      )
       offset += record.data.count
     }
     header += entries.joined(separator: ",") + "}"

@@ -49,11 +49,23 @@ public struct TensorRecord: Sendable, Equatable {
     let n = count
     return data.withUnsafeBytes { raw -> [Float] in
       switch dtype {
-      case .f32: return (0..<n).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-      case .f16: return (0..<n).map { Self.halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
-      case .bf16: return (0..<n).map { Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16) }
-      case .i64: return (0..<n).map { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
-      case .i32: return (0..<n).map { Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+      case .f32:
+        return (0..<n).map {
+          Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+        }
+      case .f16:
+        return (0..<n).map {
+          Self.halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))
+        }
+      case .bf16:
+        return (0..<n).map {
+          Float(
+            bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16)
+        }
+      case .i64:
+        return (0..<n).map { Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
+      case .i32:
+        return (0..<n).map { Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
       case .u8: return raw.map { Float($0) }
       }
     }
@@ -63,11 +75,18 @@ public struct TensorRecord: Sendable, Equatable {
   public func int64s() throws(SafetensorsError) -> [Int64] {
     let n = count
     switch dtype {
-    case .i64: return data.withUnsafeBytes { raw in (0..<n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) } }
-    case .i32: return data.withUnsafeBytes { raw in (0..<n).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) } }
+    case .i64:
+      return data.withUnsafeBytes { raw in
+        (0..<n).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+      }
+    case .i32:
+      return data.withUnsafeBytes { raw in
+        (0..<n).map { Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+      }
     case .u8: return data.map { Int64($0) }
     default:
-      throw SafetensorsError(.wrongDType, tensor: nil, "expected an integer tensor (I64, I32 or U8), got \(dtype.rawValue)")
+      throw SafetensorsError(
+        .wrongDType, tensor: nil, "expected an integer tensor (I64, I32 or U8), got \(dtype.rawValue)")
     }
   }
 

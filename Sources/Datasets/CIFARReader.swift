@@ -17,7 +17,8 @@ public enum CIFARReader {
     for url in batchFiles {
       let bytes = try Gzip.readFile(url)
       guard bytes.count % recordSize == 0, !bytes.isEmpty else {
-        throw DatasetError(source: url.path, "size \(bytes.count) is not a multiple of the \(recordSize)-byte CIFAR-10 record")
+        throw DatasetError(
+          source: url.path, "size \(bytes.count) is not a multiple of the \(recordSize)-byte CIFAR-10 record")
       }
       for start in stride(from: 0, to: bytes.count, by: recordSize) {
         guard bytes[start] < 10 else {

@@ -20,7 +20,8 @@ public enum CSVReader {
       let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false)
       if number == 0, Int(fields[0].trimmingCharacters(in: .whitespaces)) == nil { continue }
       guard fields.count == size + 1 else {
-        throw DatasetError(source: url.path, "line \(number + 1) has \(fields.count) fields, expected 1 label + \(size) pixels")
+        throw DatasetError(
+          source: url.path, "line \(number + 1) has \(fields.count) fields, expected 1 label + \(size) pixels")
       }
       guard let label = Int(fields[0].trimmingCharacters(in: .whitespaces)), label >= 0 else {
         throw DatasetError(source: url.path, "line \(number + 1): label '\(fields[0])' is not a non-negative integer")
@@ -37,6 +38,7 @@ public enum CSVReader {
     if let bad = labels.first(where: { $0 >= names.count }) {
       throw DatasetError(source: url.path, "label \(bad) has no class name (\(names.count) given)")
     }
-    return LabeledImages(channels: channels, height: height, width: width, pixels: pixels, labels: labels, classNames: names)
+    return LabeledImages(
+      channels: channels, height: height, width: width, pixels: pixels, labels: labels, classNames: names)
   }
 }

@@ -30,7 +30,9 @@ public enum DatasetCatalog {
     switch name {
     case "fashion-mnist", "mnist":
       let classes = name == "mnist" ? (0..<10).map(String.init) : fashionClasses
-      guard let directory = dataDirectory ?? defaultDirectory(name) else { preconditionFailure("IDX dataset has a directory") }
+      guard let directory = dataDirectory ?? defaultDirectory(name) else {
+        preconditionFailure("IDX dataset has a directory")
+      }
       func file(_ stem: String) throws(DatasetError) -> URL {
         for candidate in [stem + ".gz", stem] {
           let url = directory.appendingPathComponent(candidate)
@@ -55,7 +57,8 @@ public enum DatasetCatalog {
           source: "cifar10", "pass --data-dir DIR with the CIFAR-10 binary batches (data_batch_1.bin … test_batch.bin)",
           isMissing: true)
       }
-      let train = try CIFARReader.read(batchFiles: (1...5).map { directory.appendingPathComponent("data_batch_\($0).bin") })
+      let train = try CIFARReader.read(
+        batchFiles: (1...5).map { directory.appendingPathComponent("data_batch_\($0).bin") })
       let test = try CIFARReader.read(batchFiles: [directory.appendingPathComponent("test_batch.bin")])
       return (train, test)
     case "synthetic":

@@ -44,7 +44,9 @@ enum Gzip {
         }
       } while status == Z_OK
       guard status == Z_STREAM_END else {
-        throw DatasetError(source: source, "gzip data is corrupt or truncated (zlib status \(status)); re-download or reinstall the file")
+        throw DatasetError(
+          source: source, "gzip data is corrupt or truncated (zlib status \(status)); re-download or reinstall the file"
+        )
       }
     }
     return output

@@ -12,12 +12,14 @@ public enum IDXReader {
   }
 
   /// Parses IDX bytes.
-  public static func parse(_ bytes: [UInt8], source: String) throws(DatasetError) -> (dimensions: [Int], bytes: [UInt8]) {
+  public static func parse(_ bytes: [UInt8], source: String) throws(DatasetError) -> (dimensions: [Int], bytes: [UInt8])
+  {
     guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
       throw DatasetError(source: source, "not an IDX file (bad magic)")
     }
     guard bytes[2] == 0x08 else {
-      throw DatasetError(source: source, "IDX element type 0x\(String(bytes[2], radix: 16)) is not unsigned byte (0x08)")
+      throw DatasetError(
+        source: source, "IDX element type 0x\(String(bytes[2], radix: 16)) is not unsigned byte (0x08)")
     }
     let rank = Int(bytes[3])
     guard rank >= 1, bytes.count >= 4 + 4 * rank else {
@@ -33,7 +35,8 @@ public enum IDXReader {
     guard available == expected else {
       throw DatasetError(
         source: source,
-        "IDX dimensions \(dimensions) need \(expected) bytes, file has \(available)\(available < expected ? " (truncated)" : "")")
+        "IDX dimensions \(dimensions) need \(expected) bytes, file has \(available)\(available < expected ? " (truncated)" : "")"
+      )
     }
     return (dimensions, Array(bytes[(4 + 4 * rank)...]))
   }

@@ -18,7 +18,8 @@ public struct LabeledImages: Sendable {
     precondition(
       pixels.count == labels.count * channels * height * width,
       "LabeledImages: \(pixels.count) pixels for \(labels.count) images of \(channels)×\(height)×\(width)")
-    precondition(labels.allSatisfy { $0 >= 0 && $0 < classNames.count }, "LabeledImages: label outside 0..<\(classNames.count)")
+    precondition(
+      labels.allSatisfy { $0 >= 0 && $0 < classNames.count }, "LabeledImages: label outside 0..<\(classNames.count)")
     self.channels = channels
     self.height = height
     self.width = width

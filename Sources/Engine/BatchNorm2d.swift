@@ -121,7 +121,8 @@ public final class BatchNorm2d: Layer {
 
   // Training: ∂x = (γ·s/M)·(M·∂y − Σ∂y − x̂·Σ(∂y·x̂)), M = N·H·W; evaluation: ∂x = γ·s·∂y.
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
-    precondition(gradOutput.shape == normalized.shape, "\(name): gradient \(gradOutput.shape) does not match the last output")
+    precondition(
+      gradOutput.shape == normalized.shape, "\(name): gradient \(gradOutput.shape) does not match the last output")
     let shape = normalized.shape
     let (n, plane) = (shape[0], shape[2] * shape[3])
     let count = Float(n * plane)

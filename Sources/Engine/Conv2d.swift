@@ -63,7 +63,9 @@ public final class Conv2d: Layer {
   // in (N,C,H,W) -> cols (Ck², N·P) -> gemm W(O,Ck²)·cols -> (O, N·P) -> out (N,O,Ho,Wo)
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
     guard let outShape = outputShape(for: input.shape) else {
-      preconditionFailure("\(name): input \(input.shape) does not fit Conv2d(\(inputChannels)→\(outputChannels), k=\(kernelSize), p=\(padding))")
+      preconditionFailure(
+        "\(name): input \(input.shape) does not fit Conv2d(\(inputChannels)→\(outputChannels), k=\(kernelSize), p=\(padding))"
+      )
     }
     let g = geometry(for: input.shape)
     geometry = g

@@ -28,7 +28,9 @@ public final class GlobalAvgPool: Layer {
   }
 
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
-    precondition(gradOutput.shape == [inputShape[0], inputShape[1]], "\(name): gradient \(gradOutput.shape) does not match the last output")
+    precondition(
+      gradOutput.shape == [inputShape[0], inputShape[1]],
+      "\(name): gradient \(gradOutput.shape) does not match the last output")
     guard needs.inputGradient else { return Tensor(shape: [0]) }
     let size = inputShape[2] * inputShape[3]
     var grad = Tensor(shape: inputShape)

@@ -36,7 +36,9 @@ public final class Linear: Layer {
   }
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
-    precondition(outputShape(for: input.shape) != nil, "\(name): Linear(\(inputFeatures)→\(outputFeatures)) got input \(input.shape)")
+    precondition(
+      outputShape(for: input.shape) != nil,
+      "\(name): Linear(\(inputFeatures)→\(outputFeatures)) got input \(input.shape)")
     self.input = input
     var out = Gemm.matmul(input, weight.value, transposeB: true)
     if let bias {
@@ -53,7 +55,9 @@ public final class Linear: Layer {
   }
 
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
-    precondition(gradOutput.shape == [input.shape[0], outputFeatures], "\(name): gradient \(gradOutput.shape) does not match the last output")
+    precondition(
+      gradOutput.shape == [input.shape[0], outputFeatures],
+      "\(name): gradient \(gradOutput.shape) does not match the last output")
     if needs.parameterGradients {
       weight.gradient = Gemm.matmul(gradOutput, input, transposeA: true)
       if let bias {

@@ -73,7 +73,8 @@ public final class MaxPool2d: Layer {
   }
 
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
-    precondition(gradOutput.count == argmax.count, "\(name): gradient \(gradOutput.shape) does not match the last output")
+    precondition(
+      gradOutput.count == argmax.count, "\(name): gradient \(gradOutput.shape) does not match the last output")
     guard needs.inputGradient else { return Tensor(shape: [0]) }
     var grad = Tensor(shape: inputShape)
     let plane = inputShape[2] * inputShape[3]
@@ -100,7 +101,9 @@ extension MaxPool2d {
         for ox in 0..<out[3] {
           var window: [Float] = []
           for i in 0..<kernelSize {
-            for j in 0..<kernelSize { window.append(input.scalars[plane * h * w + (oy * stride + i) * w + ox * stride + j]) }
+            for j in 0..<kernelSize {
+              window.append(input.scalars[plane * h * w + (oy * stride + i) * w + ox * stride + j])
+            }
           }
           let top = window.max() ?? 0
           let runnerUp = window.filter { $0 != top }.max() ?? -.infinity

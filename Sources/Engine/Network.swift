@@ -14,11 +14,13 @@ public final class Network {
   /// Creates a network; traps if shapes do not chain (a programmer error: the architecture
   /// loader validates user input first).
   public init(layers: [any Layer], inputShape: [Int], targetLayerIndex: Int) {
-    precondition(layers.indices.contains(targetLayerIndex), "target layer \(targetLayerIndex) outside 0..<\(layers.count)")
+    precondition(
+      layers.indices.contains(targetLayerIndex), "target layer \(targetLayerIndex) outside 0..<\(layers.count)")
     self.layers = layers
     self.inputShape = inputShape
     self.targetLayerIndex = targetLayerIndex
-    precondition(Self.outputShape(of: layers, for: [1] + inputShape) != nil, "layers do not chain from input \(inputShape)")
+    precondition(
+      Self.outputShape(of: layers, for: [1] + inputShape) != nil, "layers do not chain from input \(inputShape)")
   }
 
   /// Output shape of `layers` for a batch shape, or nil where a layer rejects its input.

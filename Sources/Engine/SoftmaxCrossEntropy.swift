@@ -18,7 +18,9 @@ public enum SoftmaxCrossEntropy {
   /// Evaluates loss and gradient.
   /// - Precondition: logits are (N,K) and every label is in 0..<K.
   public static func evaluate(logits: Tensor, labels: [Int]) -> Result {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count, "cross-entropy: logits \(logits.shape) vs \(labels.count) labels")
+    precondition(
+      logits.rank == 2 && logits.shape[0] == labels.count,
+      "cross-entropy: logits \(logits.shape) vs \(labels.count) labels")
     let (n, k) = (logits.shape[0], logits.shape[1])
     let probabilities = softmax(logits)
     var gradient = probabilities

@@ -42,7 +42,8 @@ public struct Architecture: Codable, Equatable, Sendable {
       throw ArchitectureError("architecture JSON is malformed: \(error)")
     }
     guard decoded.format == Architecture.format else {
-      throw ArchitectureError("architecture format '\(decoded.format)' is not supported (expected '\(Architecture.format)')")
+      throw ArchitectureError(
+        "architecture format '\(decoded.format)' is not supported (expected '\(Architecture.format)')")
     }
     try decoded.validate()
     self = decoded
@@ -84,13 +85,15 @@ public struct Architecture: Codable, Equatable, Sendable {
     for spec in layers {
       let layer = try LayerFactory.make(spec, generator: &generator, names: &seen)
       guard let next = layer.outputShape(for: shape) else {
-        throw ArchitectureError("layer '\(spec.name)' (\(spec.kind)) cannot take input of shape \(Array(shape.dropFirst()))")
+        throw ArchitectureError(
+          "layer '\(spec.name)' (\(spec.kind)) cannot take input of shape \(Array(shape.dropFirst()))")
       }
       shape = next
       built.append(layer)
     }
     guard let targetIndex = layers.firstIndex(where: { $0.name == target }) else {
-      throw ArchitectureError("target layer '\(target)' is not a layer of '\(name)' (layers: \(layers.map(\.name).joined(separator: ", ")))")
+      throw ArchitectureError(
+        "target layer '\(target)' is not a layer of '\(name)' (layers: \(layers.map(\.name).joined(separator: ", ")))")
     }
     guard Network.outputShape(of: Array(built[...targetIndex]), for: [1] + input)?.count == 4 else {
       throw ArchitectureError("target layer '\(target)' must output a (N,C,h,w) feature map")

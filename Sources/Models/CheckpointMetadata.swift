@@ -31,7 +31,8 @@ public struct CheckpointMetadata: Equatable, Sendable {
     step = map["i2x.step"].flatMap { Int($0) }
     epoch = map["i2x.epoch"].flatMap { Int($0) }
     classes = map["i2x.classes"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-    metrics = map["i2x.metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) } ?? [:]
+    metrics =
+      map["i2x.metrics"].flatMap { try? JSONDecoder().decode([String: Double].self, from: Data($0.utf8)) } ?? [:]
   }
 
   /// The `__metadata__` entries (without the architecture).
@@ -42,7 +43,9 @@ public struct CheckpointMetadata: Equatable, Sendable {
     map["i2x.run"] = run
     map["i2x.step"] = step.map(String.init)
     map["i2x.epoch"] = epoch.map(String.init)
-    if let classes, let data = try? encoder.encode(classes) { map["i2x.classes"] = String(decoding: data, as: UTF8.self) }
+    if let classes, let data = try? encoder.encode(classes) {
+      map["i2x.classes"] = String(decoding: data, as: UTF8.self)
+    }
     if !metrics.isEmpty, let data = try? encoder.encode(metrics.filter { $0.value.isFinite }) {
       map["i2x.metrics"] = String(decoding: data, as: UTF8.self)
     }

@@ -52,7 +52,8 @@ enum LayerFactory {
       return Residual(name: spec.name, body: body)
     default:
       throw ArchitectureError(
-        "layer '\(spec.name)' has unknown kind '\(spec.kind)'; supported: conv2d, batchnorm2d, relu, maxpool2d, gap, flatten, linear, dropout, residual")
+        "layer '\(spec.name)' has unknown kind '\(spec.kind)'; supported: conv2d, batchnorm2d, relu, maxpool2d, gap, flatten, linear, dropout, residual"
+      )
     }
   }
 }

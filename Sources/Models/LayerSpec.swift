@@ -28,8 +28,12 @@ public struct LayerSpec: Codable, Equatable, Sendable {
   public var layers: [LayerSpec]?
 
   enum CodingKeys: String, CodingKey {
-    case kind, name, inputs = "in", outputs = "out", kernel, stride, padding, bias, channels
-    case probability = "p", layers
+    case kind, name
+    case inputs = "in"
+    case outputs = "out"
+    case kernel, stride, padding, bias, channels
+    case probability = "p"
+    case layers
   }
 
   /// Creates a spec; unused fields stay nil.
@@ -53,6 +57,7 @@ public struct LayerSpec: Codable, Equatable, Sendable {
 
   /// A 3×3, padding-1 convolution (the reference architectures' only kind).
   public static func conv3x3(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool = true) -> LayerSpec {
-    LayerSpec(kind: "conv2d", name: name, inputs: inputs, outputs: outputs, kernel: 3, stride: 1, padding: 1, bias: bias)
+    LayerSpec(
+      kind: "conv2d", name: name, inputs: inputs, outputs: outputs, kernel: 3, stride: 1, padding: 1, bias: bias)
   }
 }

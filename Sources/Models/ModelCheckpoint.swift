@@ -67,7 +67,8 @@ public enum ModelCheckpointError: Error, CustomStringConvertible, Equatable {
   public var description: String {
     switch self {
     case .missingArchitecture:
-      return "checkpoint has no i2x.architecture metadata; pass --arch with one of: \(Architecture.referenceNames.joined(separator: ", "))"
+      return
+        "checkpoint has no i2x.architecture metadata; pass --arch with one of: \(Architecture.referenceNames.joined(separator: ", "))"
     case .unknownArchitecture(let name):
       return "unknown architecture '\(name)'; built-in: \(Architecture.referenceNames.joined(separator: ", "))"
     }

@@ -48,7 +48,9 @@ public enum StateDict {
     if !unexpected.isEmpty {
       throw StateDictError(
         tensor: unexpected.sorted()[0],
-        message: "checkpoint has tensors the architecture does not: \(unexpected.sorted().prefix(5).joined(separator: ", ")); is --arch right?")
+        message:
+          "checkpoint has tensors the architecture does not: \(unexpected.sorted().prefix(5).joined(separator: ", ")); is --arch right?"
+      )
     }
   }
 
@@ -61,14 +63,18 @@ public enum StateDict {
         message: "checkpoint has no tensor '\(name)' (expected shape \(shape)); is --arch right?")
     }
     guard record.shape == shape || (shape.isEmpty && record.shape.reduce(1, *) == 1) else {
-      throw StateDictError(tensor: name, message: "tensor '\(name)' has shape \(record.shape), the architecture needs \(shape)")
+      throw StateDictError(
+        tensor: name, message: "tensor '\(name)' has shape \(record.shape), the architecture needs \(shape)")
     }
     let values: [Float]
     do { values = try record.floats() } catch {
       throw StateDictError(tensor: name, message: "tensor '\(name)': \(error)")
     }
     if let bad = values.firstIndex(where: { !$0.isFinite }) {
-      throw StateDictError(tensor: name, message: "tensor '\(name)' holds a non-finite value (\(values[bad]) at element \(bad)); the checkpoint is unusable")
+      throw StateDictError(
+        tensor: name,
+        message:
+          "tensor '\(name)' holds a non-finite value (\(values[bad]) at element \(bad)); the checkpoint is unusable")
     }
     return Tensor(shape: shape, scalars: values)
   }

@@ -15,9 +15,11 @@ public enum Bilinear {
       let base = i * h * w
       for (y, row) in rows.enumerated() {
         for (x, column) in columns.enumerated() {
-          let top = (1 - column.t) * maps.scalars[base + row.low * w + column.low]
+          let top =
+            (1 - column.t) * maps.scalars[base + row.low * w + column.low]
             + column.t * maps.scalars[base + row.low * w + column.high]
-          let bottom = (1 - column.t) * maps.scalars[base + row.high * w + column.low]
+          let bottom =
+            (1 - column.t) * maps.scalars[base + row.high * w + column.low]
             + column.t * maps.scalars[base + row.high * w + column.high]
           out.scalars[(i * height + y) * width + x] = (1 - row.t) * top + row.t * bottom
         }

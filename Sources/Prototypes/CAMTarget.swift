@@ -11,7 +11,9 @@ public enum CAMTarget: Sendable, Equatable {
   func resolve(logits: [Float], batch: Int, classes: Int) -> [Int] {
     switch self {
     case .classes(let list):
-      precondition(list.count == batch && list.allSatisfy { (0..<classes).contains($0) }, "CAM targets \(list) do not fit a batch of \(batch) with \(classes) classes")
+      precondition(
+        list.count == batch && list.allSatisfy { (0..<classes).contains($0) },
+        "CAM targets \(list) do not fit a batch of \(batch) with \(classes) classes")
       return list
     case .fixed(let c):
       precondition((0..<classes).contains(c), "CAM target class \(c) outside 0..<\(classes)")

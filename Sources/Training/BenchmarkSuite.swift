@@ -81,7 +81,10 @@ public struct BenchmarkSuite {
       let a = Tensor.uniform(shape: [m, k], bound: 1, using: &generator)
       let b = Tensor.uniform(shape: [k, n], bound: 1, using: &generator)
       let seconds = time(repeats: quick ? 3 : 7, inner: quick ? 2 : 5) { _ = Gemm.matmul(a, b) }
-      emit(line(["figure": "gemm", "shape": name, "m": m, "n": n, "k": k, "gflops": 2.0 * Double(m * n * k) / seconds / 1e9]))
+      emit(
+        line([
+          "figure": "gemm", "shape": name, "m": m, "n": n, "k": k, "gflops": 2.0 * Double(m * n * k) / seconds / 1e9,
+        ]))
     }
   }
 

@@ -48,6 +48,7 @@ public struct Evaluation: Sendable, Equatable {
       }
       start += batchSize
     }
-    return Evaluation(confusion: confusion, classNames: data.classNames, loss: all.isEmpty ? 0 : totalLoss / Double(all.count))
+    return Evaluation(
+      confusion: confusion, classNames: data.classNames, loss: all.isEmpty ? 0 : totalLoss / Double(all.count))
   }
 }

@@ -24,7 +24,9 @@ public struct GradCAMJob {
     let network = checkpoint.network
     let record = try file.tensor("images")
     guard record.shape.count == 4, Array(record.shape.dropFirst()) == network.inputShape, record.shape[0] > 0 else {
-      throw TrainingError("'images' has shape \(record.shape); this model needs [N,\(network.inputShape.map(String.init).joined(separator: ","))] with N ≥ 1")
+      throw TrainingError(
+        "'images' has shape \(record.shape); this model needs [N,\(network.inputShape.map(String.init).joined(separator: ","))] with N ≥ 1"
+      )
     }
     let pixels = try record.floats()
     if let bad = pixels.firstIndex(where: { !$0.isFinite }) {
@@ -36,13 +38,16 @@ public struct GradCAMJob {
     let pipeline = CAMPipeline(network: network)
     let (height, width) = (network.inputShape[1], network.inputShape[2])
     let imageSize = record.shape.dropFirst().reduce(1, *)
-    var raw: [Float] = [], upsampled: [Float] = [], logits: [Float] = []
+    var raw: [Float] = []
+    var upsampled: [Float] = []
+    var logits: [Float] = []
     var explained: [Int64] = []
     var mapShape: [Int] = []
     var start = 0
     while start < n {
       let end = min(n, start + batchSize)
-      let batch = Tensor(shape: [end - start] + network.inputShape, scalars: Array(pixels[start * imageSize..<end * imageSize]))
+      let batch = Tensor(
+        shape: [end - start] + network.inputShape, scalars: Array(pixels[start * imageSize..<end * imageSize]))
       let batchTarget: CAMTarget = targets.map { .classes(Array($0[start..<end])) } ?? .predicted
       let result = pipeline.run(batch, target: batchTarget)
       raw += result.raw.scalars
@@ -77,7 +82,8 @@ public struct GradCAMJob {
       return labels
     default:
       guard let c = Int(target), (0..<classes).contains(c) else {
-        throw TrainingError("--target must be label, predicted or a class index in 0..<\(classes), got '\(target)'", exitCode: .usage)
+        throw TrainingError(
+          "--target must be label, predicted or a class index in 0..<\(classes), got '\(target)'", exitCode: .usage)
       }
       return [Int](repeating: c, count: count)
     }

@@ -28,6 +28,9 @@ struct ProgressMeter {
     lastReport = now
     let elapsed = now.timeIntervalSince(start)
     let eta = steps > 0 ? elapsed / Double(steps) * Double(totalSteps - steps) : 0
-    log(String(format: "epoch %d/%d step %d/%d %.0f img/s loss %.4f ETA %.0fs", epoch, epochs, steps, totalSteps, imagesPerSecond, loss, eta))
+    log(
+      String(
+        format: "epoch %d/%d step %d/%d %.0f img/s loss %.4f ETA %.0fs", epoch, epochs, steps, totalSteps,
+        imagesPerSecond, loss, eta))
   }
 }

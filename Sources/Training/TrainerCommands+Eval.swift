@@ -13,18 +13,23 @@ extension TrainerCommands {
       .flag("json", "Print JSON instead of tables."),
     ])
 
-  static func evaluate(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws -> ExitCode {
+  static func evaluate(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws
+    -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: evalSpec)
     let checkpoint = try loadCheckpoint(options)
     let split = try options.choice("split", in: ["test", "train"]) ?? "test"
     let data = try DatasetCatalog.load(
-      name: try options.requiredString("dataset"), dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
+      name: try options.requiredString("dataset"),
+      dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
       seed: 1)
     let images = split == "test" ? data.test : data.train
     guard [images.channels, images.height, images.width] == checkpoint.architecture.input,
       images.classNames.count == checkpoint.architecture.classes
     else {
-      throw TrainingError("dataset images (\(images.channels)×\(images.height)×\(images.width), \(images.classNames.count) classes) do not fit '\(checkpoint.architecture.name)'", exitCode: .usage)
+      throw TrainingError(
+        "dataset images (\(images.channels)×\(images.height)×\(images.width), \(images.classNames.count) classes) do not fit '\(checkpoint.architecture.name)'",
+        exitCode: .usage)
     }
     log("evaluating \(images.count) \(split) images")
     let result = Evaluation.run(checkpoint.network, on: images)
@@ -53,7 +58,9 @@ enum EvaluationReport {
   static let schemaVersion = 1
 
   static func table(_ e: Evaluation) -> String {
-    var lines = [String(format: "accuracy %.4f on %d images (loss %.4f)", e.accuracy, e.count, e.loss), "", "per class:"]
+    var lines = [
+      String(format: "accuracy %.4f on %d images (loss %.4f)", e.accuracy, e.count, e.loss), "", "per class:",
+    ]
     for (c, name) in e.classNames.enumerated() {
       lines.append(String(format: "  %2d %-14@ %.4f", c, name as NSString, e.perClassAccuracy[c]))
     }

@@ -15,7 +15,9 @@ extension TrainerCommands {
       .value("arch", "NAME", "Architecture for checkpoints without i2x metadata."),
     ])
 
-  static func gradcam(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws -> ExitCode {
+  static func gradcam(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws
+    -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: gradcamSpec)
     let checkpoint = try loadCheckpoint(options)
     let imagesPath = try options.requiredString("images")
@@ -23,7 +25,8 @@ extension TrainerCommands {
       throw TrainingError("images file \(imagesPath) does not exist", exitCode: .noInput)
     }
     let images = try SafetensorsFile(contentsOf: URL(fileURLWithPath: imagesPath))
-    let result = try GradCAMJob(target: try options.requiredString("target")).run(checkpoint: checkpoint, images: images)
+    let result = try GradCAMJob(target: try options.requiredString("target")).run(
+      checkpoint: checkpoint, images: images)
     let output = URL(fileURLWithPath: try options.requiredString("out"))
     try result.write(to: output)
     let count = result.tensors["logits"]?.shape.first ?? 0
@@ -39,10 +42,13 @@ extension TrainerCommands {
       .value("out", "FILE", "Output: images F32 [N,C,H,W] (pixel/255), labels I64 [N].", required: true),
     ])
 
-  static func sample(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws -> ExitCode {
+  static func sample(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws
+    -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: sampleSpec)
     let data = try DatasetCatalog.load(
-      name: try options.requiredString("dataset"), dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
+      name: try options.requiredString("dataset"),
+      dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
       seed: 1)
     let set = (try options.choice("split", in: ["test", "train"]) ?? "test") == "test" ? data.test : data.train
     let count = min(try options.int("count", minimum: 1) ?? 16, set.count)

@@ -60,7 +60,9 @@ public enum TrainerCommands {
       final checkpoint is also linked as DIR/final.safetensors, the splits are in DIR/splits.json.
       """)
 
-  static func train(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void) throws -> ExitCode {
+  static func train(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void)
+    throws -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: trainSpec)
     var c = TrainingConfiguration()
     c.dataset = try options.requiredString("dataset")

@@ -54,7 +54,9 @@ public struct TrainingJob {
       labels: train.labels, classes: train.classNames.count, validation: c.validationSize,
       probePerClass: c.probePerClass, generator: c.generatorSize, seed: c.seed)
     guard splits.train.count >= 2 else {
-      throw TrainingError("only \(splits.train.count) training images remain after the held-out splits; lower --validation-size/--probe-per-class/--generator-size")
+      throw TrainingError(
+        "only \(splits.train.count) training images remain after the held-out splits; lower --validation-size/--probe-per-class/--generator-size"
+      )
     }
     try FileManager.default.createDirectory(at: c.outputDirectory, withIntermediateDirectories: true)
     try SplitRecord(configuration: c, splits: splits).write(to: c.outputDirectory.appendingPathComponent("splits.json"))
@@ -63,7 +65,9 @@ public struct TrainingJob {
     let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
     let stepsPerEpoch = (splits.train.count + c.batchSize - 1) / c.batchSize
     let totalSteps = stepsPerEpoch * c.epochs
-    log("training \(architecture.name) on \(c.dataset): \(splits.train.count) images, \(network.parameterCount) parameters, \(totalSteps) steps")
+    log(
+      "training \(architecture.name) on \(c.dataset): \(splits.train.count) images, \(network.parameterCount) parameters, \(totalSteps) steps"
+    )
 
     var progress = ProgressMeter(totalSteps: totalSteps, batchSize: c.batchSize, log: log)
     var summary = Summary(steps: 0, validationAccuracy: [], checkpoints: [], imagesPerSecond: 0)
@@ -79,13 +83,17 @@ public struct TrainingJob {
         progress.stepFinished(epoch: epoch, epochs: c.epochs, loss: lastLoss)
         if c.checkpointEvery > 0 && loop.step % c.checkpointEvery == 0 && loop.step < totalSteps {
           summary.checkpoints.append(
-            try writeCheckpoint(architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)]))
+            try writeCheckpoint(
+              architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)]))
         }
         start = end
       }
       let validation = Evaluation.run(network, on: train, indices: splits.validation)
       summary.validationAccuracy.append(validation.accuracy)
-      log(String(format: "epoch %d/%d: validation accuracy %.4f (loss %.4f, %d images)", epoch, c.epochs, validation.accuracy, validation.loss, validation.count))
+      log(
+        String(
+          format: "epoch %d/%d: validation accuracy %.4f (loss %.4f, %d images)", epoch, c.epochs, validation.accuracy,
+          validation.loss, validation.count))
       if epoch == c.epochs {
         summary.checkpoints.append(
           try writeCheckpoint(
@@ -117,7 +125,8 @@ public struct TrainingJob {
     let link = directory.appendingPathComponent("final.safetensors")
     let temporary = directory.appendingPathComponent(".final.safetensors.tmp")
     try? FileManager.default.removeItem(at: temporary)
-    try FileManager.default.createSymbolicLink(atPath: temporary.path, withDestinationPath: checkpoint.lastPathComponent)
+    try FileManager.default.createSymbolicLink(
+      atPath: temporary.path, withDestinationPath: checkpoint.lastPathComponent)
     guard rename(temporary.path, link.path) == 0 else {
       throw TrainingError("cannot create \(link.path): \(String(cString: strerror(errno)))", exitCode: .ioError)
     }

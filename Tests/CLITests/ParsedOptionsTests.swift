@@ -28,16 +28,28 @@ import Testing
   }
 
   @Test func missingValueMissingRequiredDuplicateAndStray() {
-    #expect { try ParsedOptions(["--out"], spec: spec) } throws: { ($0 as? UsageError)?.message.contains("needs a value") == true }
-    #expect { try ParsedOptions([], spec: spec) } throws: { ($0 as? UsageError)?.message.contains("missing required option '--out") == true }
-    #expect { try ParsedOptions(["--out", "a", "--out", "b"], spec: spec) } throws: { ($0 as? UsageError)?.message.contains("twice") == true }
-    #expect { try ParsedOptions(["--out", "a", "extra"], spec: spec) } throws: { ($0 as? UsageError)?.message.contains("unexpected argument 'extra'") == true }
+    #expect { try ParsedOptions(["--out"], spec: spec) } throws: {
+      ($0 as? UsageError)?.message.contains("needs a value") == true
+    }
+    #expect { try ParsedOptions([], spec: spec) } throws: {
+      ($0 as? UsageError)?.message.contains("missing required option '--out") == true
+    }
+    #expect { try ParsedOptions(["--out", "a", "--out", "b"], spec: spec) } throws: {
+      ($0 as? UsageError)?.message.contains("twice") == true
+    }
+    #expect { try ParsedOptions(["--out", "a", "extra"], spec: spec) } throws: {
+      ($0 as? UsageError)?.message.contains("unexpected argument 'extra'") == true
+    }
   }
 
   @Test func typedAccessorsRejectBadValues() throws {
     let options = try ParsedOptions(["--epochs", "x", "--out", "o", "--optimizer", "rmsprop"], spec: spec)
-    #expect { try options.int("epochs") } throws: { ($0 as? UsageError)?.message == "'--epochs' expects an integer, got 'x'" }
-    #expect { try options.choice("optimizer", in: ["sgd", "adam"]) } throws: { ($0 as? UsageError)?.message.contains("sgd, adam") == true }
+    #expect { try options.int("epochs") } throws: {
+      ($0 as? UsageError)?.message == "'--epochs' expects an integer, got 'x'"
+    }
+    #expect { try options.choice("optimizer", in: ["sgd", "adam"]) } throws: {
+      ($0 as? UsageError)?.message.contains("sgd, adam") == true
+    }
     let low = try ParsedOptions(["--epochs", "0", "--out", "o"], spec: spec)
     #expect(throws: UsageError.self) { try low.int("epochs", minimum: 1) }
   }

@@ -12,7 +12,9 @@ import Testing
       name: "demo", abstract: "Demo tool.", version: "demo 1.0",
       subcommands: [
         .init(name: "ok", abstract: "Succeeds.") { arguments in arguments == ["--x"] ? .success : .failure },
-        .init(name: "usage", abstract: "Usage error.") { _ in throw UsageError("bad flag", hint: "see 'demo usage --help'") },
+        .init(name: "usage", abstract: "Usage error.") { _ in
+          throw UsageError("bad flag", hint: "see 'demo usage --help'")
+        },
         .init(name: "down", abstract: "Unavailable.") { _ in throw Unavailable() },
       ])
   }

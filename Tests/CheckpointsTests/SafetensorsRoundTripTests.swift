@@ -26,7 +26,8 @@ import Testing
     let bytes = try SafetensorsFile(tensors: ["a": TensorRecord(floats: [1], shape: [1])]).serialized()
     let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
     #expect(header.utf8.count == 54)
-    let expected: [UInt8] = [0x38, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x20, 0x20] + [0x00, 0x00, 0x80, 0x3F]
+    let expected: [UInt8] =
+      [0x38, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x20, 0x20] + [0x00, 0x00, 0x80, 0x3F]
     #expect(bytes == expected)
   }
 
@@ -44,7 +45,9 @@ import Testing
       {"h":{"dtype":"F16","shape":[4],"data_offsets":[0,8]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]},\
       "i":{"dtype":"I32","shape":[1],"data_offsets":[12,16]}}
       """
-    let data: [UInt8] = [0x00, 0x3C, 0x00, 0xC0, 0x00, 0x7C, 0x01, 0x00, 0x80, 0x3F, 0x40, 0xC0, 0xFB, 0xFF, 0xFF, 0xFF]
+    let data: [UInt8] = [
+      0x00, 0x3C, 0x00, 0xC0, 0x00, 0x7C, 0x01, 0x00, 0x80, 0x3F, 0x40, 0xC0, 0xFB, 0xFF, 0xFF, 0xFF,
+    ]
     let file = try SafetensorsFile(bytes: safetensorsBytes(header: header, data: data))
     #expect(try file.tensor("h").floats() == [1, -2, .infinity, 0x1p-24])
     #expect(try file.tensor("b").floats() == [1, -3])

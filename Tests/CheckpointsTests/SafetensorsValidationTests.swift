@@ -73,21 +73,24 @@ import Testing
     let error = rejection(safetensorsBytes(header: reversed, data: eight))
     #expect(error?.rule == .offsetsOutOfBounds)
     #expect(error?.tensor == "w")
-    let beyond = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    let beyond =
+      #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
     // "b" starts past the 4 data bytes that exist after "a" was cut short: out of bounds.
     let cut = rejection(safetensorsBytes(header: beyond, data: [0, 0, 0, 0]))
     #expect(cut?.rule == .truncated || cut?.rule == .offsetsOutOfBounds)
   }
 
   @Test func overlappingOffsets() {
-    let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+    let header =
+      #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
     let error = rejection(safetensorsBytes(header: header, data: eight))
     #expect(error?.rule == .offsetsNotContiguous)
     #expect(error?.tensor == "b")
   }
 
   @Test func gapBetweenTensors() {
-    let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    let header =
+      #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
     let error = rejection(safetensorsBytes(header: header, data: [UInt8](repeating: 0, count: 12)))
     #expect(error?.rule == .offsetsNotContiguous)
     #expect(error?.tensor == "b")
@@ -105,7 +108,8 @@ import Testing
   }
 
   @Test func duplicateTensorNames() {
-    let header = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+    let header =
+      #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
     let error = rejection(safetensorsBytes(header: header, data: eight))
     #expect(error?.rule == .duplicateName)
     #expect(error?.tensor == "w")

@@ -31,12 +31,18 @@ import Testing
 
   @Test func truncatedIDXIsAnError() {
     let bytes = idxBytes(dimensions: [3, 2, 2], data: Array(pixels.prefix(5)))
-    #expect { try IDXReader.parse(bytes, source: "t") } throws: { ($0 as? DatasetError)?.message.contains("truncated") == true }
+    #expect { try IDXReader.parse(bytes, source: "t") } throws: {
+      ($0 as? DatasetError)?.message.contains("truncated") == true
+    }
   }
 
   @Test func badMagicIsAnError() {
-    #expect { try IDXReader.parse([1, 2, 3, 4, 5], source: "t") } throws: { ($0 as? DatasetError)?.message.contains("magic") == true }
-    #expect { try IDXReader.parse([0, 0, 0x0D, 1, 0, 0, 0, 1, 0], source: "t") } throws: { ($0 as? DatasetError) != nil }
+    #expect { try IDXReader.parse([1, 2, 3, 4, 5], source: "t") } throws: {
+      ($0 as? DatasetError)?.message.contains("magic") == true
+    }
+    #expect { try IDXReader.parse([0, 0, 0x0D, 1, 0, 0, 0, 1, 0], source: "t") } throws: {
+      ($0 as? DatasetError) != nil
+    }
   }
 
   @Test func corruptGzipIsAnError() throws {
@@ -47,7 +53,9 @@ import Testing
     var bytes = [UInt8](try Data(contentsOf: url))
     bytes.removeLast(12)
     try Data(bytes).write(to: url)
-    #expect { try IDXReader.read(url) } throws: { ($0 as? DatasetError)?.message.contains("corrupt or truncated") == true }
+    #expect { try IDXReader.read(url) } throws: {
+      ($0 as? DatasetError)?.message.contains("corrupt or truncated") == true
+    }
   }
 
   @Test func cifarBatches() throws {
@@ -63,7 +71,9 @@ import Testing
     #expect(set.pixels[3072 + 257] == 1)
     #expect(set.classNames[3] == "cat")
     try Data(record1.dropLast()).write(to: url)
-    #expect { try CIFARReader.read(batchFiles: [url]) } throws: { ($0 as? DatasetError)?.message.contains("3073") == true }
+    #expect { try CIFARReader.read(batchFiles: [url]) } throws: {
+      ($0 as? DatasetError)?.message.contains("3073") == true
+    }
   }
 
   @Test func csvWithAndWithoutHeader() throws {
@@ -84,9 +94,13 @@ import Testing
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent("d.csv")
     try "1,0,10,20,255\n0,5,5\n".write(to: url, atomically: true, encoding: .utf8)
-    #expect { try CSVReader.read(url, channels: 1, height: 2, width: 2) } throws: { ($0 as? DatasetError)?.message.contains("line 2") == true }
+    #expect { try CSVReader.read(url, channels: 1, height: 2, width: 2) } throws: {
+      ($0 as? DatasetError)?.message.contains("line 2") == true
+    }
     try "1,0,10,20,256\n".write(to: url, atomically: true, encoding: .utf8)
-    #expect { try CSVReader.read(url, channels: 1, height: 2, width: 2) } throws: { ($0 as? DatasetError)?.message.contains("line 1") == true }
+    #expect { try CSVReader.read(url, channels: 1, height: 2, width: 2) } throws: {
+      ($0 as? DatasetError)?.message.contains("line 1") == true
+    }
   }
 
   @Test func missingFashionMNISTSaysWhichPackageToInstall() {
@@ -103,7 +117,9 @@ import Testing
   }
 
   /// The real dataset, when the Debian package is installed (CI installs it).
-  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")))
+  @Test(
+    .enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+  )
   func realFashionMNIST() throws {
     let (train, test) = try DatasetCatalog.load(name: "fashion-mnist", dataDirectory: nil, seed: 1)
     #expect(train.count == 60000 && test.count == 10000)

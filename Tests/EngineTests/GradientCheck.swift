@@ -34,7 +34,9 @@ struct GradientCheck {
       numericInput.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
     }
     var worst = normalisedError(analyticInput, numericInput)
-    #expect(!expectPass || worst < tolerance, "input gradient of \(layer.name): error \(worst)", sourceLocation: sourceLocation)
+    #expect(
+      !expectPass || worst < tolerance, "input gradient of \(layer.name): error \(worst)",
+      sourceLocation: sourceLocation)
 
     for (index, parameter) in layer.parameters.enumerated() {
       var numeric = Tensor(shape: parameter.value.shape)
@@ -48,7 +50,9 @@ struct GradientCheck {
         numeric.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
       }
       let error = normalisedError(analyticParameters[index], numeric)
-      #expect(!expectPass || error < tolerance, "\(layer.name).\(parameter.name) gradient: error \(error)", sourceLocation: sourceLocation)
+      #expect(
+        !expectPass || error < tolerance, "\(layer.name).\(parameter.name) gradient: error \(error)",
+        sourceLocation: sourceLocation)
       worst = max(worst, error)
     }
     return worst

@@ -45,7 +45,8 @@ import Testing
     var generator = SplitMix64(seed: 8)
     let count = 2 * 2 * 7 * 7
     let values = (0..<count).map { Float($0) * 0.01 }.shuffled(using: &generator)
-    checker.check(MaxPool2d(name: "pool", kernelSize: kernel, stride: stride), input: Tensor(shape: [2, 2, 7, 7], scalars: values))
+    checker.check(
+      MaxPool2d(name: "pool", kernelSize: kernel, stride: stride), input: Tensor(shape: [2, 2, 7, 7], scalars: values))
   }
 
   @Test func globalAveragePool() {

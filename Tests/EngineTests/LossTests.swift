@@ -6,7 +6,8 @@ import Testing
   /// logits [0, ln 3], label 1: softmax = [1/4, 3/4], loss = −ln(3/4) = ln(4/3);
   /// ∂L/∂z = softmax − onehot = [1/4, −1/4].
   @Test func handComputedCrossEntropy() {
-    let result = SoftmaxCrossEntropy.evaluate(logits: Tensor(shape: [1, 2], scalars: [0, Float(log(3.0))]), labels: [1])
+    let result = SoftmaxCrossEntropy.evaluate(
+      logits: Tensor(shape: [1, 2], scalars: [0, Float(log(3.0))]), labels: [1])
     #expect(abs(Double(result.loss) - log(4.0 / 3.0)) < 1e-6)
     #expect(abs(result.gradient.scalars[0] - 0.25) < 1e-6)
     #expect(abs(result.gradient.scalars[1] + 0.25) < 1e-6)

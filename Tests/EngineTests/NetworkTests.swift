@@ -90,6 +90,9 @@ import Testing
 
   @Test func parameterNamesFollowStateDict() {
     let names = makeNetwork(seed: 1).namedParameters.map(\.name)
-    #expect(names == ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias"])
+    #expect(
+      names == [
+        "conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias",
+      ])
   }
 }

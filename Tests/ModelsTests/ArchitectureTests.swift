@@ -13,7 +13,8 @@ import Testing
 
   @Test func smallCNNHasTheDesignedShapes() throws {
     let network = try #require(Architecture.reference("smallcnn")).build(seed: 1)
-    let (logits, target) = network.forward(Tensor(shape: [2, 1, 28, 28]), training: false, capture: network.targetLayerIndex)
+    let (logits, target) = network.forward(
+      Tensor(shape: [2, 1, 28, 28]), training: false, capture: network.targetLayerIndex)
     #expect(logits.shape == [2, 10])
     #expect(target.shape == [2, 64, 7, 7])
     // conv 1→16: 144+16, 16→32: 4608+32, 32→64: 18432+64, fc 640+10.
@@ -30,7 +31,8 @@ import Testing
 
   @Test func cifarCNNTargetIs128By8By8() throws {
     let network = try #require(Architecture.reference("cifarcnn")).build(seed: 1)
-    let (logits, target) = network.forward(Tensor(shape: [1, 3, 32, 32]), training: false, capture: network.targetLayerIndex)
+    let (logits, target) = network.forward(
+      Tensor(shape: [1, 3, 32, 32]), training: false, capture: network.targetLayerIndex)
     #expect(target.shape == [1, 128, 8, 8])
     #expect(logits.shape == [1, 10])
   }
@@ -52,12 +54,30 @@ import Testing
   }
 
   @Test(arguments: [
-    (#"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"fc","layers":[{"kind":"softmax","name":"s"}]}"#, "unknown kind 'softmax'"),
-    (#"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[{"kind":"conv2d","name":"c","in":2,"out":3,"kernel":3}]}"#, "cannot take input"),
-    (#"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"nope","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"g"}]}"#, "target layer 'nope'"),
-    (#"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"c"}]}"#, "used twice"),
-    (#"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":4,"target":"c","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"g"}]}"#, "output must be"),
-    (#"{"format":"i2x.architecture/2","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[]}"#, "not supported"),
+    (
+      #"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"fc","layers":[{"kind":"softmax","name":"s"}]}"#,
+      "unknown kind 'softmax'"
+    ),
+    (
+      #"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[{"kind":"conv2d","name":"c","in":2,"out":3,"kernel":3}]}"#,
+      "cannot take input"
+    ),
+    (
+      #"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"nope","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"g"}]}"#,
+      "target layer 'nope'"
+    ),
+    (
+      #"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"c"}]}"#,
+      "used twice"
+    ),
+    (
+      #"{"format":"i2x.architecture/1","name":"x","input":[1,8,8],"classes":4,"target":"c","layers":[{"kind":"conv2d","name":"c","in":1,"out":3,"kernel":3},{"kind":"gap","name":"g"}]}"#,
+      "output must be"
+    ),
+    (
+      #"{"format":"i2x.architecture/2","name":"x","input":[1,8,8],"classes":3,"target":"c","layers":[]}"#,
+      "not supported"
+    ),
     (#"{"name": 5}"#, "malformed"),
   ])
   func invalidArchitecturesAreRejectedWithAReason(json: String, reason: String) {

@@ -23,7 +23,8 @@ import Testing
     #expect(loaded.architecture == original.architecture)
     #expect(loaded.metadata == original.metadata)
     let input = Tensor(shape: [2, 1, 28, 28], repeating: 0.5)
-    #expect(loaded.network.forward(input, training: false).logits == original.network.forward(input, training: false).logits)
+    #expect(
+      loaded.network.forward(input, training: false).logits == original.network.forward(input, training: false).logits)
     let tracked = try SafetensorsFile(bytes: bytes).tensor("bn1.num_batches_tracked")
     #expect(tracked.dtype == .i64)
     #expect(try tracked.int64s() == [1])
@@ -33,7 +34,9 @@ import Testing
     var file = try trainedBN().file
     file.metadata = [:]
     #expect(throws: ModelCheckpointError.missingArchitecture) { try ModelCheckpoint(file: file) }
-    #expect(throws: ModelCheckpointError.unknownArchitecture("resnet")) { try ModelCheckpoint(file: file, architectureName: "resnet") }
+    #expect(throws: ModelCheckpointError.unknownArchitecture("resnet")) {
+      try ModelCheckpoint(file: file, architectureName: "resnet")
+    }
   }
 
   @Test func wrongShapeNamesTheTensor() throws {

@@ -57,7 +57,9 @@ import Testing
 
   private func cosine(_ a: Tensor, _ b: Tensor) -> Double {
     let dot = zip(a.scalars, b.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-    let norms = a.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot() * b.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+    let norms =
+      a.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
+      * b.scalars.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot()
     return dot / max(norms, 1e-30)
   }
 
@@ -79,4 +81,3 @@ import Testing
     #expect(abs(result.mass[0] - expected) <= 1e-5 * max(1, expected))
   }
 }
-

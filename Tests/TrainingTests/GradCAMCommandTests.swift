@@ -23,7 +23,9 @@ import Testing
     #expect(try file.tensor("cam").shape == [32, 7, 7])
     #expect(try file.tensor("cam_upsampled").shape == [32, 28, 28])
     #expect(try file.tensor("logits").shape == [32, 10])
-    for (mine, theirs) in [("cam", "cam_predicted"), ("cam_upsampled", "cam_predicted_upsampled"), ("logits", "logits")] {
+    for (mine, theirs) in [
+      ("cam", "cam_predicted"), ("cam_upsampled", "cam_predicted_upsampled"), ("logits", "logits"),
+    ] {
       let a = try file.tensor(mine).floats()
       let b = try reference.tensor(theirs).floats()
       let scale = b.map(abs).max() ?? 1
@@ -39,22 +41,38 @@ import Testing
     let model = fixtures.appendingPathComponent("model.safetensors").path
     let output = directory.appendingPathComponent("cam.safetensors").path
     let images = directory.appendingPathComponent("images.safetensors")
-    try SafetensorsFile(tensors: ["images": TensorRecord(floats: [Float](repeating: 0.5, count: 784), shape: [1, 1, 28, 28])])
-      .write(to: images)
+    try SafetensorsFile(tensors: [
+      "images": TensorRecord(floats: [Float](repeating: 0.5, count: 784), shape: [1, 1, 28, 28])
+    ])
+    .write(to: images)
     // --target label needs labels.
-    let noLabels = try ToolProcess.run(["gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--target", "label", "--out", output])
+    let noLabels = try ToolProcess.run([
+      "gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--target", "label", "--out",
+      output,
+    ])
     #expect(noLabels.status == 65)
     #expect(noLabels.stderr.contains("labels"))
     // A fixed class works.
-    #expect(try ToolProcess.run(["gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--target", "3", "--out", output]).status == 0)
+    #expect(
+      try ToolProcess.run([
+        "gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--target", "3", "--out",
+        output,
+      ]).status == 0)
     // Wrong image shape.
-    try SafetensorsFile(tensors: ["images": TensorRecord(floats: [Float](repeating: 0, count: 64), shape: [1, 1, 8, 8])]).write(to: images)
-    let shape = try ToolProcess.run(["gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--out", output])
+    try SafetensorsFile(tensors: [
+      "images": TensorRecord(floats: [Float](repeating: 0, count: 64), shape: [1, 1, 8, 8])
+    ]).write(to: images)
+    let shape = try ToolProcess.run([
+      "gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--out", output,
+    ])
     #expect(shape.status == 65)
     #expect(shape.stderr.contains("[1, 1, 8, 8]"))
     // A malformed file.
     try Data([1, 2, 3]).write(to: images)
-    #expect(try ToolProcess.run(["gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--out", output]).status == 65)
+    #expect(
+      try ToolProcess.run([
+        "gradcam", "--checkpoint", model, "--arch", "smallcnn", "--images", images.path, "--out", output,
+      ]).status == 65)
     // No metadata and no --arch.
     let noArch = try ToolProcess.run(["gradcam", "--checkpoint", model, "--images", images.path, "--out", output])
     #expect(noArch.status == 64)

@@ -29,7 +29,8 @@ import Testing
     #expect(final.metadata["i2x.architecture"]?.contains("smallcnn-bn") == true)
 
     let eval = try ToolProcess.run([
-      "eval", "--checkpoint", directory.appendingPathComponent("final.safetensors").path, "--dataset", "synthetic", "--json",
+      "eval", "--checkpoint", directory.appendingPathComponent("final.safetensors").path, "--dataset", "synthetic",
+      "--json",
     ])
     #expect(eval.status == 0, "\(eval.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
@@ -47,8 +48,10 @@ import Testing
       try? FileManager.default.removeItem(at: a)
       try? FileManager.default.removeItem(at: b)
     }
-    let arguments = ["train", "--dataset", "synthetic", "--arch", "smallcnn", "--epochs", "1", "--batch", "64",
-      "--validation-size", "100", "--generator-size", "1500", "--probe-per-class", "10", "--seed", "5"]
+    let arguments = [
+      "train", "--dataset", "synthetic", "--arch", "smallcnn", "--epochs", "1", "--batch", "64",
+      "--validation-size", "100", "--generator-size", "1500", "--probe-per-class", "10", "--seed", "5",
+    ]
     #expect(try ToolProcess.run(arguments + ["--out", a.path]).status == 0)
     #expect(try ToolProcess.run(arguments + ["--out", b.path]).status == 0)
     let first = try Data(contentsOf: a.appendingPathComponent("final.safetensors"))
