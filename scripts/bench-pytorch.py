@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The PyTorch side of the side-by-side: smallcnn training images/s and batched GradCAM
+images/s at batch 64 on 2 threads, one JSON line per figure (same shapes as i2x-bench).
+Needs torch (pip install torch); not used by the build or the tests."""
+import importlib.util, json, os, time
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(int(os.environ.get("THREADS", "2")))
+spec = importlib.util.spec_from_file_location("mf", os.path.join(os.path.dirname(__file__), "make-fixtures.py"))
+mf = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mf)
+
+
+class SmallCNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(16, 32, 3, padding=1)
+        self.conv3 = torch.nn.Conv2d(32, 64, 3, padding=1)
+        self.fc = torch.nn.Linear(64, 10)
+
+    def features(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.relu(self.conv3(x))
+
+    def head(self, a):
+        return self.fc(a.mean(dim=(2, 3)))
+
+
+def timed(fn, inner, repeats=5):
+    fn()
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        samples.append((time.perf_counter() - t) / inner)
+    return sorted(samples)[len(samples) // 2]
+
+
+torch.manual_seed(0)
+for name, model, shape in [("smallcnn", SmallCNN(), (1, 28, 28)), ("cifarcnn", mf.CifarCNN(), (3, 32, 32))]:
+    x = torch.rand((64,) + shape)
+    y = torch.randint(0, 10, (64,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model.head(model.features(x)), y).backward()
+        opt.step()
+
+    s = timed(step, 10 if name == "smallcnn" else 3)
+    print(json.dumps({"figure": "train", "impl": "pytorch", "torch": torch.__version__, "arch": name, "batch": 64,
+                      "threads": torch.get_num_threads(), "images_per_second": 64 / s}))
+
+model = SmallCNN().eval()
+for batch in (64, 1):
+    x = torch.rand((batch, 1, 28, 28))
+
+    def cam():
+        a = model.features(x)
+        a.retain_grad()
+        logits = model.head(a)
+        logits.gather(1, logits.argmax(1, keepdim=True)).sum().backward()
+        m = F.relu((a.grad.mean(dim=(2, 3), keepdim=True) * a).sum(1))
+        up = F.interpolate(m[:, None], size=(28, 28), mode="bilinear", align_corners=False)
+        model.zero_grad()
+        return up
+
+    s = timed(cam, max(1, 640 // batch))
+    print(json.dumps({"figure": "gradcam", "impl": "pytorch-batched", "torch": torch.__version__, "arch": "smallcnn",
+                      "batch": batch, "threads": torch.get_num_threads(), "images_per_second": batch / s}))
