@@ -8,6 +8,7 @@ let package = Package(
   products: [
     .executable(name: "i2x-train", targets: ["Trainer"]),
     .executable(name: "i2x-bench", targets: ["Bench"]),
+    .executable(name: "i2xd", targets: ["Daemon"]),
   ],
   targets: [
     // C libraries (apt providers named so SwiftPM can say what to install).
@@ -31,12 +32,16 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),
     .target(name: "Prototypes", dependencies: ["Engine", "Models"]),
     .target(name: "CLI"),
+    .target(name: "Wire", dependencies: ["CZeroMQ"]),
+    .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
+    .target(name: "DaemonCore", dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ"]),
     .target(
       name: "Training",
       dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI"]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
+    .executableTarget(name: "Daemon", dependencies: ["DaemonCore"]),
     .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets"]),
 
     // Tests.
@@ -48,6 +53,9 @@ let package = Package(
       name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
       exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
+    .testTarget(name: "WireTests", dependencies: ["Wire"]),
+    .testTarget(name: "StoreTests", dependencies: ["Store"]),
+    .testTarget(name: "DaemonTests", dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
   ]
 )

@@ -41,6 +41,13 @@ public struct ModelCheckpoint {
     self.init(architecture: architecture, network: network, metadata: CheckpointMetadata(file.metadata))
   }
 
+  /// Parses a checkpoint with a known architecture (e.g. the one its run registered).
+  public init(file: SafetensorsFile, architecture: Architecture) throws {
+    let network = try architecture.build(seed: 0)
+    try StateDict.load(file.tensors, into: network)
+    self.init(architecture: architecture, network: network, metadata: CheckpointMetadata(file.metadata))
+  }
+
   /// Reads and parses a checkpoint file (see `init(file:architectureName:)`).
   public init(contentsOf url: URL, architectureName: String? = nil) throws {
     try self.init(file: try SafetensorsFile(contentsOf: url), architectureName: architectureName)

@@ -1,0 +1,96 @@
+import CLI
+import Dispatch
+import Foundation
+import Synchronization
+import Wire
+
+/// `i2xd`: option parsing and wiring of the store, the job worker and the request loop.
+public enum DaemonCommand {
+  static let spec = CommandSpec(
+    name: "i2xd", abstract: "The i2x daemon: stores checkpoints from trainers and answers the i2x client.",
+    options: [
+      .value("data-dir", "DIR", "Where the SQLite store and the blob directory live.", default: "i2x-data"),
+      .value("endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).", default: "tcp://127.0.0.1:7070"),
+      .value("max-message-size", "BYTES", "Largest accepted message; bigger senders are disconnected.", default: "268435456"),
+      .value("curve-secret-key", "Z85", "Server CURVE secret key (40 chars); required to bind a non-loopback address."),
+      .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
+    ],
+    discussion: """
+      Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
+      acknowledged only after its file is fsynced and its row committed.
+      """)
+
+  /// Runs the daemon with `arguments`; returns the exit code.
+  public static func main(_ arguments: [String]) -> Int32 {
+    let log: @Sendable (String) -> Void = { Log.write("i2xd: \($0)") }
+    do {
+      let options = try ParsedOptions(arguments, spec: spec)
+      let configuration = try DaemonConfiguration(options)
+      return try run(configuration, log: log)
+    } catch let help as HelpRequested {
+      print(help.text)
+      return 0
+    } catch let usage as UsageError {
+      Log.write("error: \(usage.message)")
+      Log.write("hint: \(usage.hint ?? spec.hint)")
+      return ExitCode.usage.rawValue
+    } catch let error as ExitCodeProviding {
+      Log.write("error: \(error)")
+      return error.exitCode.rawValue
+    } catch {
+      Log.write("error: \(error)")
+      return ExitCode.failure.rawValue
+    }
+  }
+
+  static func run(_ configuration: DaemonConfiguration, log: @escaping @Sendable (String) -> Void) throws -> Int32 {
+    let stop = StopFlag()
+    let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler {
+        log("received signal \(number); finishing the current request")
+        stop.set()
+      }
+      source.resume()
+      return source
+    }
+    defer { signals.forEach { $0.cancel() } }
+
+    let store: DaemonStore
+    do { store = try DaemonStore(directory: configuration.dataDirectory) } catch {
+      throw DaemonStartError("cannot open the store in \(configuration.dataDirectory.path): \(error)")
+    }
+    let worker = JobWorker(directory: configuration.dataDirectory, log: log)
+    try worker.start()
+    defer { worker.stop() }
+    let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }
+    defer { authenticator?.stop() }
+    let socket: RouterServerSocket
+    do { socket = try RouterServerSocket(endpoint: configuration.endpoint, options: configuration.socketOptions) } catch {
+      throw DaemonStartError("cannot bind \(configuration.endpoint): \(error); is another i2xd running there?")
+    }
+    defer { socket.close() }
+    let handler = RequestHandler(store: store, log: log)
+    handler.onStored = { worker.notify() }
+    log("\(RequestHandler.version) listening on \(socket.endpoint), data in \(configuration.dataDirectory.path)")
+    let server = DaemonServer(socket: socket, handler: handler)
+    server.run { stop.isSet }
+    log("shut down after \(server.served) requests")
+    return 0
+  }
+}
+
+/// Set once by a signal handler, read by the request loop.
+final class StopFlag: Sendable {
+  private let flag = Atomic<Bool>(false)
+  func set() { flag.store(true, ordering: .sequentiallyConsistent) }
+  var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
+}
+
+/// The daemon could not start (port taken, store unreadable): exit 69.
+struct DaemonStartError: Error, CustomStringConvertible, ExitCodeProviding {
+  var description: String
+  init(_ description: String) { self.description = description }
+  var exitCode: ExitCode { .unavailable }
+}

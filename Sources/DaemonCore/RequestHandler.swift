@@ -1,0 +1,139 @@
+import Checkpoints
+import Foundation
+import Models
+import Wire
+
+/// Turns one request's frames into one reply: the daemon's logic, free of sockets, so the
+/// same code runs behind ZeroMQ and behind the in-memory twin. Never throws: every failure
+/// becomes an `error` reply.
+public final class RequestHandler {
+  /// Daemon version reported by `status`.
+  public static let version = "i2xd 0.1.0"
+
+  let store: DaemonStore
+  let started = Date()
+  /// Called after a checkpoint was stored (wakes the job worker).
+  public var onStored: () -> Void = {}
+  /// Log sink.
+  public var log: (String) -> Void
+
+  /// Creates a handler over `store` (owned by the calling thread).
+  public init(store: DaemonStore, log: @escaping (String) -> Void) {
+    self.store = store
+    self.log = log
+  }
+
+  /// The reply to `frames`.
+  public func handle(_ frames: [[UInt8]]) -> WireMessage {
+    do {
+      let message: WireMessage
+      do { message = try WireMessage(frames: frames) } catch {
+        let code: DaemonError.Code =
+          switch error.kind {
+          case .unknownType: .unknownType
+          case .unsupportedVersion: .unsupportedVersion
+          default: .badData
+          }
+        throw DaemonError(code, error.message)
+      }
+      switch message.type {
+      case .registerRun: return try registerRun(message)
+      case .checkpoint: return try checkpoint(message)
+      case .query: return try query(message)
+      case .ack, .error, .reply:
+        throw DaemonError(.unknownType, "the daemon does not accept '\(message.type)' messages")
+      }
+    } catch let error as DaemonError {
+      return Self.errorReply(error)
+    } catch let error as WireError {
+      return Self.errorReply(DaemonError(.badData, error.message))
+    } catch {
+      log("request failed: \(error)")
+      return Self.errorReply(DaemonError(.internalError, "the daemon could not complete the request (\(error)); retry later"))
+    }
+  }
+
+  static func errorReply(_ error: DaemonError) -> WireMessage {
+    (try? WireMessage(type: .error, header: ErrorHeader(code: error.code.rawValue, message: error.message)))
+      ?? WireMessage(type: .error, headerBytes: Array(#"{"code":"internal","message":"unencodable error"}"#.utf8))
+  }
+
+  private func registerRun(_ message: WireMessage) throws -> WireMessage {
+    let header = try message.decode(RegisterRunHeader.self)
+    try Self.validateRunName(header.run)
+    guard let payload = message.payload else { throw DaemonError(.badData, "register-run needs the probe set as payload") }
+    guard SHA256.hex(payload) == header.sha256 else {
+      throw DaemonError(.badData, "probe set sha256 does not match the header; the payload was damaged")
+    }
+    let architecture: Architecture
+    do { architecture = try Architecture(json: header.architecture) } catch {
+      throw DaemonError(.badData, "run '\(header.run)': \(error)")
+    }
+    guard header.classes.count == architecture.classes else {
+      throw DaemonError(.badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
+    }
+    let probe = try Self.validateProbe(payload, architecture: architecture)
+    let outcome = try store.registerRun(
+      name: header.run, architecture: architecture.json(), classes: header.classes, probe: payload,
+      probeSHA256: header.sha256, probeCount: probe)
+    log("run '\(header.run)' \(outcome == .stored ? "registered" : "re-registered") (\(architecture.name), \(probe) probe images)")
+    return try WireMessage(
+      type: .ack, header: AckHeader(status: outcome == .stored ? "registered" : "duplicate", run: header.run, directives: directives(header.run)))
+  }
+
+  private func checkpoint(_ message: WireMessage) throws -> WireMessage {
+    let header = try message.decode(CheckpointHeader.self)
+    try Self.validateRunName(header.run)
+    guard header.step >= 0, header.epoch >= 0 else { throw DaemonError(.badData, "step and epoch must be ≥ 0") }
+    guard let payload = message.payload else { throw DaemonError(.badData, "checkpoint needs the safetensors file as payload") }
+    guard SHA256.hex(payload) == header.sha256 else {
+      throw DaemonError(.badData, "checkpoint sha256 does not match the header; the payload was damaged in transit")
+    }
+    do { _ = try SafetensorsFile(bytes: payload) } catch {
+      throw DaemonError(.badData, "run '\(header.run)' step \(header.step): \(error)")
+    }
+    let metrics = String(decoding: try JSONEncoder().encode(header.metrics.filter { $0.value.isFinite }), as: UTF8.self)
+    let outcome = try store.storeCheckpoint(
+      run: header.run, step: header.step, epoch: header.epoch, metrics: metrics, bytes: payload, sha256: header.sha256)
+    if outcome == .stored {
+      log("run '\(header.run)' step \(header.step): stored \(payload.count) bytes")
+      onStored()
+    }
+    return try WireMessage(
+      type: .ack,
+      header: AckHeader(
+        status: outcome.rawValue, run: header.run, step: header.step, sha256: header.sha256, directives: directives(header.run)))
+  }
+
+  private func directives(_ run: String) throws -> [Directive] {
+    try store.takeDirectives(run: run).map { Directive(id: $0.id, kind: $0.kind, payload: $0.payload) }
+  }
+
+  static func validateRunName(_ name: String) throws {
+    guard !name.isEmpty, name.count <= 200, !name.contains(where: { $0.isNewline }) else {
+      throw DaemonError(.badData, "run names must be 1–200 characters without newlines")
+    }
+  }
+
+  /// Checks the probe set: `images` U8 [N,C,H,W] matching the architecture, `labels` I64 [N]
+  /// within the classes. Returns N.
+  static func validateProbe(_ payload: [UInt8], architecture: Architecture) throws -> Int {
+    do {
+      let file = try SafetensorsFile(bytes: payload)
+      let images = try file.tensor("images")
+      let labels = try file.tensor("labels")
+      guard images.dtype == .u8, images.shape.count == 4, Array(images.shape.dropFirst()) == architecture.input else {
+        throw DaemonError(.badData, "probe 'images' must be U8 [N,\(architecture.input.map(String.init).joined(separator: ","))], got \(images.dtype.rawValue) \(images.shape)")
+      }
+      let values = try labels.int64s()
+      guard labels.shape == [images.shape[0]], values.allSatisfy({ $0 >= 0 && $0 < architecture.classes }) else {
+        throw DaemonError(.badData, "probe 'labels' must be I64 [\(images.shape[0])] in 0..<\(architecture.classes)")
+      }
+      return images.shape[0]
+    } catch let error as DaemonError {
+      throw error
+    } catch {
+      throw DaemonError(.badData, "probe set: \(error)")
+    }
+  }
+}

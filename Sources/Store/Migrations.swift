@@ -1,0 +1,51 @@
+import Foundation
+
+/// Named, ordered schema migrations, recorded in `schema_migrations`; each runs once, in its
+/// own transaction.
+public enum Migrations {
+  /// The migrations, in order. Never edit a shipped one; append a new one.
+  public static let all: [(name: String, sql: [String])] = [
+    (
+      "001-runs-checkpoints-jobs",
+      [
+        """
+        CREATE TABLE runs (
+          name TEXT PRIMARY KEY, architecture TEXT NOT NULL, classes TEXT NOT NULL,
+          probe_sha256 TEXT NOT NULL, probe_count INTEGER NOT NULL, created_at REAL NOT NULL)
+        """,
+        """
+        CREATE TABLE checkpoints (
+          run TEXT NOT NULL REFERENCES runs(name), step INTEGER NOT NULL, epoch INTEGER NOT NULL,
+          sha256 TEXT NOT NULL, size INTEGER NOT NULL, metrics TEXT NOT NULL,
+          received_at REAL NOT NULL, parameter_count INTEGER, PRIMARY KEY (run, step))
+        """,
+        """
+        CREATE TABLE jobs (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, run TEXT NOT NULL, step INTEGER NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),
+          attempts INTEGER NOT NULL DEFAULT 0, error TEXT, updated_at REAL NOT NULL)
+        """,
+        "CREATE INDEX jobs_state ON jobs(state, id)",
+        """
+        CREATE TABLE directives (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL REFERENCES runs(name), kind TEXT NOT NULL,
+          payload TEXT NOT NULL, created_at REAL NOT NULL, delivered_at REAL, acknowledged_at REAL)
+        """,
+      ]
+    )
+  ]
+
+  /// Applies every migration not yet recorded.
+  public static func apply(to database: SQLiteDatabase) throws {
+    try database.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    let applied = Set(try database.query("SELECT name FROM schema_migrations").compactMap { $0.first?.string })
+    for migration in all where !applied.contains(migration.name) {
+      try database.transaction {
+        for statement in migration.sql { try database.execute(statement) }
+        try database.execute(
+          "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+          [.text(migration.name), .real(Date().timeIntervalSince1970)])
+      }
+    }
+  }
+}
