@@ -9,6 +9,7 @@ let package = Package(
     .executable(name: "i2x-train", targets: ["Trainer"]),
     .executable(name: "i2x-bench", targets: ["Bench"]),
     .executable(name: "i2xd", targets: ["Daemon"]),
+    .executable(name: "i2x", targets: ["Client"]),
   ],
   targets: [
     // C libraries (apt providers named so SwiftPM can say what to install).
@@ -34,14 +35,16 @@ let package = Package(
     .target(name: "CLI"),
     .target(name: "Wire", dependencies: ["CZeroMQ"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
+    .target(name: "ClientCore", dependencies: ["Wire", "CLI"]),
     .target(name: "DaemonCore", dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ"]),
     .target(
       name: "Training",
-      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI"]),
+      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire"]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
     .executableTarget(name: "Daemon", dependencies: ["DaemonCore"]),
+    .executableTarget(name: "Client", dependencies: ["ClientCore"]),
     .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets"]),
 
     // Tests.

@@ -35,11 +35,17 @@ public struct CommandSpec: Sendable {
   public var options: [OptionSpec]
   /// Extra paragraphs after the options.
   public var discussion: String?
+  /// Required positional arguments, in order (name, help).
+  public var arguments: [(name: String, help: String)]
 
   /// Creates a command description.
-  public init(name: String, abstract: String, options: [OptionSpec], discussion: String? = nil) {
+  public init(
+    name: String, abstract: String, arguments: [(name: String, help: String)] = [], options: [OptionSpec],
+    discussion: String? = nil
+  ) {
     self.name = name
     self.abstract = abstract
+    self.arguments = arguments
     self.options = options
     self.discussion = discussion
   }
@@ -47,11 +53,18 @@ public struct CommandSpec: Sendable {
   /// `OVERVIEW:`, `USAGE:` and `OPTIONS:` sections.
   public var helpText: String {
     var usage = name
+    for argument in arguments { usage += " <\(argument.name)>" }
     for option in options {
       let part = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
       usage += option.required ? " \(part)" : " [\(part)]"
     }
-    var lines = ["OVERVIEW: \(abstract)", "", "USAGE: \(usage)", "", "OPTIONS:"]
+    var lines = ["OVERVIEW: \(abstract)", "", "USAGE: \(usage)", ""]
+    if !arguments.isEmpty {
+      lines.append("ARGUMENTS:")
+      for argument in arguments { lines.append("  <\(argument.name)>  \(argument.help)") }
+      lines.append("")
+    }
+    lines.append("OPTIONS:")
     let rows =
       options.map { option -> (String, String) in
         let left = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")

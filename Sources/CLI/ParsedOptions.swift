@@ -4,6 +4,8 @@ public struct ParsedOptions: Sendable {
   public let spec: CommandSpec
   /// Values by option name (flags map to "true").
   public let values: [String: String]
+  /// Positional arguments, in order.
+  public let positionals: [String]
 
   /// Parses `arguments` (`--name value`, `--name=value`, flags).
   /// - Throws: `HelpRequested` for `-h`/`--help`; `UsageError` for unknown, repeated or
@@ -11,13 +13,18 @@ public struct ParsedOptions: Sendable {
   public init(_ arguments: [String], spec: CommandSpec) throws {
     self.spec = spec
     var values: [String: String] = [:]
+    var positionals: [String] = []
     var index = 0
     while index < arguments.count {
       let argument = arguments[index]
       index += 1
       if argument == "-h" || argument == "--help" { throw HelpRequested(text: spec.helpText) }
       guard argument.hasPrefix("--"), argument.count > 2 else {
-        throw UsageError("unexpected argument '\(argument)'", hint: spec.hint)
+        guard positionals.count < spec.arguments.count, !argument.hasPrefix("-") else {
+          throw UsageError("unexpected argument '\(argument)'", hint: spec.hint)
+        }
+        positionals.append(argument)
+        continue
       }
       var name = String(argument.dropFirst(2))
       var inline: String?
@@ -47,7 +54,11 @@ public struct ParsedOptions: Sendable {
     for option in spec.options where option.required && values[option.name] == nil {
       throw UsageError("missing required option '--\(option.name) <\(option.valueName ?? "value")>'", hint: spec.hint)
     }
+    if positionals.count < spec.arguments.count {
+      throw UsageError("missing argument <\(spec.arguments[positionals.count].name)>", hint: spec.hint)
+    }
     self.values = values
+    self.positionals = positionals
   }
 
   /// The value of `name`, else its default.

@@ -29,6 +29,12 @@ public enum TrainerCommands {
         .init(name: "sample", abstract: "Write dataset images as a safetensors images file.") {
           try sample($0, out: out, log: log)
         },
+        .init(name: "publish", abstract: "Publish an existing checkpoint file to a daemon.") {
+          try publish($0, out: out, log: log)
+        },
+        .init(name: "drain", abstract: "Send what an earlier run left in its outbox.") {
+          try drain($0, out: out, log: log)
+        },
       ])
   }
 
@@ -52,7 +58,10 @@ public enum TrainerCommands {
       .value("validation-size", "N", "Images held out for validation.", default: "5000"),
       .value("probe-per-class", "N", "Probe images held out per class.", default: "100"),
       .value("generator-size", "N", "Images held out for the generative prior.", default: "5000"),
-      .value("run", "NAME", "Run name recorded in checkpoints.", default: "run"),
+      .value("run", "NAME", "Run name recorded in checkpoints and used by the daemon.", default: "run"),
+      .value("publish", "ENDPOINT", "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070)."),
+      .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
+      .value("drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),
       .value("out", "DIR", "Output directory for step-<n>.safetensors files.", required: true),
     ],
     discussion: """
@@ -80,6 +89,12 @@ public enum TrainerCommands {
     c.probePerClass = try options.int("probe-per-class", minimum: 0) ?? c.probePerClass
     c.generatorSize = try options.int("generator-size", minimum: 0) ?? c.generatorSize
     c.runName = try options.requiredString("run")
+    c.publishEndpoint = options.string("publish")
+    if let every = try options.int("publish-every", minimum: 1) {
+      guard c.publishEndpoint != nil else { throw UsageError("--publish-every needs --publish ENDPOINT", hint: trainSpec.hint) }
+      c.checkpointEvery = every
+    }
+    c.drainTimeout = try options.double("drain-timeout", minimum: 0) ?? 30
     c.outputDirectory = URL(fileURLWithPath: try options.requiredString("out"))
     let summary = try TrainingJob(configuration: c, log: log).run()
     out(
@@ -88,6 +103,9 @@ public enum TrainerCommands {
         summary.steps, summary.imagesPerSecond,
         summary.validationAccuracy.map { String(format: "%.4f", $0) }.joined(separator: " → "),
         summary.checkpoints.last?.path ?? "-"))
+    if summary.pendingPublications > 0 {
+      out("\(summary.pendingPublications) checkpoints not yet acknowledged by the daemon (kept in the outbox)")
+    }
     return .success
   }
 }

@@ -34,6 +34,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var generatorSize = 5000
   /// Run name written into checkpoint metadata.
   public var runName = "run"
+  /// Daemon endpoint to publish checkpoints to (nil: do not publish).
+  public var publishEndpoint: String?
+  /// Seconds to wait at the end for the outbox to drain.
+  public var drainTimeout: Double = 30
 
   /// Creates the default configuration.
   public init() {}

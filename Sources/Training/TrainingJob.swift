@@ -1,3 +1,4 @@
+import Checkpoints
 import Datasets
 import Engine
 import Foundation
@@ -27,6 +28,8 @@ public struct TrainingJob {
     public var checkpoints: [URL]
     /// Training throughput over the whole run (images/s).
     public var imagesPerSecond: Double
+    /// Outbox entries not yet acknowledged when the job ended (publishing only).
+    public var pendingPublications = 0
   }
 
   /// Runs the job.
@@ -61,6 +64,9 @@ public struct TrainingJob {
     try FileManager.default.createDirectory(at: c.outputDirectory, withIntermediateDirectories: true)
     try SplitRecord(configuration: c, splits: splits).write(to: c.outputDirectory.appendingPathComponent("splits.json"))
 
+    let publisher = try c.publishEndpoint.map { endpoint in
+      try startPublisher(endpoint, architecture: architecture, data: train, probe: splits.probe)
+    }
     let network = try architecture.build(seed: c.seed)
     let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
     let stepsPerEpoch = (splits.train.count + c.batchSize - 1) / c.batchSize
@@ -84,7 +90,8 @@ public struct TrainingJob {
         if c.checkpointEvery > 0 && loop.step % c.checkpointEvery == 0 && loop.step < totalSteps {
           summary.checkpoints.append(
             try writeCheckpoint(
-              architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)]))
+              architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)],
+              publisher: publisher))
         }
         start = end
       }
@@ -98,24 +105,56 @@ public struct TrainingJob {
         summary.checkpoints.append(
           try writeCheckpoint(
             architecture, network, train, step: loop.step, epoch: epoch,
-            metrics: ["loss": Double(lastLoss), "validation_accuracy": validation.accuracy]))
+            metrics: ["loss": Double(lastLoss), "validation_accuracy": validation.accuracy], publisher: publisher))
       }
     }
     summary.steps = loop.step
     summary.imagesPerSecond = progress.imagesPerSecond
     if let last = summary.checkpoints.last { try linkFinal(to: last) }
+    if let publisher {
+      log("waiting up to \(Int(c.drainTimeout)) s for the daemon to acknowledge \(publisher.outbox.pending().count) outbox entries")
+      summary.pendingPublications = publisher.drain(timeout: c.drainTimeout)
+      publisher.stop()
+      if summary.pendingPublications > 0 {
+        log("\(summary.pendingPublications) checkpoints still unacknowledged in \(publisher.outbox.directory.path); send them later with 'i2x-train drain --out \(c.outputDirectory.path) --endpoint \(c.publishEndpoint ?? "")'")
+      } else {
+        log("all checkpoints acknowledged by the daemon")
+      }
+    }
     return summary
+  }
+
+  /// Starts the publisher and queues the run registration with its probe set: the
+  /// class-stratified probe split, never trained on, as U8 images and I64 labels.
+  private func startPublisher(
+    _ endpoint: String, architecture: Architecture, data: LabeledImages, probe: [Int]
+  ) throws -> Publisher {
+    let outbox = try Outbox(directory: configuration.outputDirectory.appendingPathComponent("outbox"))
+    let publisher = Publisher(outbox: outbox, endpoint: endpoint, log: log)
+    let probeSet = data.subset(probe)
+    let file = SafetensorsFile(tensors: [
+      "images": TensorRecord(bytes: probeSet.pixels, shape: [probeSet.count, data.channels, data.height, data.width]),
+      "labels": TensorRecord(int64s: probeSet.labels.map { Int64($0) }, shape: [probeSet.count]),
+    ])
+    try publisher.enqueue(
+      Outbox.Entry(kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames),
+      payload: try file.serialized())
+    publisher.start()
+    log("publishing to \(endpoint) as run '\(configuration.runName)' (outbox \(outbox.directory.path), \(probeSet.count) probe images)")
+    return publisher
   }
 
   private func writeCheckpoint(
     _ architecture: Architecture, _ network: Network, _ data: LabeledImages, step: Int, epoch: Int,
-    metrics: [String: Double]
+    metrics: [String: Double], publisher: Publisher?
   ) throws -> URL {
     let url = configuration.outputDirectory.appendingPathComponent("step-\(step).safetensors")
     let metadata = CheckpointMetadata(
       run: configuration.runName, step: step, epoch: epoch, classes: data.classNames, metrics: metrics)
     try ModelCheckpoint(architecture: architecture, network: network, metadata: metadata).write(to: url)
     log("wrote \(url.path)")
+    try publisher?.enqueue(
+      Outbox.Entry(kind: "checkpoint", run: configuration.runName, step: step, epoch: epoch, metrics: metrics), payloadFile: url)
     return url
   }
 

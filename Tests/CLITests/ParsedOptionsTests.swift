@@ -62,3 +62,27 @@ import Testing
     }
   }
 }
+
+@Suite struct PositionalArgumentTests {
+  let spec = CommandSpec(
+    name: "i2x checkpoints", abstract: "Lists checkpoints.", arguments: [("run", "Run name.")],
+    options: [.flag("json", "JSON output.")])
+
+  @Test func positionalsAreCollectedInOrder() throws {
+    let options = try ParsedOptions(["demo", "--json"], spec: spec)
+    #expect(options.positionals == ["demo"])
+    #expect(options.flag("json"))
+  }
+
+  @Test func missingAndExtraPositionalsAreUsageErrors() {
+    #expect { try ParsedOptions(["--json"], spec: spec) } throws: { ($0 as? UsageError)?.message == "missing argument <run>" }
+    #expect { try ParsedOptions(["a", "b"], spec: spec) } throws: { ($0 as? UsageError)?.message == "unexpected argument 'b'" }
+  }
+
+  @Test func helpShowsArguments() {
+    #expect { try ParsedOptions(["-h"], spec: spec) } throws: { error in
+      let text = (error as? HelpRequested)?.text ?? ""
+      return text.contains("USAGE: i2x checkpoints <run>") && text.contains("ARGUMENTS:")
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import CLI
+import Foundation
+import Wire
+
+/// The `i2x` client: queries the daemon and prints tables or `--json`.
+public enum ClientCommands {
+  /// Version printed by `--version`.
+  public static let version = "i2x 0.1.0"
+
+  static let commonOptions: [OptionSpec] = [
+    .value("endpoint", "ENDPOINT", "Daemon endpoint.", default: "tcp://127.0.0.1:7070"),
+    .value("timeout", "MS", "Milliseconds to wait for each reply.", default: "3000"),
+    .value("retries", "N", "Attempts before giving up (exit 69).", default: "3"),
+    .flag("json", "Print the daemon's JSON answer (with schema_version)."),
+  ]
+
+  /// The tool with its subcommands; `out` receives results, `err` errors.
+  public static func tool(out: @escaping (String) -> Void = { print($0) }) -> Tool {
+    Tool(
+      name: "i2x", abstract: "Query an i2x daemon about training runs.", version: version,
+      subcommands: [
+        .init(name: "status", abstract: "Daemon version, runs, queue depth, uptime.") { try status($0, out: out) },
+        .init(name: "runs", abstract: "Registered runs.") { try runs($0, out: out) },
+        .init(name: "checkpoints", abstract: "Checkpoints of a run.") { try checkpoints($0, out: out) },
+      ])
+  }
+
+  static func query(_ options: ParsedOptions, _ header: QueryHeader) throws -> [String: Any] {
+    let client = RequestClient(
+      endpoint: try options.requiredString("endpoint"), timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
+      attempts: try options.int("retries", minimum: 1) ?? 3)
+    defer { client.close() }
+    let reply: WireMessage
+    do { reply = try client.request(try WireMessage(type: .query, header: header)) } catch let error as DaemonUnreachable {
+      throw ClientError(error.description, exitCode: .unavailable)
+    } catch let error as ZMQError {
+      throw ClientError("\(error); check --endpoint", exitCode: .usage)
+    }
+    if reply.type == .error {
+      let error = try reply.decode(ErrorHeader.self)
+      throw ClientError(error.message, exitCode: error.code == "unknown-run" ? .noInput : .dataError)
+    }
+    guard reply.type == .reply, let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any] else {
+      throw ClientError("the daemon sent an unexpected \(reply.type) message", exitCode: .dataError)
+    }
+    return object
+  }
+
+  static func printJSON(_ object: [String: Any], out: (String) -> Void) throws {
+    out(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+  }
+
+  static let statusSpec = CommandSpec(name: "i2x status", abstract: "Daemon version, runs, queue depth, uptime.", options: commonOptions)
+
+  static func status(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
+    let options = try ParsedOptions(arguments, spec: statusSpec)
+    let answer = try query(options, QueryHeader(query: "status"))
+    if options.flag("json") {
+      try printJSON(answer, out: out)
+    } else {
+      let jobs = answer["jobs"] as? [String: Int] ?? [:]
+      out("daemon      \(answer["version"] as? String ?? "?")")
+      out("uptime      \(Int(answer["uptime_seconds"] as? Double ?? 0)) s")
+      out("runs        \(answer["runs"] as? Int ?? 0)")
+      out("queue depth \(answer["queue_depth"] as? Int ?? 0) (done \(jobs["done"] ?? 0), failed \(jobs["failed"] ?? 0))")
+    }
+    return .success
+  }
+
+  static let runsSpec = CommandSpec(name: "i2x runs", abstract: "Registered runs.", options: commonOptions)
+
+  static func runs(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
+    let options = try ParsedOptions(arguments, spec: runsSpec)
+    let answer = try query(options, QueryHeader(query: "runs"))
+    if options.flag("json") {
+      try printJSON(answer, out: out)
+      return .success
+    }
+    let rows = (answer["runs"] as? [[String: Any]] ?? []).map { run in
+      [run["name"] as? String ?? "", run["architecture"] as? String ?? "", "\(run["checkpoints"] as? Int ?? 0)",
+       "\(run["probe_count"] as? Int ?? 0)"]
+    }
+    out(TextTable.render(header: ["RUN", "ARCHITECTURE", "CHECKPOINTS", "PROBE"], rows: rows))
+    return .success
+  }
+
+  static let checkpointsSpec = CommandSpec(
+    name: "i2x checkpoints", abstract: "Checkpoints of a run.", arguments: [("run", "Run name.")], options: commonOptions)
+
+  static func checkpoints(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
+    let options = try ParsedOptions(arguments, spec: checkpointsSpec)
+    let answer = try query(options, QueryHeader(query: "checkpoints", run: options.positionals[0]))
+    if options.flag("json") {
+      try printJSON(answer, out: out)
+      return .success
+    }
+    let rows = (answer["checkpoints"] as? [[String: Any]] ?? []).map { c -> [String] in
+      let metrics = (c["metrics"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key }
+        .map { "\($0.key)=\(String(format: "%.4g", $0.value))" }.joined(separator: " ")
+      let parameters = (c["parameter_count"] as? Int).map(String.init) ?? "-"
+      return ["\(c["step"] as? Int ?? 0)", "\(c["epoch"] as? Int ?? 0)", String((c["sha256"] as? String ?? "").prefix(12)),
+        "\(c["size"] as? Int ?? 0)", c["job"] as? String ?? "", parameters, metrics]
+    }
+    out(TextTable.render(header: ["STEP", "EPOCH", "SHA256", "BYTES", "JOB", "PARAMS", "METRICS"], rows: rows))
+    return .success
+  }
+}
+
+/// A client failure with its exit code (69 unreachable, 66 unknown run, 65 bad data).
+struct ClientError: Error, CustomStringConvertible, ExitCodeProviding {
+  var description: String
+  var exitCode: ExitCode
+  init(_ description: String, exitCode: ExitCode) {
+    self.description = description
+    self.exitCode = exitCode
+  }
+}
+
+/// Left-aligned columns separated by two spaces.
+enum TextTable {
+  static func render(header: [String], rows: [[String]]) -> String {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    return all.map { row in
+      row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        .trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+  }
+}

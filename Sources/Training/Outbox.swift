@@ -1,0 +1,95 @@
+import Checkpoints
+import Foundation
+
+/// The trainer's durable outbox (DESIGN §4): one entry per message, written atomically into a
+/// spool directory before anything is sent and removed only once the daemon acknowledged it.
+/// It survives trainer restarts; entries are sent in sequence order.
+///
+/// An entry is `<seq>.json` (its description; written last, temp + fsync + rename, so its
+/// presence commits the entry) plus `<seq>.payload` (for checkpoints a hard link to the file
+/// in `--out`, so the daemon receives exactly those bytes).
+public struct Outbox: Sendable {
+  /// What an entry sends.
+  public struct Entry: Codable, Equatable, Sendable {
+    /// `register-run` or `checkpoint`.
+    public var kind: String
+    /// Run name.
+    public var run: String
+    /// Step and epoch (checkpoints).
+    public var step: Int?
+    public var epoch: Int?
+    /// Metrics (checkpoints).
+    public var metrics: [String: Double]?
+    /// Architecture JSON and class names (registrations).
+    public var architecture: String?
+    public var classes: [String]?
+  }
+
+  /// The spool directory.
+  public let directory: URL
+
+  /// Uses (creating) `directory`.
+  public init(directory: URL) throws {
+    self.directory = directory
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  /// Sequence numbers of committed entries, oldest first.
+  public func pending() -> [Int] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.compactMap { $0.hasSuffix(".json") ? Int($0.dropLast(5)) : nil }.sorted()
+  }
+
+  /// Adds an entry whose payload is `payloadFile` (hard-linked, copied if linking fails).
+  @discardableResult
+  public func enqueue(_ entry: Entry, payloadFile: URL) throws -> Int {
+    let sequence = (pending().last ?? 0) + 1
+    let payload = payloadURL(sequence)
+    try? FileManager.default.removeItem(at: payload)
+    if link(payloadFile.path, payload.path) != 0 {
+      try FileManager.default.copyItem(at: payloadFile, to: payload)
+    }
+    try commit(entry, sequence)
+    return sequence
+  }
+
+  /// Adds an entry whose payload is `bytes`.
+  @discardableResult
+  public func enqueue(_ entry: Entry, payload bytes: [UInt8]) throws -> Int {
+    let sequence = (pending().last ?? 0) + 1
+    try AtomicFile.write(bytes, to: payloadURL(sequence))
+    try commit(entry, sequence)
+    return sequence
+  }
+
+  /// The entry and payload bytes of `sequence`.
+  public func read(_ sequence: Int) throws -> (entry: Entry, payload: [UInt8]) {
+    let entry = try JSONDecoder().decode(Entry.self, from: Data(contentsOf: entryURL(sequence)))
+    return (entry, [UInt8](try Data(contentsOf: payloadURL(sequence))))
+  }
+
+  /// Removes an acknowledged entry (description first, so a crash leaves no half entry).
+  public func remove(_ sequence: Int) {
+    try? FileManager.default.removeItem(at: entryURL(sequence))
+    try? FileManager.default.removeItem(at: payloadURL(sequence))
+  }
+
+  /// Moves a refused entry to `rejected/` for inspection.
+  public func reject(_ sequence: Int, reason: String) {
+    let rejected = directory.appendingPathComponent("rejected")
+    try? FileManager.default.createDirectory(at: rejected, withIntermediateDirectories: true)
+    let stamp = "\(sequence)-\(Int(Date().timeIntervalSince1970))"
+    try? FileManager.default.moveItem(at: payloadURL(sequence), to: rejected.appendingPathComponent("\(stamp).payload"))
+    try? Data(reason.utf8).write(to: rejected.appendingPathComponent("\(stamp).reason"))
+    try? FileManager.default.moveItem(at: entryURL(sequence), to: rejected.appendingPathComponent("\(stamp).json"))
+  }
+
+  private func commit(_ entry: Entry, _ sequence: Int) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    try AtomicFile.write([UInt8](try encoder.encode(entry)), to: entryURL(sequence))
+  }
+
+  private func entryURL(_ sequence: Int) -> URL { directory.appendingPathComponent(String(format: "%08d.json", sequence)) }
+  private func payloadURL(_ sequence: Int) -> URL { directory.appendingPathComponent(String(format: "%08d.payload", sequence)) }
+}
