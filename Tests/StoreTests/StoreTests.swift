@@ -1,0 +1,64 @@
+import Foundation
+import Store
+import Testing
+
+@Suite struct StoreTests {
+  func temporaryDatabase() throws -> (SQLiteDatabase, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("i2x-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return (try SQLiteDatabase(path: directory.appendingPathComponent("t.sqlite").path), directory)
+  }
+
+  @Test func walModeAndMigrationsRecordedOnce() throws {
+    let (db, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    #expect(try db.query("PRAGMA journal_mode").first?.first?.string == "wal")
+    try Migrations.apply(to: db)
+    try Migrations.apply(to: db)
+    let names = try db.query("SELECT name FROM schema_migrations").compactMap { $0.first?.string }
+    #expect(names == Migrations.all.map(\.name))
+  }
+
+  @Test func boundParametersKeepHostileTextInert() throws {
+    let (db, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try db.execute("CREATE TABLE t (name TEXT, data BLOB, n INTEGER, x REAL)")
+    let hostile = "x'); DROP TABLE t; --"
+    try db.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.text(hostile), .blob([0, 1, 255]), .integer(-5), .real(0.25)])
+    let row = try #require(try db.query("SELECT name, data, n, x FROM t").first)
+    #expect(row == [.text(hostile), .blob([0, 1, 255]), .integer(-5), .real(0.25)])
+  }
+
+  @Test func transactionRollsBackOnError() throws {
+    let (db, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try db.execute("CREATE TABLE t (n INTEGER)")
+    struct Boom: Error {}
+    #expect(throws: Boom.self) {
+      try db.transaction(durable: true) {
+        try db.execute("INSERT INTO t VALUES (1)")
+        throw Boom()
+      }
+    }
+    #expect(try db.query("SELECT COUNT(*) FROM t").first?.first?.int == 0)
+    try db.transaction { try db.execute("INSERT INTO t VALUES (2)") }
+    #expect(try db.query("SELECT n FROM t").first?.first?.int == 2)
+  }
+
+  @Test func syntaxErrorsNameTheStatement() throws {
+    let (db, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    #expect { try db.execute("SELEC 1") } throws: { ($0 as? SQLiteError)?.message.contains("SELEC 1") == true }
+  }
+
+  @Test func blobsAreContentAddressed() throws {
+    let (_, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
+    let sha = try blobs.put(Array("abc".utf8))
+    #expect(sha == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(try blobs.get(sha) == Array("abc".utf8))
+    #expect(blobs.url(for: sha).path.hasSuffix("/ba/\(sha)"))
+    #expect(try blobs.put(Array("abc".utf8)) == sha)
+  }
+}
