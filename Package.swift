@@ -58,6 +58,7 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
     .testTarget(name: "DaemonTests", dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
   ]

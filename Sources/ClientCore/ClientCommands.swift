@@ -27,11 +27,14 @@ public enum ClientCommands {
 
   static func query(_ options: ParsedOptions, _ header: QueryHeader) throws -> [String: Any] {
     let client = RequestClient(
-      endpoint: try options.requiredString("endpoint"), timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
+      endpoint: try options.requiredString("endpoint"),
+      timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
       attempts: try options.int("retries", minimum: 1) ?? 3)
     defer { client.close() }
     let reply: WireMessage
-    do { reply = try client.request(try WireMessage(type: .query, header: header)) } catch let error as DaemonUnreachable {
+    do { reply = try client.request(try WireMessage(type: .query, header: header)) } catch let error
+      as DaemonUnreachable
+    {
       throw ClientError(error.description, exitCode: .unavailable)
     } catch let error as ZMQError {
       throw ClientError("\(error); check --endpoint", exitCode: .usage)
@@ -40,7 +43,9 @@ public enum ClientCommands {
       let error = try reply.decode(ErrorHeader.self)
       throw ClientError(error.message, exitCode: error.code == "unknown-run" ? .noInput : .dataError)
     }
-    guard reply.type == .reply, let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any] else {
+    guard reply.type == .reply,
+      let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]
+    else {
       throw ClientError("the daemon sent an unexpected \(reply.type) message", exitCode: .dataError)
     }
     return object
@@ -50,7 +55,8 @@ public enum ClientCommands {
     out(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
   }
 
-  static let statusSpec = CommandSpec(name: "i2x status", abstract: "Daemon version, runs, queue depth, uptime.", options: commonOptions)
+  static let statusSpec = CommandSpec(
+    name: "i2x status", abstract: "Daemon version, runs, queue depth, uptime.", options: commonOptions)
 
   static func status(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
     let options = try ParsedOptions(arguments, spec: statusSpec)
@@ -62,7 +68,8 @@ public enum ClientCommands {
       out("daemon      \(answer["version"] as? String ?? "?")")
       out("uptime      \(Int(answer["uptime_seconds"] as? Double ?? 0)) s")
       out("runs        \(answer["runs"] as? Int ?? 0)")
-      out("queue depth \(answer["queue_depth"] as? Int ?? 0) (done \(jobs["done"] ?? 0), failed \(jobs["failed"] ?? 0))")
+      out(
+        "queue depth \(answer["queue_depth"] as? Int ?? 0) (done \(jobs["done"] ?? 0), failed \(jobs["failed"] ?? 0))")
     }
     return .success
   }
@@ -77,15 +84,18 @@ public enum ClientCommands {
       return .success
     }
     let rows = (answer["runs"] as? [[String: Any]] ?? []).map { run in
-      [run["name"] as? String ?? "", run["architecture"] as? String ?? "", "\(run["checkpoints"] as? Int ?? 0)",
-       "\(run["probe_count"] as? Int ?? 0)"]
+      [
+        run["name"] as? String ?? "", run["architecture"] as? String ?? "", "\(run["checkpoints"] as? Int ?? 0)",
+        "\(run["probe_count"] as? Int ?? 0)",
+      ]
     }
     out(TextTable.render(header: ["RUN", "ARCHITECTURE", "CHECKPOINTS", "PROBE"], rows: rows))
     return .success
   }
 
   static let checkpointsSpec = CommandSpec(
-    name: "i2x checkpoints", abstract: "Checkpoints of a run.", arguments: [("run", "Run name.")], options: commonOptions)
+    name: "i2x checkpoints", abstract: "Checkpoints of a run.", arguments: [("run", "Run name.")],
+    options: commonOptions)
 
   static func checkpoints(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
     let options = try ParsedOptions(arguments, spec: checkpointsSpec)
@@ -98,8 +108,10 @@ public enum ClientCommands {
       let metrics = (c["metrics"] as? [String: Double] ?? [:]).sorted { $0.key < $1.key }
         .map { "\($0.key)=\(String(format: "%.4g", $0.value))" }.joined(separator: " ")
       let parameters = (c["parameter_count"] as? Int).map(String.init) ?? "-"
-      return ["\(c["step"] as? Int ?? 0)", "\(c["epoch"] as? Int ?? 0)", String((c["sha256"] as? String ?? "").prefix(12)),
-        "\(c["size"] as? Int ?? 0)", c["job"] as? String ?? "", parameters, metrics]
+      return [
+        "\(c["step"] as? Int ?? 0)", "\(c["epoch"] as? Int ?? 0)", String((c["sha256"] as? String ?? "").prefix(12)),
+        "\(c["size"] as? Int ?? 0)", c["job"] as? String ?? "", parameters, metrics,
+      ]
     }
     out(TextTable.render(header: ["STEP", "EPOCH", "SHA256", "BYTES", "JOB", "PARAMS", "METRICS"], rows: rows))
     return .success

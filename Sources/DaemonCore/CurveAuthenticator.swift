@@ -53,9 +53,13 @@ final class CurveAuthenticator: @unchecked Sendable {
       // [version, request id, domain, address, routing id, mechanism, credentials…]
       let key = request.count >= 7 ? request[6] : []
       let admitted = String(decoding: request[5], as: UTF8.self) == "CURVE" && allowed.contains(key)
-      if !admitted { log("refused a client at \(String(decoding: request[3], as: UTF8.self)): key not on the allow-list") }
+      if !admitted {
+        log("refused a client at \(String(decoding: request[3], as: UTF8.self)): key not on the allow-list")
+      }
       let status = admitted ? "200" : "400"
-      try? socket.send([request[0], request[1], Array(status.utf8), Array((admitted ? "OK" : "not allowed").utf8), [], []])
+      try? socket.send([
+        request[0], request[1], Array(status.utf8), Array((admitted ? "OK" : "not allowed").utf8), [], [],
+      ])
     }
   }
 }

@@ -10,8 +10,11 @@ public enum DaemonCommand {
     name: "i2xd", abstract: "The i2x daemon: stores checkpoints from trainers and answers the i2x client.",
     options: [
       .value("data-dir", "DIR", "Where the SQLite store and the blob directory live.", default: "i2x-data"),
-      .value("endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).", default: "tcp://127.0.0.1:7070"),
-      .value("max-message-size", "BYTES", "Largest accepted message; bigger senders are disconnected.", default: "268435456"),
+      .value(
+        "endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).",
+        default: "tcp://127.0.0.1:7070"),
+      .value(
+        "max-message-size", "BYTES", "Largest accepted message; bigger senders are disconnected.", default: "268435456"),
       .value("curve-secret-key", "Z85", "Server CURVE secret key (40 chars); required to bind a non-loopback address."),
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
     ],
@@ -67,7 +70,8 @@ public enum DaemonCommand {
     let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }
     defer { authenticator?.stop() }
     let socket: RouterServerSocket
-    do { socket = try RouterServerSocket(endpoint: configuration.endpoint, options: configuration.socketOptions) } catch {
+    do { socket = try RouterServerSocket(endpoint: configuration.endpoint, options: configuration.socketOptions) } catch
+    {
       throw DaemonStartError("cannot bind \(configuration.endpoint): \(error); is another i2xd running there?")
     }
     defer { socket.close() }

@@ -25,12 +25,14 @@ struct DaemonConfiguration {
       }
       let text: String
       do { text = try String(contentsOfFile: allowFile, encoding: .utf8) } catch {
-        throw UsageError("cannot read --curve-allow file \(allowFile): \(error.localizedDescription)", hint: DaemonCommand.spec.hint)
+        throw UsageError(
+          "cannot read --curve-allow file \(allowFile): \(error.localizedDescription)", hint: DaemonCommand.spec.hint)
       }
       let keys = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty && !$0.hasPrefix("#") }
       guard !keys.isEmpty, keys.allSatisfy({ $0.utf8.count == 40 }) else {
-        throw UsageError("--curve-allow needs one or more 40-character Z85 public keys, one per line", hint: DaemonCommand.spec.hint)
+        throw UsageError(
+          "--curve-allow needs one or more 40-character Z85 public keys, one per line", hint: DaemonCommand.spec.hint)
       }
       curve = (secret, keys)
       socketOptions.curveServerSecretKey = secret

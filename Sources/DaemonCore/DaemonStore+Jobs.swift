@@ -27,21 +27,27 @@ extension DaemonStore {
   /// Claims the oldest queued job (checkpoint order within a run), marking it running.
   public func claimJob() throws -> Job? {
     try database.transaction {
-      guard let row = try database.query(
-        "SELECT id, kind, run, step, attempts FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1").first
+      guard
+        let row = try database.query(
+          "SELECT id, kind, run, step, attempts FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1"
+        ).first
       else { return nil }
       let id = row[0].int ?? 0
       try database.execute(
         "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
         [.real(now), .integer(Int64(id))])
-      return Job(id: id, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0, attempts: (row[4].int ?? 0) + 1)
+      return Job(
+        id: id, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
+        attempts: (row[4].int ?? 0) + 1)
     }
   }
 
   /// Marks a job done and records the checkpoint's parameter count.
   public func finishJob(_ job: Job, parameterCount: Int) throws {
     try database.transaction {
-      try database.execute("UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?", [.real(now), .integer(Int64(job.id))])
+      try database.execute(
+        "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
+        [.real(now), .integer(Int64(job.id))])
       try database.execute(
         "UPDATE checkpoints SET parameter_count = ? WHERE run = ? AND step = ?",
         [.integer(Int64(parameterCount)), .text(job.run), .integer(Int64(job.step))])
@@ -58,9 +64,11 @@ extension DaemonStore {
 
   /// The architecture JSON and checkpoint digest a job needs.
   public func jobInputs(_ job: Job) throws -> (architecture: String, sha256: String)? {
-    guard let row = try database.query(
-      "SELECT r.architecture, c.sha256 FROM checkpoints c JOIN runs r ON r.name = c.run WHERE c.run = ? AND c.step = ?",
-      [.text(job.run), .integer(Int64(job.step))]).first
+    guard
+      let row = try database.query(
+        "SELECT r.architecture, c.sha256 FROM checkpoints c JOIN runs r ON r.name = c.run WHERE c.run = ? AND c.step = ?",
+        [.text(job.run), .integer(Int64(job.step))]
+      ).first
     else { return nil }
     return (row[0].string ?? "", row[1].string ?? "")
   }

@@ -67,9 +67,13 @@ public final class DaemonStore {
   public func registerRun(
     name: String, architecture: String, classes: [String], probe: [UInt8], probeSHA256: String, probeCount: Int
   ) throws -> Outcome {
-    if let existing = try database.query("SELECT architecture, probe_sha256 FROM runs WHERE name = ?", [.text(name)]).first {
+    if let existing = try database.query("SELECT architecture, probe_sha256 FROM runs WHERE name = ?", [.text(name)])
+      .first
+    {
       guard existing[0].string == architecture, existing[1].string == probeSHA256 else {
-        throw DaemonError(.conflict, "run '\(name)' is already registered with a different architecture or probe set; choose another --run name")
+        throw DaemonError(
+          .conflict,
+          "run '\(name)' is already registered with a different architecture or probe set; choose another --run name")
       }
       return .duplicate
     }
@@ -78,7 +82,10 @@ public final class DaemonStore {
     try database.transaction(durable: true) {
       try database.execute(
         "INSERT INTO runs (name, architecture, classes, probe_sha256, probe_count, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [.text(name), .text(architecture), .text(classesJSON), .text(probeSHA256), .integer(Int64(probeCount)), .real(now)])
+        [
+          .text(name), .text(architecture), .text(classesJSON), .text(probeSHA256), .integer(Int64(probeCount)),
+          .real(now),
+        ])
     }
     return .stored
   }
@@ -90,11 +97,15 @@ public final class DaemonStore {
     run: String, step: Int, epoch: Int, metrics: String, bytes: [UInt8], sha256: String
   ) throws -> Outcome {
     guard try runExists(run) else {
-      throw DaemonError(.unknownRun, "run '\(run)' is not registered; the trainer registers it before its first checkpoint")
+      throw DaemonError(
+        .unknownRun, "run '\(run)' is not registered; the trainer registers it before its first checkpoint")
     }
-    if let existing = try database.query("SELECT sha256 FROM checkpoints WHERE run = ? AND step = ?", [.text(run), .integer(Int64(step))]).first {
+    if let existing = try database.query(
+      "SELECT sha256 FROM checkpoints WHERE run = ? AND step = ?", [.text(run), .integer(Int64(step))]
+    ).first {
       guard existing[0].string == sha256 else {
-        throw DaemonError(.conflict, "run '\(run)' step \(step) is already stored with another sha256; checkpoints are immutable")
+        throw DaemonError(
+          .conflict, "run '\(run)' step \(step) is already stored with another sha256; checkpoints are immutable")
       }
       return .duplicate
     }
@@ -102,7 +113,10 @@ public final class DaemonStore {
     try database.transaction(durable: true) {
       try database.execute(
         "INSERT INTO checkpoints (run, step, epoch, sha256, size, metrics, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [.text(run), .integer(Int64(step)), .integer(Int64(epoch)), .text(sha256), .integer(Int64(bytes.count)), .text(metrics), .real(now)])
+        [
+          .text(run), .integer(Int64(step)), .integer(Int64(epoch)), .text(sha256), .integer(Int64(bytes.count)),
+          .text(metrics), .real(now),
+        ])
       try database.execute(
         "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('verify', ?, ?, 'queued', ?)",
         [.text(run), .integer(Int64(step)), .real(now)])

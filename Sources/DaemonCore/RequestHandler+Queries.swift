@@ -18,8 +18,12 @@ extension RequestHandler {
       answer["jobs"] = jobs
     case "runs":
       answer["runs"] = try store.runs().map { run -> [String: Any] in
-        ["name": run.name, "classes": run.classes, "probe_count": run.probeCount, "checkpoints": run.checkpoints,
-         "architecture": (try? JSONSerialization.jsonObject(with: Data(run.architecture.utf8))).map { ($0 as? [String: Any])?["name"] ?? "" } ?? ""]
+        [
+          "name": run.name, "classes": run.classes, "probe_count": run.probeCount, "checkpoints": run.checkpoints,
+          "architecture": (try? JSONSerialization.jsonObject(with: Data(run.architecture.utf8))).map {
+            ($0 as? [String: Any])?["name"] ?? ""
+          } ?? "",
+        ]
       }
     case "checkpoints":
       guard let run = header.run else { throw DaemonError(.badData, "the checkpoints query needs a run") }

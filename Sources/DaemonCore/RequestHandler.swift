@@ -49,7 +49,8 @@ public final class RequestHandler {
       return Self.errorReply(DaemonError(.badData, error.message))
     } catch {
       log("request failed: \(error)")
-      return Self.errorReply(DaemonError(.internalError, "the daemon could not complete the request (\(error)); retry later"))
+      return Self.errorReply(
+        DaemonError(.internalError, "the daemon could not complete the request (\(error)); retry later"))
     }
   }
 
@@ -61,7 +62,9 @@ public final class RequestHandler {
   private func registerRun(_ message: WireMessage) throws -> WireMessage {
     let header = try message.decode(RegisterRunHeader.self)
     try Self.validateRunName(header.run)
-    guard let payload = message.payload else { throw DaemonError(.badData, "register-run needs the probe set as payload") }
+    guard let payload = message.payload else {
+      throw DaemonError(.badData, "register-run needs the probe set as payload")
+    }
     guard SHA256.hex(payload) == header.sha256 else {
       throw DaemonError(.badData, "probe set sha256 does not match the header; the payload was damaged")
     }
@@ -70,22 +73,29 @@ public final class RequestHandler {
       throw DaemonError(.badData, "run '\(header.run)': \(error)")
     }
     guard header.classes.count == architecture.classes else {
-      throw DaemonError(.badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
+      throw DaemonError(
+        .badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
     }
     let probe = try Self.validateProbe(payload, architecture: architecture)
     let outcome = try store.registerRun(
       name: header.run, architecture: architecture.json(), classes: header.classes, probe: payload,
       probeSHA256: header.sha256, probeCount: probe)
-    log("run '\(header.run)' \(outcome == .stored ? "registered" : "re-registered") (\(architecture.name), \(probe) probe images)")
+    log(
+      "run '\(header.run)' \(outcome == .stored ? "registered" : "re-registered") (\(architecture.name), \(probe) probe images)"
+    )
     return try WireMessage(
-      type: .ack, header: AckHeader(status: outcome == .stored ? "registered" : "duplicate", run: header.run, directives: directives(header.run)))
+      type: .ack,
+      header: AckHeader(
+        status: outcome == .stored ? "registered" : "duplicate", run: header.run, directives: directives(header.run)))
   }
 
   private func checkpoint(_ message: WireMessage) throws -> WireMessage {
     let header = try message.decode(CheckpointHeader.self)
     try Self.validateRunName(header.run)
     guard header.step >= 0, header.epoch >= 0 else { throw DaemonError(.badData, "step and epoch must be ≥ 0") }
-    guard let payload = message.payload else { throw DaemonError(.badData, "checkpoint needs the safetensors file as payload") }
+    guard let payload = message.payload else {
+      throw DaemonError(.badData, "checkpoint needs the safetensors file as payload")
+    }
     guard SHA256.hex(payload) == header.sha256 else {
       throw DaemonError(.badData, "checkpoint sha256 does not match the header; the payload was damaged in transit")
     }
@@ -102,7 +112,8 @@ public final class RequestHandler {
     return try WireMessage(
       type: .ack,
       header: AckHeader(
-        status: outcome.rawValue, run: header.run, step: header.step, sha256: header.sha256, directives: directives(header.run)))
+        status: outcome.rawValue, run: header.run, step: header.step, sha256: header.sha256,
+        directives: directives(header.run)))
   }
 
   private func directives(_ run: String) throws -> [Directive] {
@@ -123,7 +134,10 @@ public final class RequestHandler {
       let images = try file.tensor("images")
       let labels = try file.tensor("labels")
       guard images.dtype == .u8, images.shape.count == 4, Array(images.shape.dropFirst()) == architecture.input else {
-        throw DaemonError(.badData, "probe 'images' must be U8 [N,\(architecture.input.map(String.init).joined(separator: ","))], got \(images.dtype.rawValue) \(images.shape)")
+        throw DaemonError(
+          .badData,
+          "probe 'images' must be U8 [N,\(architecture.input.map(String.init).joined(separator: ","))], got \(images.dtype.rawValue) \(images.shape)"
+        )
       }
       let values = try labels.int64s()
       guard labels.shape == [images.shape[0]], values.allSatisfy({ $0 >= 0 && $0 < architecture.classes }) else {

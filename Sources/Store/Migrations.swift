@@ -37,7 +37,8 @@ public enum Migrations {
 
   /// Applies every migration not yet recorded.
   public static func apply(to database: SQLiteDatabase) throws {
-    try database.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+    try database.execute(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
     let applied = Set(try database.query("SELECT name FROM schema_migrations").compactMap { $0.first?.string })
     for migration in all where !applied.contains(migration.name) {
       try database.transaction {

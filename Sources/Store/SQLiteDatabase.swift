@@ -82,7 +82,9 @@ public final class SQLiteDatabase {
       case .real(let v): status = sqlite3_bind_double(statement, position, v)
       case .text(let v): status = sqlite3_bind_text(statement, position, v, -1, i2x_sqlite_transient())
       case .blob(let v):
-        status = v.withUnsafeBytes { sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), i2x_sqlite_transient()) }
+        status = v.withUnsafeBytes {
+          sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), i2x_sqlite_transient())
+        }
       }
       guard status == SQLITE_OK else { throw error(sql) }
     }
@@ -130,6 +132,7 @@ public final class SQLiteDatabase {
   }
 
   private func error(_ sql: String) -> SQLiteError {
-    SQLiteError(code: sqlite3_errcode(handle), message: "\(String(cString: sqlite3_errmsg(handle))) in: \(sql.prefix(120))")
+    SQLiteError(
+      code: sqlite3_errcode(handle), message: "\(String(cString: sqlite3_errmsg(handle))) in: \(sql.prefix(120))")
   }
 }

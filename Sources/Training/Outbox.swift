@@ -90,6 +90,10 @@ public struct Outbox: Sendable {
     try AtomicFile.write([UInt8](try encoder.encode(entry)), to: entryURL(sequence))
   }
 
-  private func entryURL(_ sequence: Int) -> URL { directory.appendingPathComponent(String(format: "%08d.json", sequence)) }
-  private func payloadURL(_ sequence: Int) -> URL { directory.appendingPathComponent(String(format: "%08d.payload", sequence)) }
+  private func entryURL(_ sequence: Int) -> URL {
+    directory.appendingPathComponent(String(format: "%08d.json", sequence))
+  }
+  private func payloadURL(_ sequence: Int) -> URL {
+    directory.appendingPathComponent(String(format: "%08d.payload", sequence))
+  }
 }

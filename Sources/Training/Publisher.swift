@@ -132,7 +132,9 @@ public final class Publisher: @unchecked Sendable {
     case .error:
       let error = (try? reply.decode(ErrorHeader.self)) ?? ErrorHeader(code: "internal", message: "unreadable error")
       if error.code == "internal" { return .retry("daemon error: \(error.message)") }
-      log("publish: daemon refused \(entry.kind) \(entry.run)\(entry.step.map { " step \($0)" } ?? ""): \(error.message); kept in outbox/rejected")
+      log(
+        "publish: daemon refused \(entry.kind) \(entry.run)\(entry.step.map { " step \($0)" } ?? ""): \(error.message); kept in outbox/rejected"
+      )
       outbox.reject(sequence, reason: "\(error.code): \(error.message)")
       return .acknowledged
     default:
@@ -145,10 +147,12 @@ public final class Publisher: @unchecked Sendable {
     let sha = SHA256.hex(payload)
     switch entry.kind {
     case "register-run":
-      let header = RegisterRunHeader(run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha)
+      let header = RegisterRunHeader(
+        run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha)
       return try WireMessage(type: .registerRun, header: header, payload: payload)
     case "checkpoint":
-      let header = CheckpointHeader(run: entry.run, step: entry.step ?? 0, epoch: entry.epoch ?? 0, sha256: sha, metrics: entry.metrics ?? [:])
+      let header = CheckpointHeader(
+        run: entry.run, step: entry.step ?? 0, epoch: entry.epoch ?? 0, sha256: sha, metrics: entry.metrics ?? [:])
       return try WireMessage(type: .checkpoint, header: header, payload: payload)
     default:
       throw TrainingError("unknown outbox entry kind '\(entry.kind)'")

@@ -18,7 +18,9 @@ extension TrainerCommands {
     ],
     discussion: "Sends synchronously; exits 69 if no daemon answers. The bytes sent are the file's bytes.")
 
-  static func publish(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws -> ExitCode {
+  static func publish(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws
+    -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: publishSpec)
     let checkpoint = try loadCheckpoint(options)
     let path = try options.requiredString("checkpoint")
@@ -37,13 +39,17 @@ extension TrainerCommands {
     let classes = checkpoint.metadata.classes ?? (0..<architecture.classes).map { "class-\($0)" }
     let step = try options.int("step", minimum: 0) ?? checkpoint.metadata.step ?? 0
     let client = RequestClient(
-      endpoint: try options.requiredString("endpoint"), timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 5000,
+      endpoint: try options.requiredString("endpoint"),
+      timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 5000,
       attempts: 3)
     defer { client.close() }
     let register = try Publisher.message(
-      for: Outbox.Entry(kind: "register-run", run: run, architecture: architecture.json(), classes: classes), payload: probe)
+      for: Outbox.Entry(kind: "register-run", run: run, architecture: architecture.json(), classes: classes),
+      payload: probe)
     let send = try Publisher.message(
-      for: Outbox.Entry(kind: "checkpoint", run: run, step: step, epoch: checkpoint.metadata.epoch ?? 0, metrics: checkpoint.metadata.metrics),
+      for: Outbox.Entry(
+        kind: "checkpoint", run: run, step: step, epoch: checkpoint.metadata.epoch ?? 0,
+        metrics: checkpoint.metadata.metrics),
       payload: bytes)
     for message in [register, send] {
       let reply: WireMessage
@@ -69,13 +75,16 @@ extension TrainerCommands {
       .value("timeout", "SECONDS", "Give up after this long.", default: "60"),
     ])
 
-  static func drain(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void) throws -> ExitCode {
+  static func drain(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void)
+    throws -> ExitCode
+  {
     let options = try ParsedOptions(arguments, spec: drainSpec)
     let directory = URL(fileURLWithPath: try options.requiredString("out")).appendingPathComponent("outbox")
     guard FileManager.default.fileExists(atPath: directory.path) else {
       throw TrainingError("no outbox at \(directory.path); was the run trained with --publish?", exitCode: .noInput)
     }
-    let publisher = Publisher(outbox: try Outbox(directory: directory), endpoint: try options.requiredString("endpoint"), log: log)
+    let publisher = Publisher(
+      outbox: try Outbox(directory: directory), endpoint: try options.requiredString("endpoint"), log: log)
     let before = publisher.outbox.pending().count
     publisher.start()
     let pending = publisher.drain(timeout: try options.double("timeout", minimum: 0) ?? 60)

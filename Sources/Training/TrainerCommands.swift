@@ -61,7 +61,8 @@ public enum TrainerCommands {
       .value("run", "NAME", "Run name recorded in checkpoints and used by the daemon.", default: "run"),
       .value("publish", "ENDPOINT", "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070)."),
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
-      .value("drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),
+      .value(
+        "drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),
       .value("out", "DIR", "Output directory for step-<n>.safetensors files.", required: true),
     ],
     discussion: """
@@ -91,7 +92,9 @@ public enum TrainerCommands {
     c.runName = try options.requiredString("run")
     c.publishEndpoint = options.string("publish")
     if let every = try options.int("publish-every", minimum: 1) {
-      guard c.publishEndpoint != nil else { throw UsageError("--publish-every needs --publish ENDPOINT", hint: trainSpec.hint) }
+      guard c.publishEndpoint != nil else {
+        throw UsageError("--publish-every needs --publish ENDPOINT", hint: trainSpec.hint)
+      }
       c.checkpointEvery = every
     }
     c.drainTimeout = try options.double("drain-timeout", minimum: 0) ?? 30

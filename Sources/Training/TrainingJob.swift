@@ -112,11 +112,15 @@ public struct TrainingJob {
     summary.imagesPerSecond = progress.imagesPerSecond
     if let last = summary.checkpoints.last { try linkFinal(to: last) }
     if let publisher {
-      log("waiting up to \(Int(c.drainTimeout)) s for the daemon to acknowledge \(publisher.outbox.pending().count) outbox entries")
+      log(
+        "waiting up to \(Int(c.drainTimeout)) s for the daemon to acknowledge \(publisher.outbox.pending().count) outbox entries"
+      )
       summary.pendingPublications = publisher.drain(timeout: c.drainTimeout)
       publisher.stop()
       if summary.pendingPublications > 0 {
-        log("\(summary.pendingPublications) checkpoints still unacknowledged in \(publisher.outbox.directory.path); send them later with 'i2x-train drain --out \(c.outputDirectory.path) --endpoint \(c.publishEndpoint ?? "")'")
+        log(
+          "\(summary.pendingPublications) checkpoints still unacknowledged in \(publisher.outbox.directory.path); send them later with 'i2x-train drain --out \(c.outputDirectory.path) --endpoint \(c.publishEndpoint ?? "")'"
+        )
       } else {
         log("all checkpoints acknowledged by the daemon")
       }
@@ -137,10 +141,13 @@ public struct TrainingJob {
       "labels": TensorRecord(int64s: probeSet.labels.map { Int64($0) }, shape: [probeSet.count]),
     ])
     try publisher.enqueue(
-      Outbox.Entry(kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames),
+      Outbox.Entry(
+        kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames),
       payload: try file.serialized())
     publisher.start()
-    log("publishing to \(endpoint) as run '\(configuration.runName)' (outbox \(outbox.directory.path), \(probeSet.count) probe images)")
+    log(
+      "publishing to \(endpoint) as run '\(configuration.runName)' (outbox \(outbox.directory.path), \(probeSet.count) probe images)"
+    )
     return publisher
   }
 
@@ -154,7 +161,8 @@ public struct TrainingJob {
     try ModelCheckpoint(architecture: architecture, network: network, metadata: metadata).write(to: url)
     log("wrote \(url.path)")
     try publisher?.enqueue(
-      Outbox.Entry(kind: "checkpoint", run: configuration.runName, step: step, epoch: epoch, metrics: metrics), payloadFile: url)
+      Outbox.Entry(kind: "checkpoint", run: configuration.runName, step: step, epoch: epoch, metrics: metrics),
+      payloadFile: url)
     return url
   }
 

@@ -14,7 +14,9 @@ public final class RequestClient {
   private var socket: ZMQSocket?
 
   /// Creates a client (connects lazily).
-  public init(endpoint: String, timeoutMilliseconds: Int = 5000, attempts: Int = 3, options: SocketOptions = SocketOptions()) {
+  public init(
+    endpoint: String, timeoutMilliseconds: Int = 5000, attempts: Int = 3, options: SocketOptions = SocketOptions()
+  ) {
     self.endpoint = endpoint
     self.timeoutMilliseconds = timeoutMilliseconds
     self.attempts = attempts
@@ -39,7 +41,8 @@ public final class RequestClient {
       }
       reset()  // Lazy Pirate: a REQ socket that missed its reply is unusable; start afresh.
     }
-    throw DaemonUnreachable(endpoint: endpoint, reason: "no reply within \(timeoutMilliseconds) ms, \(attempts) attempts")
+    throw DaemonUnreachable(
+      endpoint: endpoint, reason: "no reply within \(timeoutMilliseconds) ms, \(attempts) attempts")
   }
 
   /// Closes the socket.

@@ -62,7 +62,8 @@ public struct WireMessage: Equatable, Sendable {
       throw WireError(.malformedFrame, "first frame is not an i2x envelope (magic 'I2X' + version + type)")
     }
     guard envelope[3] == Self.version else {
-      throw WireError(.unsupportedVersion, "protocol version \(envelope[3]) is not supported; this daemon speaks \(Self.version)")
+      throw WireError(
+        .unsupportedVersion, "protocol version \(envelope[3]) is not supported; this daemon speaks \(Self.version)")
     }
     guard let type = MessageType(rawValue: envelope[4]) else {
       throw WireError(.unknownType, "unknown message type \(envelope[4])")
@@ -81,7 +82,9 @@ public struct WireMessage: Equatable, Sendable {
     } catch let DecodingError.keyNotFound(key, _) {
       throw WireError(.invalidHeader, "header lacks field '\(key.stringValue)'")
     } catch let DecodingError.typeMismatch(_, context) {
-      throw WireError(.invalidHeader, "header field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+      throw WireError(
+        .invalidHeader,
+        "header field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
     } catch {
       throw WireError(.invalidHeader, "header does not fit a \(type) message: \(error)")
     }

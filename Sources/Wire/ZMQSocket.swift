@@ -138,12 +138,16 @@ public final class ZMQSocket {
 
   private func set(_ option: Int32, _ value: Int32) throws {
     var v = value
-    guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int32>.size) == 0 else { throw ZMQError("setsockopt \(option)") }
+    guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int32>.size) == 0 else {
+      throw ZMQError("setsockopt \(option)")
+    }
   }
 
   private func set(_ option: Int32, _ value: Int64) throws {
     var v = value
-    guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int64>.size) == 0 else { throw ZMQError("setsockopt \(option)") }
+    guard zmq_setsockopt(try live(), option, &v, MemoryLayout<Int64>.size) == 0 else {
+      throw ZMQError("setsockopt \(option)")
+    }
   }
 
   private func setString(_ option: Int32, _ value: String) throws {

@@ -75,8 +75,12 @@ import Testing
   }
 
   @Test func missingAndExtraPositionalsAreUsageErrors() {
-    #expect { try ParsedOptions(["--json"], spec: spec) } throws: { ($0 as? UsageError)?.message == "missing argument <run>" }
-    #expect { try ParsedOptions(["a", "b"], spec: spec) } throws: { ($0 as? UsageError)?.message == "unexpected argument 'b'" }
+    #expect { try ParsedOptions(["--json"], spec: spec) } throws: {
+      ($0 as? UsageError)?.message == "missing argument <run>"
+    }
+    #expect { try ParsedOptions(["a", "b"], spec: spec) } throws: {
+      ($0 as? UsageError)?.message == "unexpected argument 'b'"
+    }
   }
 
   @Test func helpShowsArguments() {

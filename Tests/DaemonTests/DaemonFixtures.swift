@@ -31,11 +31,14 @@ enum DaemonFixtures {
 
   static func checkpointBytes(seed: UInt64) throws -> [UInt8] {
     let network = try architecture.build(seed: seed)
-    return try ModelCheckpoint(architecture: architecture, network: network, metadata: CheckpointMetadata(run: "r1", step: 1)).file.serialized()
+    return try ModelCheckpoint(
+      architecture: architecture, network: network, metadata: CheckpointMetadata(run: "r1", step: 1)
+    ).file.serialized()
   }
 
   static func checkpoint(run: String = "r1", step: Int, bytes: [UInt8], sha256: String? = nil) throws -> WireMessage {
-    let header = CheckpointHeader(run: run, step: step, epoch: 0, sha256: sha256 ?? SHA256.hex(bytes), metrics: ["loss": 1.5])
+    let header = CheckpointHeader(
+      run: run, step: step, epoch: 0, sha256: sha256 ?? SHA256.hex(bytes), metrics: ["loss": 1.5])
     return try WireMessage(type: .checkpoint, header: header, payload: bytes)
   }
 }

@@ -10,7 +10,8 @@ import Wire
     defer { try? FileManager.default.removeItem(at: directory) }
     let handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
-    _ = handler.handle(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames)
+    _ = handler.handle(
+      try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames)
     // A valid safetensors file whose tensors do not fit the run's architecture.
     let wrong = try SafetensorsFile(tensors: ["conv1.weight": TensorRecord(floats: [1], shape: [1])]).serialized()
     _ = handler.handle(try DaemonFixtures.checkpoint(step: 2, bytes: wrong).frames)
@@ -35,7 +36,8 @@ import Wire
     let store = try DaemonStore(directory: directory)
     let handler = RequestHandler(store: store, log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
-    _ = handler.handle(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames)
+    _ = handler.handle(
+      try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames)
     let claimed = try #require(try store.claimJob())  // a worker took it, then the process died
     #expect(claimed.attempts == 1)
     #expect(try store.jobCounts()["running"] == 1)

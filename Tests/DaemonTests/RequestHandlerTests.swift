@@ -42,7 +42,8 @@ import Wire
   }
 
   @Test func unknownRunIsAClearError() throws {
-    let reply = send(try DaemonFixtures.checkpoint(run: "ghost", step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
+    let reply = send(
+      try DaemonFixtures.checkpoint(run: "ghost", step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
     #expect(reply.outcome == "error:unknown-run")
     #expect(try reply.decode(ErrorHeader.self).message.contains("ghost"))
     let query = send(try WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "ghost")))
@@ -52,7 +53,9 @@ import Wire
   @Test func damagedOrMalformedPayloadsAreBadData() throws {
     _ = send(try DaemonFixtures.register())
     let bytes = try DaemonFixtures.checkpointBytes(seed: 1)
-    #expect(send(try DaemonFixtures.checkpoint(step: 1, bytes: bytes, sha256: String(repeating: "0", count: 64))).outcome == "error:bad-data")
+    #expect(
+      send(try DaemonFixtures.checkpoint(step: 1, bytes: bytes, sha256: String(repeating: "0", count: 64))).outcome
+        == "error:bad-data")
     #expect(send(try DaemonFixtures.checkpoint(step: 2, bytes: Array(bytes.prefix(100)))).outcome == "error:bad-data")
     var hostile = bytes
     hostile[0] = 0xFF
@@ -71,7 +74,8 @@ import Wire
     #expect(handler.handle([[1, 2, 3]]).outcome == "error:bad-data")
     #expect(handler.handle([]).outcome == "error:bad-data")
     #expect(send(WireMessage(type: .ack, headerBytes: Array("{}".utf8))).outcome == "error:unknown-type")
-    #expect(send(try WireMessage(type: .query, header: QueryHeader(query: "everything"))).outcome == "error:unknown-query")
+    #expect(
+      send(try WireMessage(type: .query, header: QueryHeader(query: "everything"))).outcome == "error:unknown-query")
     let missing = send(WireMessage(type: .checkpoint, headerBytes: Array(#"{"run":"r1"}"#.utf8), payload: []))
     #expect(missing.outcome == "error:bad-data")
   }
@@ -81,7 +85,8 @@ import Wire
       "images": TensorRecord(floats: [0], shape: [1, 1, 1, 1]), "labels": TensorRecord(int64s: [0], shape: [1]),
     ]).serialized()
     let header = RegisterRunHeader(
-      run: "bad", architecture: DaemonFixtures.architecture.json(), classes: (0..<10).map(String.init), sha256: SHA256.hex(payload))
+      run: "bad", architecture: DaemonFixtures.architecture.json(), classes: (0..<10).map(String.init),
+      sha256: SHA256.hex(payload))
     let reply = send(try WireMessage(type: .registerRun, header: header, payload: payload))
     #expect(reply.outcome == "error:bad-data")
     #expect(try reply.decode(ErrorHeader.self).message.contains("U8"))
@@ -96,16 +101,20 @@ import Wire
     #expect(object["runs"] as? Int == 1)
     #expect(object["queue_depth"] as? Int == 1)
     let listing = send(try WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "r1")))
-    let rows = try #require((try JSONSerialization.jsonObject(with: Data(listing.header)) as? [String: Any])?["checkpoints"] as? [[String: Any]])
+    let rows = try #require(
+      (try JSONSerialization.jsonObject(with: Data(listing.header)) as? [String: Any])?["checkpoints"]
+        as? [[String: Any]])
     #expect(rows.count == 1 && rows[0]["step"] as? Int == 5 && rows[0]["job"] as? String == "queued")
   }
 
   @Test func directivesAreDeliveredOnceInAcks() throws {
     _ = send(try DaemonFixtures.register())
     try DaemonStore(directory: directory).addDirective(run: "r1", kind: "fine-tune", payload: #"{"pair":[2,4]}"#)
-    let first = try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1))).decode(AckHeader.self)
+    let first = try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
+      .decode(AckHeader.self)
     #expect(first.directives.map(\.kind) == ["fine-tune"])
-    let second = try send(try DaemonFixtures.checkpoint(step: 2, bytes: try DaemonFixtures.checkpointBytes(seed: 2))).decode(AckHeader.self)
+    let second = try send(try DaemonFixtures.checkpoint(step: 2, bytes: try DaemonFixtures.checkpointBytes(seed: 2)))
+      .decode(AckHeader.self)
     #expect(second.directives.isEmpty)
   }
 

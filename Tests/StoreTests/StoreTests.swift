@@ -24,7 +24,8 @@ import Testing
     defer { try? FileManager.default.removeItem(at: directory) }
     try db.execute("CREATE TABLE t (name TEXT, data BLOB, n INTEGER, x REAL)")
     let hostile = "x'); DROP TABLE t; --"
-    try db.execute("INSERT INTO t VALUES (?, ?, ?, ?)", [.text(hostile), .blob([0, 1, 255]), .integer(-5), .real(0.25)])
+    try db.execute(
+      "INSERT INTO t VALUES (?, ?, ?, ?)", [.text(hostile), .blob([0, 1, 255]), .integer(-5), .real(0.25)])
     let row = try #require(try db.query("SELECT name, data, n, x FROM t").first)
     #expect(row == [.text(hostile), .blob([0, 1, 255]), .integer(-5), .real(0.25)])
   }

@@ -5,9 +5,17 @@ import Wire
 @Suite struct WireMessageTests {
   static let samples: [WireMessage] = {
     let messages: [WireMessage?] = [
-      try? WireMessage(type: .registerRun, header: RegisterRunHeader(run: "r", architecture: "{}", classes: ["a", "b"], sha256: "00"), payload: [1, 2, 3]),
-      try? WireMessage(type: .checkpoint, header: CheckpointHeader(run: "r", step: 7, epoch: 1, sha256: "ab", metrics: ["loss": 0.5]), payload: [9]),
-      try? WireMessage(type: .ack, header: AckHeader(status: "stored", run: "r", step: 7, sha256: "ab", directives: [Directive(id: 1, kind: "fine-tune", payload: "{}")])),
+      try? WireMessage(
+        type: .registerRun, header: RegisterRunHeader(run: "r", architecture: "{}", classes: ["a", "b"], sha256: "00"),
+        payload: [1, 2, 3]),
+      try? WireMessage(
+        type: .checkpoint, header: CheckpointHeader(run: "r", step: 7, epoch: 1, sha256: "ab", metrics: ["loss": 0.5]),
+        payload: [9]),
+      try? WireMessage(
+        type: .ack,
+        header: AckHeader(
+          status: "stored", run: "r", step: 7, sha256: "ab",
+          directives: [Directive(id: 1, kind: "fine-tune", payload: "{}")])),
       try? WireMessage(type: .error, header: ErrorHeader(code: "bad-data", message: "no")),
       try? WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "r")),
       WireMessage(type: .reply, headerBytes: Array(#"{"schema_version":1}"#.utf8)),
@@ -21,15 +29,20 @@ import Wire
       #expect(try WireMessage(frames: message.frames) == message)
     }
     let checkpoint = try WireMessage(frames: Self.samples[1].frames)
-    #expect(try checkpoint.decode(CheckpointHeader.self) == CheckpointHeader(run: "r", step: 7, epoch: 1, sha256: "ab", metrics: ["loss": 0.5]))
+    #expect(
+      try checkpoint.decode(CheckpointHeader.self)
+        == CheckpointHeader(run: "r", step: 7, epoch: 1, sha256: "ab", metrics: ["loss": 0.5]))
   }
 
   /// Frame 1 is 'I' '2' 'X' (49 32 58), version 1, type 2 (checkpoint); frame 2 is the
   /// key-sorted JSON header; frame 3 the payload. A format change must fail this test.
   @Test func checkpointGoldenBytes() throws {
-    let message = try WireMessage(type: .checkpoint, header: CheckpointHeader(run: "demo", step: 3, epoch: 1, sha256: "ff"), payload: [0xAA])
+    let message = try WireMessage(
+      type: .checkpoint, header: CheckpointHeader(run: "demo", step: 3, epoch: 1, sha256: "ff"), payload: [0xAA])
     #expect(message.frames[0] == [0x49, 0x32, 0x58, 0x01, 0x02])
-    #expect(String(decoding: message.frames[1], as: UTF8.self) == #"{"epoch":1,"metrics":{},"run":"demo","sha256":"ff","step":3}"#)
+    #expect(
+      String(decoding: message.frames[1], as: UTF8.self)
+        == #"{"epoch":1,"metrics":{},"run":"demo","sha256":"ff","step":3}"#)
     #expect(message.frames[2] == [0xAA])
   }
 
@@ -56,7 +69,10 @@ import Wire
   }
 
   @Test func headerDecodingNamesTheMissingField() throws {
-    let message = WireMessage(type: .checkpoint, headerBytes: Array(#"{"run":"r","epoch":1,"sha256":"x","metrics":{}}"#.utf8))
-    #expect { try message.decode(CheckpointHeader.self) } throws: { ($0 as? WireError)?.message.contains("'step'") == true }
+    let message = WireMessage(
+      type: .checkpoint, headerBytes: Array(#"{"run":"r","epoch":1,"sha256":"x","metrics":{}}"#.utf8))
+    #expect { try message.decode(CheckpointHeader.self) } throws: {
+      ($0 as? WireError)?.message.contains("'step'") == true
+    }
   }
 }
