@@ -58,7 +58,7 @@ public enum DaemonCommand {
       source.resume()
       return source
     }
-    defer { signals.forEach { $0.cancel() } }
+    defer { for source in signals { source.cancel() } }
 
     let store: DaemonStore
     do { store = try DaemonStore(directory: configuration.dataDirectory) } catch {
