@@ -39,7 +39,7 @@ let package = Package(
     .target(name: "DaemonCore", dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ"]),
     .target(
       name: "Training",
-      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire"]),
+      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire", "DaemonCore"]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),

@@ -32,7 +32,8 @@ public enum Migrations {
           payload TEXT NOT NULL, created_at REAL NOT NULL, delivered_at REAL, acknowledged_at REAL)
         """,
       ]
-    )
+    ),
+    ("002-jobs-by-checkpoint", ["CREATE INDEX jobs_checkpoint ON jobs(run, step, id)"]),
   ]
 
   /// Applies every migration not yet recorded.

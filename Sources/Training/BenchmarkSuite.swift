@@ -7,11 +7,12 @@ import Prototypes
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest]
 
     Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
     warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
-    shapes). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+    shapes), training with and without publishing to a daemon, daemon ingest rate and query
+    latency (p50/p99). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -26,9 +27,9 @@ public struct BenchmarkSuite {
 
   /// Runs the selected groups (all when empty), emitting JSON lines.
   public func run(only: Set<String>, emit: (String) -> Void) throws {
-    let known: Set = ["train", "gradcam", "gemm"]
+    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest"]
     if let unknown = only.subtracting(known).first {
-      throw TrainingError("unknown benchmark '\(unknown)'; choose from train, gradcam, gemm", exitCode: .usage)
+      throw TrainingError("unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
     let groups = only.isEmpty ? known : only
     if groups.contains("gemm") { gemm(emit) }
@@ -38,6 +39,8 @@ public struct BenchmarkSuite {
     if groups.contains("gradcam") {
       for batch in [64, 1] { try gradcam(batch: batch, emit) }
     }
+    if groups.contains("publish") { try publishOverhead(emit) }
+    if groups.contains("ingest") { try ingestAndQueries(emit) }
   }
 
   private var environment: [String: Any] {
@@ -47,7 +50,7 @@ public struct BenchmarkSuite {
     ]
   }
 
-  private func line(_ fields: [String: Any]) -> String {
+  func line(_ fields: [String: Any]) -> String {
     let merged = fields.merging(environment) { a, _ in a }
     guard let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
       return "{}"
