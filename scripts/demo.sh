@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
-# The main job, end to end on real Fashion-MNIST: train smallcnn-bn for one epoch, evaluate it
-# on the test set, and write GradCAM maps for 16 test images. Installs its own prerequisites.
+# The main job, end to end on real Fashion-MNIST: start the daemon, train smallcnn-bn for one
+# epoch while publishing checkpoints to it, list them with the client, evaluate the final model
+# on the test set and write GradCAM maps for 16 test images. Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-demo-out}"
+endpoint="${I2X_ENDPOINT:-tcp://127.0.0.1:7070}"
 
 scripts/install-prerequisites.sh
 # AVX-512 kernels for OpenBLAS 0.3.21, which does not recognise Zen 5; only where the CPU has them.
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 
 echo "== building (release)" >&2
-swift build -c release --product i2x-train >&2
-bin=.build/release/i2x-train
+swift build -c release >&2
+bin=.build/release
+mkdir -p "$out"
 
-echo "== training smallcnn-bn on Fashion-MNIST (1 epoch)" >&2
-"$bin" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
-  --checkpoint-every 200 --run demo --out "$out/run"
+echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log)" >&2
+"$bin/i2xd" --data-dir "$out/daemon" --endpoint "$endpoint" 2> "$out/i2xd.log" &
+daemon=$!
+trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 200 steps" >&2
+"$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
+  --run demo --publish "$endpoint" --publish-every 200 --out "$out/run"
+
+echo "== what the daemon holds" >&2
+"$bin/i2x" status --endpoint "$endpoint"
+"$bin/i2x" runs --endpoint "$endpoint"
+"$bin/i2x" checkpoints demo --endpoint "$endpoint"
 
 echo "== evaluating on the 10,000 test images" >&2
-"$bin" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
+"$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
 
 echo "== GradCAM for 16 test images (true class)" >&2
-"$bin" sample --dataset fashion-mnist --split test --count 16 --out "$out/test-images.safetensors"
-"$bin" gradcam --checkpoint "$out/run/final.safetensors" --images "$out/test-images.safetensors" \
+"$bin/i2x-train" sample --dataset fashion-mnist --split test --count 16 --out "$out/test-images.safetensors"
+"$bin/i2x-train" gradcam --checkpoint "$out/run/final.safetensors" --images "$out/test-images.safetensors" \
   --target label --out "$out/gradcam.safetensors"
-echo "done: checkpoints in $out/run, maps in $out/gradcam.safetensors" >&2
+echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors" >&2

@@ -21,11 +21,21 @@ public enum DaemonCommand {
     discussion: """
       Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
       acknowledged only after its file is fsynced and its row committed.
+      CURVE: 'i2xd keygen' prints a key pair. Clients (i2x, i2x-train) use CURVE when
+      I2X_CURVE_SERVER_KEY, I2X_CURVE_PUBLIC_KEY and I2X_CURVE_SECRET_KEY are set.
       """)
 
   /// Runs the daemon with `arguments`; returns the exit code.
   public static func main(_ arguments: [String]) -> Int32 {
     let log: @Sendable (String) -> Void = { Log.write("i2xd: \($0)") }
+    if arguments.first == "keygen" {
+      guard let pair = try? CurveKeyPair.generate() else {
+        Log.write("error: this libzmq cannot make CURVE keys (built without libsodium?)")
+        return ExitCode.unavailable.rawValue
+      }
+      print("public \(pair.publicKey)\nsecret \(pair.secretKey)")
+      return 0
+    }
     do {
       let options = try ParsedOptions(arguments, spec: spec)
       let configuration = try DaemonConfiguration(options)

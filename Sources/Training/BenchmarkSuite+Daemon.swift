@@ -27,10 +27,13 @@ extension BenchmarkSuite {
       let loop = TrainingLoop(network: network, rule: SGD(learningRate: 0.01, momentum: 0.9), batchSize: 64)
       var publisher: Publisher?
       if publishing {
-        let p = Publisher(outbox: try Outbox(directory: out.appendingPathComponent("outbox")), endpoint: daemon.endpoint, log: { _ in })
+        let p = Publisher(
+          outbox: try Outbox(directory: out.appendingPathComponent("outbox")), endpoint: daemon.endpoint, log: { _ in })
         let probe = try ModelCheckpointProbe.empty(architecture)
         try p.enqueue(
-          Outbox.Entry(kind: "register-run", run: out.lastPathComponent, architecture: architecture.json(), classes: data.classNames),
+          Outbox.Entry(
+            kind: "register-run", run: out.lastPathComponent, architecture: architecture.json(),
+            classes: data.classNames),
           payload: probe)
         p.start()
         publisher = p
@@ -41,8 +44,11 @@ extension BenchmarkSuite {
         try loop.step(on: data, indices: Array(offset..<min(data.count, offset + 64))[...])
         if step % every == 0 {
           let url = out.appendingPathComponent("step-\(step).safetensors")
-          try ModelCheckpoint(architecture: architecture, network: network, metadata: CheckpointMetadata(run: "bench", step: step)).write(to: url)
-          try publisher?.enqueue(Outbox.Entry(kind: "checkpoint", run: out.lastPathComponent, step: step, epoch: 1), payloadFile: url)
+          try ModelCheckpoint(
+            architecture: architecture, network: network, metadata: CheckpointMetadata(run: "bench", step: step)
+          ).write(to: url)
+          try publisher?.enqueue(
+            Outbox.Entry(kind: "checkpoint", run: out.lastPathComponent, step: step, epoch: 1), payloadFile: url)
         }
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -73,23 +79,33 @@ extension BenchmarkSuite {
     let client = RequestClient(endpoint: daemon.endpoint, timeoutMilliseconds: 10_000, attempts: 1)
     defer { client.close() }
     let probe = try ModelCheckpointProbe.empty(architecture)
-    _ = try client.request(try Publisher.message(
-      for: Outbox.Entry(kind: "register-run", run: "bench", architecture: architecture.json(), classes: (0..<10).map(String.init)),
-      payload: probe))
+    _ = try client.request(
+      try Publisher.message(
+        for: Outbox.Entry(
+          kind: "register-run", run: "bench", architecture: architecture.json(), classes: (0..<10).map(String.init)),
+        payload: probe))
     let count = quick ? 20 : 100
     let network = try architecture.build(seed: 1)
     var messages: [WireMessage] = []
     for step in 1...count {
       network.parameters[0].value.scalars[0] = Float(step)  // distinct bytes per checkpoint
-      let bytes = try ModelCheckpoint(architecture: architecture, network: network, metadata: CheckpointMetadata(step: step)).file.serialized()
-      messages.append(try Publisher.message(for: Outbox.Entry(kind: "checkpoint", run: "bench", step: step, epoch: 1), payload: bytes))
+      let bytes = try ModelCheckpoint(
+        architecture: architecture, network: network, metadata: CheckpointMetadata(step: step)
+      ).file.serialized()
+      messages.append(
+        try Publisher.message(for: Outbox.Entry(kind: "checkpoint", run: "bench", step: step, epoch: 1), payload: bytes)
+      )
     }
     let start = DispatchTime.now().uptimeNanoseconds
     for message in messages {
       guard try client.request(message).type == .ack else { throw TrainingError("benchmark checkpoint refused") }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    emit(line(["figure": "ingest", "checkpoint_bytes": messages[0].payload?.count ?? 0, "checkpoints_per_second": Double(count) / seconds]))
+    emit(
+      line([
+        "figure": "ingest", "checkpoint_bytes": messages[0].payload?.count ?? 0,
+        "checkpoints_per_second": Double(count) / seconds,
+      ]))
     for query in [QueryHeader(query: "status"), QueryHeader(query: "checkpoints", run: "bench")] {
       let request = try WireMessage(type: .query, header: query)
       var samples: [Double] = []
@@ -123,7 +139,8 @@ extension BenchmarkSuite {
 enum ModelCheckpointProbe {
   static func empty(_ architecture: Architecture) throws -> [UInt8] {
     try SafetensorsFile(tensors: [
-      "images": TensorRecord(bytes: [], shape: [0] + architecture.input), "labels": TensorRecord(int64s: [], shape: [0]),
+      "images": TensorRecord(bytes: [], shape: [0] + architecture.input),
+      "labels": TensorRecord(int64s: [], shape: [0]),
     ]).serialized()
   }
 }

@@ -29,7 +29,8 @@ public struct BenchmarkSuite {
   public func run(only: Set<String>, emit: (String) -> Void) throws {
     let known: Set = ["train", "gradcam", "gemm", "publish", "ingest"]
     if let unknown = only.subtracting(known).first {
-      throw TrainingError("unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
+      throw TrainingError(
+        "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
     let groups = only.isEmpty ? known : only
     if groups.contains("gemm") { gemm(emit) }

@@ -25,6 +25,37 @@ public struct SocketOptions: Sendable {
 
   /// Defaults: linger 0, 256 MiB messages, 5 s send timeout, no CURVE.
   public init() {}
+
+  /// Client options from the environment: CURVE when `I2X_CURVE_SERVER_KEY`,
+  /// `I2X_CURVE_PUBLIC_KEY` and `I2X_CURVE_SECRET_KEY` (Z85) are all set.
+  public static func client(environment: [String: String] = ProcessInfo.processInfo.environment) -> SocketOptions {
+    var options = SocketOptions()
+    if let server = environment["I2X_CURVE_SERVER_KEY"], let publicKey = environment["I2X_CURVE_PUBLIC_KEY"],
+      let secret = environment["I2X_CURVE_SECRET_KEY"]
+    {
+      options.curveClientKeys = (publicKey, secret, server)
+    }
+    return options
+  }
+}
+
+/// A CURVE key pair in Z85 (40 characters each).
+public struct CurveKeyPair: Sendable {
+  /// Public key.
+  public var publicKey: String
+  /// Secret key.
+  public var secretKey: String
+
+  /// Generates a fresh pair with libzmq (libsodium underneath).
+  public static func generate() throws -> CurveKeyPair {
+    var publicKey = [CChar](repeating: 0, count: 41)
+    var secretKey = [CChar](repeating: 0, count: 41)
+    guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZMQError("zmq_curve_keypair") }
+    func text(_ chars: [CChar]) -> String {
+      String(decoding: chars.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return CurveKeyPair(publicKey: text(publicKey), secretKey: text(secretKey))
+  }
 }
 
 /// A ZeroMQ socket owned by exactly one thread (libzmq sockets are not thread-safe): create,

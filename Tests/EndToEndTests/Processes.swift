@@ -82,7 +82,7 @@ final class DaemonUnderTest: @unchecked Sendable {
   let dataDirectory: URL
   let endpoint: String
   var extraArguments: [String]
-  private(set) var process: RunningProcess?
+  var process: RunningProcess?
   private var generation = 0
 
   init(extraArguments: [String] = []) throws {
@@ -91,12 +91,17 @@ final class DaemonUnderTest: @unchecked Sendable {
     self.extraArguments = extraArguments
   }
 
-  /// Starts the daemon and waits until it answers a status query.
-  func start() throws {
+  /// Starts the daemon without waiting for it to answer.
+  func startWithoutProbe() throws {
     generation += 1
     process = try RunningProcess(
       "i2xd", ["--data-dir", dataDirectory.path, "--endpoint", endpoint] + extraArguments,
       log: dataDirectory.appendingPathComponent("i2xd-\(generation).log"))
+  }
+
+  /// Starts the daemon and waits until it answers a status query.
+  func start() throws {
+    try startWithoutProbe()
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline {
       if (try? query("status")) != nil { return }
