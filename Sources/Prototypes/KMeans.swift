@@ -1,0 +1,112 @@
+import Engine
+
+/// k-means with k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations, and the
+/// best inertia over several seeded restarts.
+public struct KMeans: Sendable, Equatable {
+  /// Centres (K×p, row-major).
+  public var centres: [Double]
+  /// Cluster of each point.
+  public var assignments: [Int]
+  /// Sum of squared distances to the assigned centres.
+  public var inertia: Double
+  /// Number of clusters K.
+  public var clusters: Int
+  /// Point dimension p.
+  public var dimension: Int
+
+  /// Fits `points` (n×p).
+  public init(fitting points: [Double], rows n: Int, columns p: Int, clusters k: Int, restarts: Int = 3, seed: UInt64, maximumIterations: Int = 100) {
+    precondition(n >= k && k > 0 && points.count == n * p, "KMeans: \(n) points of \(p) for \(k) clusters")
+    var best: KMeans?
+    var generator = SplitMix64(seed: seed)
+    for _ in 0..<max(1, restarts) {
+      let fit = Self.fitOnce(points, n, p, k, maximumIterations, &generator)
+      if best == nil || fit.inertia < best?.inertia ?? .infinity { best = fit }
+    }
+    self = best ?? Self.fitOnce(points, n, p, k, maximumIterations, &generator)
+  }
+
+  init(centres: [Double], assignments: [Int], inertia: Double, clusters: Int, dimension: Int) {
+    self.centres = centres
+    self.assignments = assignments
+    self.inertia = inertia
+    self.clusters = clusters
+    self.dimension = dimension
+  }
+
+  /// The nearest centre of each point (n×p).
+  public func assign(_ points: [Double], rows n: Int) -> [Int] {
+    (0..<n).map { Self.nearest(points, $0, dimension, centres, clusters).index }
+  }
+
+  static func nearest(_ x: [Double], _ i: Int, _ p: Int, _ centres: [Double], _ k: Int) -> (index: Int, distance: Double) {
+    var bestIndex = 0
+    var bestDistance = Double.infinity
+    for c in 0..<k {
+      var d = 0.0
+      for j in 0..<p {
+        let diff = x[i * p + j] - centres[c * p + j]
+        d += diff * diff
+      }
+      if d < bestDistance {
+        bestDistance = d
+        bestIndex = c
+      }
+    }
+    return (bestIndex, bestDistance)
+  }
+
+  static func fitOnce(_ x: [Double], _ n: Int, _ p: Int, _ k: Int, _ iterations: Int, _ generator: inout SplitMix64) -> KMeans {
+    // k-means++: first centre uniform, each next with probability ∝ D(x)².
+    var centres = [Double]()
+    let first = Int(generator.next() % UInt64(n))
+    centres += x[(first * p)..<(first * p + p)]
+    var distances = (0..<n).map { i in (0..<p).reduce(0.0) { $0 + (x[i * p + $1] - centres[$1]) * (x[i * p + $1] - centres[$1]) } }
+    while centres.count < k * p {
+      let total = distances.reduce(0, +)
+      var chosen = Int(generator.next() % UInt64(n))
+      if total > 0 {
+        var target = Double(generator.next() >> 11) / Double(1 << 53) * total
+        for i in 0..<n {
+          target -= distances[i]
+          if target <= 0 {
+            chosen = i
+            break
+          }
+        }
+      }
+      let c = centres.count / p
+      centres += x[(chosen * p)..<(chosen * p + p)]
+      for i in 0..<n {
+        var d = 0.0
+        for j in 0..<p { d += (x[i * p + j] - centres[c * p + j]) * (x[i * p + j] - centres[c * p + j]) }
+        distances[i] = min(distances[i], d)
+      }
+    }
+    var assignments = [Int](repeating: -1, count: n)
+    var inertia = 0.0
+    for _ in 0..<iterations {
+      var changed = false
+      inertia = 0
+      for i in 0..<n {
+        let (c, d) = nearest(x, i, p, centres, k)
+        inertia += d
+        if assignments[i] != c {
+          assignments[i] = c
+          changed = true
+        }
+      }
+      if !changed { break }
+      var sums = [Double](repeating: 0, count: k * p)
+      var counts = [Int](repeating: 0, count: k)
+      for i in 0..<n {
+        counts[assignments[i]] += 1
+        for j in 0..<p { sums[assignments[i] * p + j] += x[i * p + j] }
+      }
+      for c in 0..<k where counts[c] > 0 {
+        for j in 0..<p { centres[c * p + j] = sums[c * p + j] / Double(counts[c]) }
+      }
+    }
+    return KMeans(centres: centres, assignments: assignments, inertia: inertia, clusters: k, dimension: p)
+  }
+}
