@@ -15,7 +15,10 @@ public struct KMeans: Sendable, Equatable {
   public var dimension: Int
 
   /// Fits `points` (n×p).
-  public init(fitting points: [Double], rows n: Int, columns p: Int, clusters k: Int, restarts: Int = 3, seed: UInt64, maximumIterations: Int = 100) {
+  public init(
+    fitting points: [Double], rows n: Int, columns p: Int, clusters k: Int, restarts: Int = 3, seed: UInt64,
+    maximumIterations: Int = 100
+  ) {
     precondition(n >= k && k > 0 && points.count == n * p, "KMeans: \(n) points of \(p) for \(k) clusters")
     var best: KMeans?
     var generator = SplitMix64(seed: seed)
@@ -39,7 +42,9 @@ public struct KMeans: Sendable, Equatable {
     (0..<n).map { Self.nearest(points, $0, dimension, centres, clusters).index }
   }
 
-  static func nearest(_ x: [Double], _ i: Int, _ p: Int, _ centres: [Double], _ k: Int) -> (index: Int, distance: Double) {
+  static func nearest(_ x: [Double], _ i: Int, _ p: Int, _ centres: [Double], _ k: Int) -> (
+    index: Int, distance: Double
+  ) {
     var bestIndex = 0
     var bestDistance = Double.infinity
     for c in 0..<k {
@@ -56,12 +61,16 @@ public struct KMeans: Sendable, Equatable {
     return (bestIndex, bestDistance)
   }
 
-  static func fitOnce(_ x: [Double], _ n: Int, _ p: Int, _ k: Int, _ iterations: Int, _ generator: inout SplitMix64) -> KMeans {
+  static func fitOnce(_ x: [Double], _ n: Int, _ p: Int, _ k: Int, _ iterations: Int, _ generator: inout SplitMix64)
+    -> KMeans
+  {
     // k-means++: first centre uniform, each next with probability ∝ D(x)².
     var centres = [Double]()
     let first = Int(generator.next() % UInt64(n))
     centres += x[(first * p)..<(first * p + p)]
-    var distances = (0..<n).map { i in (0..<p).reduce(0.0) { $0 + (x[i * p + $1] - centres[$1]) * (x[i * p + $1] - centres[$1]) } }
+    var distances = (0..<n).map { i in
+      (0..<p).reduce(0.0) { $0 + (x[i * p + $1] - centres[$1]) * (x[i * p + $1] - centres[$1]) }
+    }
     while centres.count < k * p {
       let total = distances.reduce(0, +)
       var chosen = Int(generator.next() % UInt64(n))

@@ -21,7 +21,9 @@ public struct PCA: Sendable, Equatable {
   public var count: Int { variances.count }
 
   /// Fits rows of `data` (n×d, row-major).
-  public init(fitting data: [Float], rows n: Int, columns d: Int, varianceTarget: Double = 0.95, maximumComponents: Int = 32) {
+  public init(
+    fitting data: [Float], rows n: Int, columns d: Int, varianceTarget: Double = 0.95, maximumComponents: Int = 32
+  ) {
     precondition(n > 0 && d > 0 && data.count == n * d, "PCA: \(data.count) values for \(n)×\(d)")
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for j in 0..<d { mean[j] += Double(data[i * d + j]) } }
@@ -38,7 +40,12 @@ public struct PCA: Sendable, Equatable {
       }
     }
     let scale = 1 / Double(max(1, n - 1))
-    for a in 0..<d { for b in a..<d { covariance[a * d + b] *= scale; covariance[b * d + a] = covariance[a * d + b] } }
+    for a in 0..<d {
+      for b in a..<d {
+        covariance[a * d + b] *= scale
+        covariance[b * d + a] = covariance[a * d + b]
+      }
+    }
     let (values, vectors) = SymmetricEigen.decompose(covariance, dimension: d)
     // dsyevd returns ascending eigenvalues; walk from the largest.
     let total = values.reduce(0) { $0 + max(0, $1) }

@@ -1,6 +1,6 @@
-import Foundation
 import COpenBLAS
 import Engine
+import Foundation
 
 /// Ridge regression `β = (πᵀπ + λI)⁻¹ πᵀ C` on standardised columns, with λ chosen by k-fold
 /// cross-validation over 10⁻³…10³ (DESIGN §6.6). π: n×p predictors (ΔP rows), C: n×q targets
@@ -20,7 +20,9 @@ public struct RidgeCoupling: Sendable {
 
   /// Fits with `folds`-fold CV (rows split by a seeded permutation).
   public init(x: [Double], y: [Double], rows n: Int, predictors p: Int, targets q: Int, folds: Int = 5, seed: UInt64) {
-    precondition(x.count == n * p && y.count == n * q && n >= 2, "ridge: \(x.count) and \(y.count) values for n=\(n), p=\(p), q=\(q)")
+    precondition(
+      x.count == n * p && y.count == n * q && n >= 2,
+      "ridge: \(x.count) and \(y.count) values for n=\(n), p=\(p), q=\(q)")
     let xs = Standardised(x, n, p).values
     let ys = Standardised(y, n, q).values
     var generator = SplitMix64(seed: seed)
@@ -29,23 +31,7 @@ public struct RidgeCoupling: Sendable {
     var bestLambda = Self.lambdas[0]
     var bestR2 = -Double.infinity
     for lambda in Self.lambdas {
-      var sse = 0.0
-      var sst = 0.0
-      for fold in 0..<k {
-        let test = Set(stride(from: fold, to: n, by: k).map { order[$0] })
-        let train = (0..<n).filter { !test.contains($0) }
-        let b = Self.solve(xs, ys, rows: train, p, q, lambda)
-        for j in 0..<q {
-          let mean = train.reduce(0.0) { $0 + ys[$1 * q + j] } / Double(max(1, train.count))
-          for i in test {
-            var prediction = 0.0
-            for f in 0..<p { prediction += xs[i * p + f] * b[f * q + j] }
-            sse += (ys[i * q + j] - prediction) * (ys[i * q + j] - prediction)
-            sst += (ys[i * q + j] - mean) * (ys[i * q + j] - mean)
-          }
-        }
-      }
-      let r2 = sst > 0 ? 1 - sse / sst : 0
+      let r2 = Self.crossValidatedR2(xs, ys, n, p, q, lambda, folds: k, order: order)
       if r2 > bestR2 {
         bestR2 = r2
         bestLambda = lambda
@@ -58,8 +44,33 @@ public struct RidgeCoupling: Sendable {
     targets = q
   }
 
+  /// Pooled out-of-fold R² of standardised data at a fixed λ.
+  static func crossValidatedR2(
+    _ xs: [Double], _ ys: [Double], _ n: Int, _ p: Int, _ q: Int, _ lambda: Double, folds k: Int, order: [Int]
+  ) -> Double {
+    var sse = 0.0
+    var sst = 0.0
+    for fold in 0..<k {
+      let test = Set(stride(from: fold, to: n, by: k).map { order[$0] })
+      let train = (0..<n).filter { !test.contains($0) }
+      let b = solve(xs, ys, rows: train, p, q, lambda)
+      for j in 0..<q {
+        let mean = train.reduce(0.0) { $0 + ys[$1 * q + j] } / Double(max(1, train.count))
+        for i in test {
+          var prediction = 0.0
+          for f in 0..<p { prediction += xs[i * p + f] * b[f * q + j] }
+          sse += (ys[i * q + j] - prediction) * (ys[i * q + j] - prediction)
+          sst += (ys[i * q + j] - mean) * (ys[i * q + j] - mean)
+        }
+      }
+    }
+    return sst > 0 ? 1 - sse / sst : 0
+  }
+
   /// Coefficients of a fit at a fixed λ on the given rows (standardised inputs).
-  public static func coefficients(x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double) -> [Double] {
+  public static func coefficients(
+    x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double
+  ) -> [Double] {
     let n = x.count / max(1, p)
     return solve(Standardised(x, n, p).values, Standardised(y, n, q).values, rows: rows, p, q, lambda)
   }
@@ -93,17 +104,21 @@ public struct RidgeCoupling: Sendable {
     return out
   }
 
-  /// Cross-validated R² of `permutations` fits with the rows of x shuffled: the null a real
-  /// coupling must beat (its 95th percentile).
+  /// Cross-validated R² at `lambda` of `permutations` fits with the rows of x shuffled: the
+  /// null a real coupling must beat (its 95th percentile).
   public static func permutationNull(
-    x: [Double], y: [Double], rows n: Int, predictors p: Int, targets q: Int, permutations: Int = 50, seed: UInt64
+    x: [Double], y: [Double], rows n: Int, predictors p: Int, targets q: Int, lambda: Double, permutations: Int = 50,
+    seed: UInt64
   ) -> [Double] {
     var generator = SplitMix64(seed: seed ^ 0xC0FFEE)
-    return (0..<permutations).map { round in
-      let order = Array(0..<n).shuffled(using: &generator)
+    let xs = Standardised(x, n, p).values
+    let ys = Standardised(y, n, q).values
+    let order = Array(0..<n).shuffled(using: &generator)
+    return (0..<permutations).map { _ in
+      let permutation = Array(0..<n).shuffled(using: &generator)
       var shuffled = [Double](repeating: 0, count: n * p)
-      for i in 0..<n { for f in 0..<p { shuffled[i * p + f] = x[order[i] * p + f] } }
-      return RidgeCoupling(x: shuffled, y: y, rows: n, predictors: p, targets: q, seed: seed &+ UInt64(round)).crossValidatedR2
+      for i in 0..<n { for f in 0..<p { shuffled[i * p + f] = xs[permutation[i] * p + f] } }
+      return crossValidatedR2(shuffled, ys, n, p, q, lambda, folds: min(5, n), order: order)
     }
   }
 }

@@ -22,7 +22,8 @@ import Testing
     #expect(fit.crossValidatedR2 > 0.95)
     #expect(fit.beta[0] > 0 && fit.beta[1] < 0 && abs(fit.beta[2]) < 0.05)
     #expect(abs(fit.beta[0] / fit.beta[1] + 2) < 0.1)
-    let null = RidgeCoupling.permutationNull(x: x, y: y, rows: n, predictors: 3, targets: 1, permutations: 20, seed: 2)
+    let null = RidgeCoupling.permutationNull(
+      x: x, y: y, rows: n, predictors: 3, targets: 1, lambda: fit.lambda, permutations: 20, seed: 2)
     #expect(null.count == 20)
     #expect((null.sorted()[18]) < 0.2)
   }

@@ -1,0 +1,130 @@
+/// The structured explanation of a run up to its latest checkpoint (DESIGN §6), as stored by
+/// the daemon and served to `i2x prototypes|progress|pairs|uncertain`.
+public struct AnalysisReport: Codable, Sendable, Equatable {
+  /// Schema of this document.
+  public var schemaVersion = 1
+  /// Steps analysed, in order; per-checkpoint arrays below follow this order.
+  public var steps: [Int]
+  /// Class names.
+  public var classNames: [String]
+  /// The vocabulary (latest fit) summary.
+  public var vocabulary: VocabularySummary
+  /// One entry per prototype id.
+  public var prototypes: [PrototypeSummary]
+  /// One entry per class.
+  public var classes: [ClassProgress]
+  /// One entry per unordered class pair with any confusion.
+  public var pairs: [PairProgress]
+  /// Pairs by separation step (earliest first); unseparated pairs last.
+  public var learningOrder: [[Int]]
+  /// Learning groups and prototype → confidence coupling per interval.
+  public var intervals: [IntervalCoupling]
+  /// GradCAM faithfulness per checkpoint.
+  public var faithfulness: [FaithfulnessSummary]
+  /// Uncertain prototypes (empty until L ≥ 3 intervals).
+  public var uncertain: [UncertainPrototype]
+  /// Zero GradCAM maps per checkpoint.
+  public var zeroMaps: [Int]
+
+  /// Vocabulary facts.
+  public struct VocabularySummary: Codable, Sendable, Equatable {
+    public var fittedOnStep: Int
+    public var size: Int
+    public var pcaComponents: Int
+    public var explainedVariance: Double
+    public var adjustedRandIndex: Double?
+  }
+
+  /// One prototype: where it is, how present per class, examples.
+  public struct PrototypeSummary: Codable, Sendable, Equatable {
+    public var id: Int
+    public var cells: Int
+    /// ρ_kc: fraction of class-c probe images with P_ik ≥ 0.5 (latest checkpoint).
+    public var presence: [Double]
+    /// Classes where it is shared (ρ ≥ 0.8) or specialised (0.1 ≤ ρ < 0.8, enriched in a group).
+    public var sharedBy: [Int]
+    public var specialisedFor: [Int]
+    /// The probe images where it is most intense, with its cells.
+    public var examples: [Example]
+  }
+
+  /// A probe image with a prototype's cells.
+  public struct Example: Codable, Sendable, Equatable {
+    public var probe: Int
+    public var label: Int
+    public var intensity: Double
+    public var cells: [Int]
+  }
+
+  /// Intra-class progress of one class.
+  public struct ClassProgress: Codable, Sendable, Equatable {
+    public var label: Int
+    public var name: String
+    /// π̄_c at the latest checkpoint (by prototype id order of `prototypes`).
+    public var profile: [Double]
+    /// 1 − cos(π̄_c^t, π̄_c^{t−1}) per interval.
+    public var drift: [Double]
+    /// Normalised entropy of the profile per checkpoint.
+    public var concentration: [Double]
+    /// Probe accuracy and mean true-class confidence per checkpoint.
+    public var accuracy: [Double]
+    public var confidence: [Double]
+    public var shared: [Int]
+    public var specialised: [Int]
+  }
+
+  /// Inter-class progress of a pair a < b.
+  public struct PairProgress: Codable, Sendable, Equatable {
+    public var a: Int
+    public var b: Int
+    /// Probe confusions a→b plus b→a per checkpoint.
+    public var confusions: [Int]
+    /// Mean logit margin (true − other) over the pair's probe images per checkpoint.
+    public var margin: [Double]
+    /// First step after which confusions stay ≤ 25% of their maximum (nil: not yet).
+    public var separationStep: Int?
+    /// cos(π̄_a, π̄_b) at the latest checkpoint.
+    public var attentionOverlap: Double
+    /// Top prototypes by Δ_ab = E[k,a] − E[k,b] (latest interval), each way.
+    public var discriminativeForA: [Int]
+    public var discriminativeForB: [Int]
+    /// Prototypes with positive evidence for both.
+    public var contested: [Int]
+  }
+
+  /// Groups and coupling over one interval (t−1 → t).
+  public struct IntervalCoupling: Codable, Sendable, Equatable {
+    public var fromStep: Int
+    public var toStep: Int
+    public var groups: Int
+    public var groupSizes: [Int]
+    public var noise: Int
+    public var lambda: Double
+    public var crossValidatedR2: Double
+    /// 95th percentile of the permutation null (latest interval only; nil elsewhere).
+    public var null95: Double?
+    /// Class evidence E (prototypes × classes, row-major, prototype order of `prototypes`).
+    public var evidence: [Double]
+  }
+
+  /// Deletion/insertion AUC of GradCAM next to a random order.
+  public struct FaithfulnessSummary: Codable, Sendable, Equatable {
+    public var step: Int
+    public var deletion: Double
+    public var insertion: Double
+    public var randomDeletion: Double
+    public var randomInsertion: Double
+  }
+
+  /// A prototype whose evidence swung between two classes.
+  public struct UncertainPrototype: Codable, Sendable, Equatable {
+    public var prototype: Int
+    public var pair: [Int]
+    public var flips: Int
+    public var score: Double
+    /// Sign of Δ_ab per interval of the window (+1 toward a, −1 toward b, 0 not significant).
+    public var signs: [Int]
+    public var steps: [Int]
+    public var examples: [Example]
+  }
+}

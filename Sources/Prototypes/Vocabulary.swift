@@ -1,0 +1,119 @@
+import Engine
+
+/// The prototype vocabulary (DESIGN §6.2–6.3): PCA + k-means of the target-layer cell vectors
+/// of the latest checkpoint, with prototype ids kept stable across refits.
+public struct Vocabulary: Codable, Sendable, Equatable {
+  /// Stable prototype id of each cell (n·hw, image-major).
+  public var cellPrototypes: [Int]
+  /// Prototype ids in use.
+  public var ids: [Int]
+  /// Next unused id.
+  public var nextID: Int
+  /// PCA components kept and their explained variance.
+  public var components: Int
+  public var explainedVariance: Double
+  /// Adjusted Rand index against the previous vocabulary's cell assignment (nil on the first fit).
+  public var adjustedRandIndex: Double?
+  /// The step whose features it was fitted on.
+  public var step: Int
+
+  /// Creates a vocabulary from its parts (fitting uses `fit`).
+  public init(
+    cellPrototypes: [Int], ids: [Int], nextID: Int, components: Int, explainedVariance: Double,
+    adjustedRandIndex: Double?, step: Int
+  ) {
+    self.cellPrototypes = cellPrototypes
+    self.ids = ids
+    self.nextID = nextID
+    self.components = components
+    self.explainedVariance = explainedVariance
+    self.adjustedRandIndex = adjustedRandIndex
+    self.step = step
+  }
+
+  /// Fits on activations (n,d,h,w); `previous` keeps ids where Jaccard ≥ 0.5 (Hungarian
+  /// matching on the cell-overlap contingency table).
+  public static func fit(
+    features: Tensor, step: Int, clusters requested: Int, maximumComponents: Int, previous: Vocabulary?, seed: UInt64
+  ) -> Vocabulary {
+    let (n, d, h, w) = (features.shape[0], features.shape[1], features.shape[2], features.shape[3])
+    let cells = h * w
+    // (n,d,h,w) → rows of d values, one per (image, cell).
+    var rows = [Float](repeating: 0, count: n * cells * d)
+    for i in 0..<n {
+      for k in 0..<d {
+        for j in 0..<cells { rows[(i * cells + j) * d + k] = features.scalars[(i * d + k) * cells + j] }
+      }
+    }
+    let count = n * cells
+    let pca = PCA(fitting: rows, rows: count, columns: d, varianceTarget: 0.95, maximumComponents: maximumComponents)
+    let projected = pca.transform(rows, rows: count)
+    let k = min(requested, count)
+    let fit = KMeans(fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: 3, seed: seed)
+    var ids = Array(0..<k)
+    var nextID = k
+    var ari: Double?
+    if let previous, previous.cellPrototypes.count == count {
+      (ids, nextID) = Self.match(
+        new: fit.assignments, clusters: k, old: previous.cellPrototypes, nextID: previous.nextID)
+      ari = AdjustedRandIndex.compute(previous.cellPrototypes, fit.assignments)
+    }
+    return Vocabulary(
+      cellPrototypes: fit.assignments.map { ids[$0] }, ids: ids.sorted(), nextID: nextID, components: pca.count,
+      explainedVariance: pca.explained, adjustedRandIndex: ari, step: step)
+  }
+
+  /// Stable ids: Hungarian on the overlap table; a match keeps the old id when their
+  /// Jaccard index is ≥ 0.5, otherwise the cluster gets a fresh id.
+  static func match(new: [Int], clusters k: Int, old: [Int], nextID: Int) -> ([Int], Int) {
+    let oldIDs = Array(Set(old)).sorted()
+    let oldIndex = Dictionary(uniqueKeysWithValues: oldIDs.enumerated().map { ($1, $0) })
+    var overlap = [Double](repeating: 0, count: k * oldIDs.count)
+    var newSizes = [Double](repeating: 0, count: k)
+    var oldSizes = [Double](repeating: 0, count: oldIDs.count)
+    for (cell, cluster) in new.enumerated() {
+      let o = oldIndex[old[cell]] ?? 0
+      overlap[cluster * oldIDs.count + o] += 1
+      newSizes[cluster] += 1
+      oldSizes[o] += 1
+    }
+    let assignment = Hungarian.maximize(overlap, rows: k, columns: oldIDs.count)
+    var ids = [Int](repeating: 0, count: k)
+    var next = nextID
+    for cluster in 0..<k {
+      let o = assignment[cluster]
+      if o >= 0 {
+        let shared = overlap[cluster * oldIDs.count + o]
+        let jaccard = shared / (newSizes[cluster] + oldSizes[o] - shared)
+        if jaccard >= 0.5 {
+          ids[cluster] = oldIDs[o]
+          continue
+        }
+      }
+      ids[cluster] = next
+      next += 1
+    }
+    return (ids, next)
+  }
+
+  /// Intensities P_ik (n×|ids|, columns in `ids` order) and occupancies o_ik of one checkpoint:
+  /// `P_ik = Σ_j 1[a_ij=k]·Ŝ_ij / Σ_j 1[a_ij=k]` (0 where k is absent), `o_ik = #cells/(hw)`.
+  public func intensities(_ observation: CheckpointObservation) -> (intensity: [Double], occupancy: [Double]) {
+    let (n, cells, k) = (observation.count, observation.cells, ids.count)
+    let column = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+    var intensity = [Double](repeating: 0, count: n * k)
+    var occupancy = [Double](repeating: 0, count: n * k)
+    for i in 0..<n {
+      for j in 0..<cells {
+        guard let c = column[cellPrototypes[i * cells + j]] else { continue }
+        intensity[i * k + c] += Double(observation.normalized[i * cells + j])
+        occupancy[i * k + c] += 1
+      }
+      for c in 0..<k where occupancy[i * k + c] > 0 {
+        intensity[i * k + c] /= occupancy[i * k + c]
+        occupancy[i * k + c] /= Double(cells)
+      }
+    }
+    return (intensity, occupancy)
+  }
+}
