@@ -31,7 +31,7 @@ let package = Package(
     .target(name: "Checkpoints"),
     .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
     .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),
-    .target(name: "Prototypes", dependencies: ["Engine", "Models", "COpenBLAS"]),
+    .target(name: "Prototypes", dependencies: ["Engine", "Models", "COpenBLAS", "Checkpoints"]),
     .target(name: "CLI"),
     .target(name: "Wire", dependencies: ["CZeroMQ"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),

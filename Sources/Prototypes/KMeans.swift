@@ -1,3 +1,4 @@
+import COpenBLAS
 import Engine
 
 /// k-means with k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations, and the
@@ -94,14 +95,27 @@ public struct KMeans: Sendable, Equatable {
     }
     var assignments = [Int](repeating: -1, count: n)
     var inertia = 0.0
+    let pointNorms = (0..<n).map { i in (0..<p).reduce(0.0) { $0 + x[i * p + $1] * x[i * p + $1] } }
+    var products = [Double](repeating: 0, count: n * k)
     for _ in 0..<iterations {
       var changed = false
       inertia = 0
+      // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², with all x·c from one dgemm (n×p · p×k).
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(p), 1, x, blasint(p), centres, blasint(p), 0, &products, blasint(k))
+      let centreNorms = (0..<k).map { c in (0..<p).reduce(0.0) { $0 + centres[c * p + $1] * centres[c * p + $1] } }
       for i in 0..<n {
-        let (c, d) = nearest(x, i, p, centres, k)
-        inertia += d
-        if assignments[i] != c {
-          assignments[i] = c
+        var best = 0
+        var bestDistance = Double.infinity
+        for c in 0..<k {
+          let d = pointNorms[i] - 2 * products[i * k + c] + centreNorms[c]
+          if d < bestDistance {
+            bestDistance = d
+            best = c
+          }
+        }
+        inertia += max(0, bestDistance)
+        if assignments[i] != best {
+          assignments[i] = best
           changed = true
         }
       }

@@ -28,15 +28,10 @@ public struct RidgeCoupling: Sendable {
     var generator = SplitMix64(seed: seed)
     let order = Array(0..<n).shuffled(using: &generator)
     let k = max(2, min(folds, n))
-    var bestLambda = Self.lambdas[0]
-    var bestR2 = -Double.infinity
-    for lambda in Self.lambdas {
-      let r2 = Self.crossValidatedR2(xs, ys, n, p, q, lambda, folds: k, order: order)
-      if r2 > bestR2 {
-        bestR2 = r2
-        bestLambda = lambda
-      }
-    }
+    let scores = Self.crossValidatedR2(xs, ys, n, p, q, lambdas: Self.lambdas, folds: k, order: order)
+    let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+    let bestLambda = Self.lambdas[best]
+    let bestR2 = scores[best]
     beta = Self.solve(xs, ys, rows: Array(0..<n), p, q, bestLambda)
     lambda = bestLambda
     crossValidatedR2 = bestR2
@@ -48,60 +43,49 @@ public struct RidgeCoupling: Sendable {
   static func crossValidatedR2(
     _ xs: [Double], _ ys: [Double], _ n: Int, _ p: Int, _ q: Int, _ lambda: Double, folds k: Int, order: [Int]
   ) -> Double {
-    var sse = 0.0
+    crossValidatedR2(xs, ys, n, p, q, lambdas: [lambda], folds: k, order: order)[0]
+  }
+
+  /// Out-of-fold R² for several λ at once: each fold's Gram matrix is the full one minus the
+  /// fold's, computed once and reused for every λ.
+  static func crossValidatedR2(
+    _ xs: [Double], _ ys: [Double], _ n: Int, _ p: Int, _ q: Int, lambdas: [Double], folds k: Int, order: [Int]
+  ) -> [Double] {
+    let all = Gram(x: xs, y: ys, rows: Array(0..<n), p, q)
+    var sse = [Double](repeating: 0, count: lambdas.count)
     var sst = 0.0
     for fold in 0..<k {
-      let test = Set(stride(from: fold, to: n, by: k).map { order[$0] })
-      let train = (0..<n).filter { !test.contains($0) }
-      let b = solve(xs, ys, rows: train, p, q, lambda)
+      let test = stride(from: fold, to: n, by: k).map { order[$0] }
+      let held = Gram(x: xs, y: ys, rows: test, p, q)
+      let train = all.subtracting(held)
+      let trainCount = Double(n - test.count)
       for j in 0..<q {
-        let mean = train.reduce(0.0) { $0 + ys[$1 * q + j] } / Double(max(1, train.count))
+        let mean = (all.ySums[j] - held.ySums[j]) / max(1, trainCount)
+        for i in test { sst += (ys[i * q + j] - mean) * (ys[i * q + j] - mean) }
+      }
+      for (index, lambda) in lambdas.enumerated() {
+        let b = train.solve(lambda)
         for i in test {
-          var prediction = 0.0
-          for f in 0..<p { prediction += xs[i * p + f] * b[f * q + j] }
-          sse += (ys[i * q + j] - prediction) * (ys[i * q + j] - prediction)
-          sst += (ys[i * q + j] - mean) * (ys[i * q + j] - mean)
+          for j in 0..<q {
+            var prediction = 0.0
+            for f in 0..<p { prediction += xs[i * p + f] * b[f * q + j] }
+            sse[index] += (ys[i * q + j] - prediction) * (ys[i * q + j] - prediction)
+          }
         }
       }
     }
-    return sst > 0 ? 1 - sse / sst : 0
+    return sse.map { sst > 0 ? 1 - $0 / sst : 0 }
   }
 
-  /// Coefficients of a fit at a fixed λ on the given rows (standardised inputs).
-  public static func coefficients(
-    x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double
-  ) -> [Double] {
+  /// Coefficients of a fit at a fixed λ on the given rows (columns standardised over all rows).
+  public static func coefficients(x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double) -> [Double] {
     let n = x.count / max(1, p)
     return solve(Standardised(x, n, p).values, Standardised(y, n, q).values, rows: rows, p, q, lambda)
   }
 
-  /// (XᵀX + λI) B = XᵀY over `rows`, solved with LAPACK `dgesv`.
+  /// (XᵀX + λI) B = XᵀY over `rows`.
   static func solve(_ x: [Double], _ y: [Double], rows: [Int], _ p: Int, _ q: Int, _ lambda: Double) -> [Double] {
-    var gram = [Double](repeating: 0, count: p * p)
-    var rhs = [Double](repeating: 0, count: p * q)
-    for i in rows {
-      for a in 0..<p {
-        let xa = x[i * p + a]
-        if xa == 0 { continue }
-        for b in 0..<p { gram[a * p + b] += xa * x[i * p + b] }
-        for j in 0..<q { rhs[a * q + j] += xa * y[i * q + j] }
-      }
-    }
-    for a in 0..<p { gram[a * p + a] += lambda }
-    // LAPACK is column-major: the Gram matrix is symmetric; the right-hand side is transposed.
-    var columnMajor = [Double](repeating: 0, count: p * q)
-    for a in 0..<p { for j in 0..<q { columnMajor[j * p + a] = rhs[a * q + j] } }
-    var n = Int32(p)
-    var nrhs = Int32(q)
-    var lda = Int32(p)
-    var ldb = Int32(p)
-    var pivots = [Int32](repeating: 0, count: p)
-    var info: Int32 = 0
-    dgesv_(&n, &nrhs, &gram, &lda, &pivots, &columnMajor, &ldb, &info)
-    guard info == 0 else { return [Double](repeating: 0, count: p * q) }
-    var out = [Double](repeating: 0, count: p * q)
-    for a in 0..<p { for j in 0..<q { out[a * q + j] = columnMajor[j * p + a] } }
-    return out
+    Gram(x: x, y: y, rows: rows, p, q).solve(lambda)
   }
 
   /// Cross-validated R² at `lambda` of `permutations` fits with the rows of x shuffled: the
@@ -142,3 +126,64 @@ struct Standardised {
 }
 
 private func pow10(_ x: Double) -> Double { exp(x * log(10)) }
+
+/// XᵀX (p×p), XᵀY (p×q) and column sums of Y over a set of rows, by OpenBLAS `dgemm`.
+struct Gram {
+  var xx: [Double]
+  var xy: [Double]
+  var ySums: [Double]
+  let p: Int, q: Int
+
+  init(x: [Double], y: [Double], rows: [Int], _ p: Int, _ q: Int) {
+    self.p = p
+    self.q = q
+    let m = rows.count
+    var gx = [Double](repeating: 0, count: m * p)
+    var gy = [Double](repeating: 0, count: m * q)
+    var sums = [Double](repeating: 0, count: q)
+    for (r, i) in rows.enumerated() {
+      for f in 0..<p { gx[r * p + f] = x[i * p + f] }
+      for j in 0..<q {
+        gy[r * q + j] = y[i * q + j]
+        sums[j] += y[i * q + j]
+      }
+    }
+    var xx = [Double](repeating: 0, count: p * p)
+    var xy = [Double](repeating: 0, count: p * q)
+    if m > 0 {
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(p), blasint(m), 1, gx, blasint(p), gx, blasint(p), 0, &xx, blasint(p))
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(q), blasint(m), 1, gx, blasint(p), gy, blasint(q), 0, &xy, blasint(q))
+    }
+    self.xx = xx
+    self.xy = xy
+    ySums = sums
+  }
+
+  func subtracting(_ other: Gram) -> Gram {
+    var out = self
+    for i in 0..<xx.count { out.xx[i] -= other.xx[i] }
+    for i in 0..<xy.count { out.xy[i] -= other.xy[i] }
+    for j in 0..<q { out.ySums[j] -= other.ySums[j] }
+    return out
+  }
+
+  /// B (p×q) solving (XᵀX + λI) B = XᵀY with LAPACK `dgesv`; zeros if singular.
+  func solve(_ lambda: Double) -> [Double] {
+    var gram = xx
+    for a in 0..<p { gram[a * p + a] += lambda }
+    // Column-major for LAPACK: the Gram matrix is symmetric; the right-hand side is transposed.
+    var columnMajor = [Double](repeating: 0, count: p * q)
+    for a in 0..<p { for j in 0..<q { columnMajor[j * p + a] = xy[a * q + j] } }
+    var n = Int32(p)
+    var nrhs = Int32(q)
+    var lda = Int32(p)
+    var ldb = Int32(p)
+    var pivots = [Int32](repeating: 0, count: p)
+    var info: Int32 = 0
+    dgesv_(&n, &nrhs, &gram, &lda, &pivots, &columnMajor, &ldb, &info)
+    guard info == 0 else { return [Double](repeating: 0, count: p * q) }
+    var out = [Double](repeating: 0, count: p * q)
+    for a in 0..<p { for j in 0..<q { out[a * q + j] = columnMajor[j * p + a] } }
+    return out
+  }
+}
