@@ -22,6 +22,10 @@ public enum ClientCommands {
         .init(name: "status", abstract: "Daemon version, runs, queue depth, uptime.") { try status($0, out: out) },
         .init(name: "runs", abstract: "Registered runs.") { try runs($0, out: out) },
         .init(name: "checkpoints", abstract: "Checkpoints of a run.") { try checkpoints($0, out: out) },
+        .init(name: "prototypes", abstract: "Prototype vocabulary of a run.") { try prototypes($0, out: out) },
+        .init(name: "progress", abstract: "Intra-class progress of a run.") { try progress($0, out: out) },
+        .init(name: "pairs", abstract: "Inter-class progress and learning order.") { try pairs($0, out: out) },
+        .init(name: "uncertain", abstract: "Uncertain prototypes of a run.") { try uncertain($0, out: out) },
       ])
   }
 
@@ -41,7 +45,8 @@ public enum ClientCommands {
     }
     if reply.type == .error {
       let error = try reply.decode(ErrorHeader.self)
-      throw ClientError(error.message, exitCode: error.code == "unknown-run" ? .noInput : .dataError)
+      let code: ExitCode = error.code == "unknown-run" ? .noInput : (error.code == "not-ready" ? .unavailable : .dataError)
+      throw ClientError(error.message, exitCode: code)
     }
     guard reply.type == .reply,
       let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]

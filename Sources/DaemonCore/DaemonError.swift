@@ -14,6 +14,8 @@ public struct DaemonError: Error, CustomStringConvertible, Equatable {
     case unknownType = "unknown-type"
     /// Another protocol version.
     case unsupportedVersion = "unsupported-version"
+    /// The answer does not exist yet (analysis still queued).
+    case notReady = "not-ready"
     /// The daemon failed (disk full, database error); retry later.
     case internalError = "internal"
   }

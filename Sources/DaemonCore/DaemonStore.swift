@@ -118,7 +118,7 @@ public final class DaemonStore {
           .text(metrics), .real(now),
         ])
       try database.execute(
-        "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('verify', ?, ?, 'queued', ?)",
+        "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('analyze', ?, ?, 'queued', ?)",
         [.text(run), .integer(Int64(step)), .real(now)])
     }
     return .stored

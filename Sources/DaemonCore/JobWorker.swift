@@ -4,8 +4,8 @@ import Foundation
 import Models
 
 /// Runs queued jobs in order on its own thread with its own database connection, so queries
-/// keep being answered while it works. Today's job kind, `verify`, loads the checkpoint with
-/// its run's architecture and records the parameter count.
+/// keep being answered while it works. Each job loads a checkpoint with its run's
+/// architecture (recording the parameter count) and analyses it (`CheckpointAnalyzer`).
 public final class JobWorker: @unchecked Sendable {
   private let directory: URL
   private let wake = DispatchSemaphore(value: 0)
@@ -59,9 +59,8 @@ public final class JobWorker: @unchecked Sendable {
           continue
         }
         do {
-          let count = try verify(job, store: store)
+          let count = try CheckpointAnalyzer(store: store, log: log).run(job)
           try store.finishJob(job, parameterCount: count)
-          log("verified run '\(job.run)' step \(job.step): \(count) parameters")
         } catch let error as RetryableJobError {
           try store.failJob(job, error: error.description, retryable: true)
           log("job \(job.id) (run '\(job.run)' step \(job.step)) will retry: \(error)")
@@ -74,19 +73,6 @@ public final class JobWorker: @unchecked Sendable {
         Thread.sleep(forTimeInterval: 1)
       }
     }
-  }
-
-  private func verify(_ job: DaemonStore.Job, store: DaemonStore) throws -> Int {
-    guard let inputs = try store.jobInputs(job) else {
-      throw DaemonError(.unknownRun, "checkpoint row for run '\(job.run)' step \(job.step) is missing")
-    }
-    let bytes: [UInt8]
-    do { bytes = try store.blobs.get(inputs.sha256) } catch {
-      throw RetryableJobError(description: "cannot read blob \(inputs.sha256): \(error)")
-    }
-    let architecture = try Architecture(json: inputs.architecture)
-    let checkpoint = try ModelCheckpoint(file: try SafetensorsFile(bytes: bytes), architecture: architecture)
-    return checkpoint.network.parameterCount
   }
 }
 

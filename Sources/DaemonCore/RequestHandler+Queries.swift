@@ -41,8 +41,35 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "prototypes", "progress", "pairs", "uncertain", "analysis":
+      guard let run = header.run else { throw DaemonError(.badData, "the \(header.query) query needs a run") }
+      guard try store.runExists(run) else {
+        throw DaemonError(.unknownRun, "no run named '\(run)'; 'i2x runs' lists the runs")
+      }
+      guard let analysis = try store.analysis(run: run, step: header.step) else {
+        let which = header.step.map { "step \($0)" } ?? "any checkpoint"
+        throw DaemonError(
+          .notReady, "run '\(run)' has no analysis for \(which) yet; analyses follow checkpoints (see 'i2x status' for the queue)")
+      }
+      guard var report = try JSONSerialization.jsonObject(with: Data(analysis.report.utf8)) as? [String: Any] else {
+        throw DaemonError(.internalError, "stored analysis for run '\(run)' is unreadable")
+      }
+      report.removeValue(forKey: "schemaVersion")
+      let sections: [String: [String]] = [
+        "prototypes": ["vocabulary", "prototypes", "classNames", "steps"],
+        "progress": ["classes", "intervals", "faithfulness", "zeroMaps", "classNames", "steps"],
+        "pairs": ["pairs", "learningOrder", "classNames", "steps"],
+        "uncertain": ["uncertain", "classNames", "steps"],
+      ]
+      if let keys = sections[header.query] { report = report.filter { keys.contains($0.key) } }
+      answer.merge(report) { current, _ in current }
+      answer["run"] = run
+      answer["step"] = analysis.step
+      answer["analysis_seconds"] = analysis.seconds
+      answer["timings"] = (try? JSONSerialization.jsonObject(with: Data(analysis.timings.utf8))) ?? [:]
     default:
-      throw DaemonError(.unknownQuery, "unknown query '\(header.query)'; known: status, runs, checkpoints")
+      throw DaemonError(
+        .unknownQuery, "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis")
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

@@ -34,6 +34,26 @@ public enum Migrations {
       ]
     ),
     ("002-jobs-by-checkpoint", ["CREATE INDEX jobs_checkpoint ON jobs(run, step, id)"]),
+    (
+      "003-analysis",
+      [
+        """
+        CREATE TABLE observations (
+          run TEXT NOT NULL, step INTEGER NOT NULL, sha256 TEXT NOT NULL, created_at REAL NOT NULL,
+          PRIMARY KEY (run, step))
+        """,
+        """
+        CREATE TABLE vocabularies (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, step INTEGER NOT NULL, document TEXT NOT NULL,
+          created_at REAL NOT NULL)
+        """,
+        """
+        CREATE TABLE analyses (
+          run TEXT NOT NULL, step INTEGER NOT NULL, report TEXT NOT NULL, seconds REAL NOT NULL,
+          timings TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (run, step))
+        """,
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.

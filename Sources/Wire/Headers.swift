@@ -102,10 +102,13 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var query: String
   /// Run name, for run-specific queries.
   public var run: String?
+  /// Checkpoint step, for queries about one analysed checkpoint (default: the latest).
+  public var step: Int?
 
   /// Creates a header.
-  public init(query: String, run: String? = nil) {
+  public init(query: String, run: String? = nil, step: Int? = nil) {
     self.query = query
     self.run = run
+    self.step = step
   }
 }

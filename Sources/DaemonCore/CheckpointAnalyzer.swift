@@ -1,0 +1,85 @@
+import Checkpoints
+import Engine
+import Foundation
+import Models
+import Prototypes
+
+/// The per-checkpoint analysis job (DESIGN §6): GradCAM of the probe set for the new
+/// checkpoint (cached), a vocabulary refit on the latest checkpoint's target-layer cells, and
+/// the whole run's report recomputed from every cached observation (retrospective).
+struct CheckpointAnalyzer {
+  let store: DaemonStore
+  let log: @Sendable (String) -> Void
+
+  /// Runs the job; returns the checkpoint's parameter count.
+  func run(_ job: DaemonStore.Job) throws -> Int {
+    guard let inputs = try store.jobInputs(job) else {
+      throw DaemonError(.unknownRun, "checkpoint row for run '\(job.run)' step \(job.step) is missing")
+    }
+    let architecture = try Architecture(json: inputs.architecture)
+    let checkpoint = try load(inputs.sha256, architecture)
+    guard let probe = try store.probe(run: job.run), !probe.labels.isEmpty else {
+      return checkpoint.network.parameterCount  // no probe set (e.g. `i2x-train publish` without --probe): verify only
+    }
+    var timings: [String: Double] = [:]
+    let started = Date()
+    let images = Tensor(shape: probe.shape.map { $0 }, scalars: probe.images)
+    var clock = Date()
+    let (observation, ownFeatures) = CheckpointObservation.observe(
+      network: checkpoint.network, step: job.step, images: images, labels: probe.labels)
+    timings["gradcam_and_faithfulness"] = Date().timeIntervalSince(clock)
+    try store.saveObservation(run: job.run, observation)
+
+    // The vocabulary always comes from the latest checkpoint (I2X's "final model").
+    clock = Date()
+    var features = ownFeatures
+    var latestStep = job.step
+    if let latest = try store.latestCheckpoint(run: job.run), latest.step != job.step {
+      latestStep = latest.step
+      features = Self.targetFeatures(try load(latest.sha256, architecture).network, images)
+    }
+    let small = architecture.input[1] <= 28
+    let vocabulary = Vocabulary.fit(
+      features: features, step: latestStep, clusters: small ? 32 : 128, maximumComponents: small ? 32 : 64,
+      previous: try store.latestVocabulary(run: job.run), seed: 17)
+    timings["vocabulary"] = Date().timeIntervalSince(clock)
+
+    clock = Date()
+    let observations = try store.observations(run: job.run)
+    let report = RunAnalysis.analyze(observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary)
+    timings["progress_groups_coupling_uncertainty"] = Date().timeIntervalSince(clock)
+    let seconds = Date().timeIntervalSince(started)
+    try store.saveAnalysis(run: job.run, step: observations.last?.step ?? job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
+    log(
+      String(
+        format: "analysed run '%@' step %d in %.2f s (%d checkpoints, %d prototypes, %d uncertain)", job.run, job.step, seconds,
+        observations.count, vocabulary.ids.count, report.uncertain.count))
+    return checkpoint.network.parameterCount
+  }
+
+  private func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {
+    let bytes: [UInt8]
+    do { bytes = try store.blobs.get(sha256) } catch {
+      throw RetryableJobError(description: "cannot read blob \(sha256): \(error)")
+    }
+    return try ModelCheckpoint(file: try SafetensorsFile(bytes: bytes), architecture: architecture)
+  }
+
+  /// Target-layer activations (n,d,h,w) of `network` on `images`, in batches.
+  static func targetFeatures(_ network: Network, _ images: Tensor) -> Tensor {
+    let n = images.shape[0]
+    let size = images.count / max(1, n)
+    var scalars: [Float] = []
+    var shape: [Int] = []
+    var start = 0
+    while start < n {
+      let end = min(n, start + 256)
+      let batch = Tensor(shape: [end - start] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(start * size)..<(end * size)]))
+      let captured = network.forward(batch, training: false, capture: network.targetLayerIndex).captured
+      scalars += captured.scalars
+      shape = Array(captured.shape.dropFirst())
+      start = end
+    }
+    return Tensor(shape: [n] + shape, scalars: scalars)
+  }
+}

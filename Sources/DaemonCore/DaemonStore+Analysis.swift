@@ -1,0 +1,75 @@
+import Checkpoints
+import Foundation
+import Prototypes
+import Store
+
+extension DaemonStore {
+  /// The run's probe set (images as pixel/255 Floats (n,C,H,W), labels) and class names.
+  public func probe(run: String) throws -> (images: [Float], shape: [Int], labels: [Int], classes: [String])? {
+    guard let row = try database.query("SELECT probe_sha256, classes FROM runs WHERE name = ?", [.text(run)]).first,
+      let sha = row[0].string
+    else { return nil }
+    let file = try SafetensorsFile(bytes: try blobs.get(sha))
+    let images = try file.tensor("images")
+    let classes = (try? JSONDecoder().decode([String].self, from: Data((row[1].string ?? "[]").utf8))) ?? []
+    return (try images.uint8s().map { Float($0) / 255 }, images.shape, try file.tensor("labels").int64s().map { Int($0) }, classes)
+  }
+
+  /// Caches a checkpoint's observation (blob + row).
+  public func saveObservation(run: String, _ observation: CheckpointObservation) throws {
+    let sha = try blobs.put(try observation.file.serialized())
+    try database.execute(
+      "INSERT OR REPLACE INTO observations (run, step, sha256, created_at) VALUES (?, ?, ?, ?)",
+      [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
+  }
+
+  /// Every cached observation of `run`, by step.
+  public func observations(run: String) throws -> [CheckpointObservation] {
+    try database.query("SELECT sha256 FROM observations WHERE run = ? ORDER BY step", [.text(run)]).map { row in
+      try CheckpointObservation(file: try SafetensorsFile(bytes: try blobs.get(row[0].string ?? "")))
+    }
+  }
+
+  /// The latest vocabulary fitted for `run`.
+  public func latestVocabulary(run: String) throws -> Vocabulary? {
+    guard let text = try database.query("SELECT document FROM vocabularies WHERE run = ? ORDER BY id DESC LIMIT 1", [.text(run)]).first?.first?.string
+    else { return nil }
+    return try JSONDecoder().decode(Vocabulary.self, from: Data(text.utf8))
+  }
+
+  /// Records a vocabulary fit and the report it produced.
+  public func saveAnalysis(run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double]) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let vocabularyText = String(decoding: try encoder.encode(vocabulary), as: UTF8.self)
+    let reportText = String(decoding: try encoder.encode(report), as: UTF8.self)
+    let timingText = String(decoding: try encoder.encode(timings), as: UTF8.self)
+    try database.transaction {
+      try database.execute(
+        "INSERT INTO vocabularies (run, step, document, created_at) VALUES (?, ?, ?, ?)",
+        [.text(run), .integer(Int64(step)), .text(vocabularyText), .real(now)])
+      try database.execute(
+        "INSERT OR REPLACE INTO analyses (run, step, report, seconds, timings, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [.text(run), .integer(Int64(step)), .text(reportText), .real(seconds), .text(timingText), .real(now)])
+    }
+  }
+
+  /// The report for `step` (default: the latest analysed step) as JSON text, with its timing.
+  public func analysis(run: String, step: Int?) throws -> (step: Int, report: String, seconds: Double, timings: String)? {
+    let rows =
+      if let step {
+        try database.query("SELECT step, report, seconds, timings FROM analyses WHERE run = ? AND step = ?", [.text(run), .integer(Int64(step))])
+      } else {
+        try database.query("SELECT step, report, seconds, timings FROM analyses WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)])
+      }
+    guard let row = rows.first else { return nil }
+    return (row[0].int ?? 0, row[1].string ?? "{}", row[2].double ?? 0, row[3].string ?? "{}")
+  }
+
+  /// Highest step of `run` with a checkpoint, and its blob digest.
+  public func latestCheckpoint(run: String) throws -> (step: Int, sha256: String)? {
+    guard let row = try database.query("SELECT step, sha256 FROM checkpoints WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)]).first
+    else { return nil }
+    return (row[0].int ?? 0, row[1].string ?? "")
+  }
+}
