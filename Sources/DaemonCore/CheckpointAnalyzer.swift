@@ -23,18 +23,16 @@ struct CheckpointAnalyzer {
     }
     var timings: [String: Double] = [:]
     let started = Date()
-    let images = Tensor(shape: probe.shape.map { $0 }, scalars: probe.images)
-    var clock = Date()
+    let images = Tensor(shape: probe.shape, scalars: probe.images)
     let (observation, ownFeatures) = CheckpointObservation.observe(
-      network: checkpoint.network, step: job.step, images: images, labels: probe.labels)
-    timings["gradcam_and_faithfulness"] = Date().timeIntervalSince(clock)
+      network: checkpoint.network, step: job.step, images: images, labels: probe.labels, timings: { timings[$0] = $1 })
     try store.saveObservation(run: job.run, observation)
 
     // The vocabulary always comes from the latest checkpoint (I2X's "final model").
-    clock = Date()
+    let vocabularyStart = Date()
     var features = ownFeatures
     var latestStep = job.step
-    if let latest = try store.latestCheckpoint(run: job.run), latest.step != job.step {
+    if let latest = try store.latestObservedCheckpoint(run: job.run), latest.step != job.step {
       latestStep = latest.step
       features = Self.targetFeatures(try load(latest.sha256, architecture).network, images)
     }
@@ -42,12 +40,12 @@ struct CheckpointAnalyzer {
     let vocabulary = Vocabulary.fit(
       features: features, step: latestStep, clusters: small ? 32 : 128, maximumComponents: small ? 32 : 64,
       previous: try store.latestVocabulary(run: job.run), seed: 17)
-    timings["vocabulary"] = Date().timeIntervalSince(clock)
+    timings["vocabulary"] = Date().timeIntervalSince(vocabularyStart)
 
-    clock = Date()
     let observations = try store.observations(run: job.run)
-    let report = RunAnalysis.analyze(observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary)
-    timings["progress_groups_coupling_uncertainty"] = Date().timeIntervalSince(clock)
+    let report = RunAnalysis.analyze(
+      observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
+      timings: { timings[$0] = $1 })
     let seconds = Date().timeIntervalSince(started)
     try store.saveAnalysis(run: job.run, step: observations.last?.step ?? job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
     log(

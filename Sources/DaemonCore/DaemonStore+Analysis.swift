@@ -66,9 +66,13 @@ extension DaemonStore {
     return (row[0].int ?? 0, row[1].string ?? "{}", row[2].double ?? 0, row[3].string ?? "{}")
   }
 
-  /// Highest step of `run` with a checkpoint, and its blob digest.
-  public func latestCheckpoint(run: String) throws -> (step: Int, sha256: String)? {
-    guard let row = try database.query("SELECT step, sha256 FROM checkpoints WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)]).first
+  /// Highest step of `run` whose checkpoint was observed (so it loads), with its blob digest.
+  public func latestObservedCheckpoint(run: String) throws -> (step: Int, sha256: String)? {
+    guard let row = try database.query(
+      """
+      SELECT c.step, c.sha256 FROM checkpoints c JOIN observations o ON o.run = c.run AND o.step = c.step
+      WHERE c.run = ? ORDER BY c.step DESC LIMIT 1
+      """, [.text(run)]).first
     else { return nil }
     return (row[0].int ?? 0, row[1].string ?? "")
   }

@@ -44,8 +44,10 @@ public struct CheckpointObservation: Sendable, Equatable {
   /// Observes `network` on the probe images (n,C,H,W) with true `labels`.
   /// - Returns: the observation and the target-layer activations (n,d,h,w).
   public static func observe(
-    network: Network, step: Int, images: Tensor, labels: [Int], faithfulnessSample: Int = 50, seed: UInt64 = 1
+    network: Network, step: Int, images: Tensor, labels: [Int], faithfulnessSample: Int = 50, seed: UInt64 = 1,
+    timings: ((String, Double) -> Void)? = nil
   ) -> (CheckpointObservation, features: Tensor) {
+    let started = Date()
     let pipeline = CAMPipeline(network: network)
     let n = images.shape[0]
     let imageSize = images.count / max(1, n)
@@ -71,6 +73,9 @@ public struct CheckpointObservation: Sendable, Equatable {
       start = end
     }
     let classes = logits.count / max(1, n)
+    timings?("gradcam", Date().timeIntervalSince(started))
+    let faithfulnessStart = Date()
+    defer { timings?("faithfulness", Date().timeIntervalSince(faithfulnessStart)) }
     let faithfulness = Self.faithfulness(
       network: network, images: images, labels: labels, normalized: normalized, mapShape: mapShape,
       sample: faithfulnessSample, seed: seed)

@@ -77,14 +77,12 @@ public struct PCA: Sendable, Equatable {
   public func transform(_ data: [Float], rows n: Int) -> [Double] {
     precondition(data.count == n * dimension, "PCA.transform: \(data.count) values for \(n)×\(dimension)")
     let k = count
+    var centered = [Double](repeating: 0, count: n * dimension)
+    for i in 0..<n { for j in 0..<dimension { centered[i * dimension + j] = Double(data[i * dimension + j]) - mean[j] } }
     var out = [Double](repeating: 0, count: n * k)
-    for i in 0..<n {
-      for c in 0..<k {
-        var dot = 0.0
-        for j in 0..<dimension { dot += (Double(data[i * dimension + j]) - mean[j]) * components[c * dimension + j] }
-        out[i * k + c] = dot
-      }
-    }
+    cblas_dgemm(
+      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(dimension), 1, centered, blasint(dimension),
+      components, blasint(dimension), 0, &out, blasint(k))
     return out
   }
 }

@@ -23,8 +23,13 @@ public enum RunAnalysis {
   /// The report for `observations` (in step order) of probe images with `labels`.
   public static func analyze(
     observations: [CheckpointObservation], labels: [Int], classNames: [String], vocabulary: Vocabulary,
-    settings: Settings = Settings()
+    settings: Settings = Settings(), timings: ((String, Double) -> Void)? = nil
   ) -> AnalysisReport {
+    var clock = Date()
+    func lap(_ name: String) {
+      timings?(name, Date().timeIntervalSince(clock))
+      clock = Date()
+    }
     precondition(!observations.isEmpty, "analysis needs at least one checkpoint")
     EngineRuntime.configure()
     let n = labels.count
@@ -46,6 +51,7 @@ public enum RunAnalysis {
       (0..<classes).map { c in profile(field.intensity, rows: members[c], k: k) }
     }
 
+    lap("intensities")
     let intervals = (1..<max(1, observations.count)).map { t in
       Coupling(
         before: (fields[t - 1].intensity, probabilities[t - 1]), after: (fields[t].intensity, probabilities[t]),
@@ -58,6 +64,7 @@ public enum RunAnalysis {
         null: index == intervals.count - 1 ? settings.permutations : 0, seed: settings.seed)
     }
     let evidence = intervals.last?.evidence()
+    lap("groups_and_coupling")
 
     let prototypes = (0..<k).map { p -> AnalysisReport.PrototypeSummary in
       let shared = (0..<classes).filter { presence[p][$0] >= 0.8 }
@@ -141,6 +148,7 @@ public enum RunAnalysis {
       }
     }.map { [$0.a, $0.b] }
 
+    lap("class_and_pair_metrics")
     let uncertain = UncertaintyRule(
       significance: settings.significance, window: settings.window, bootstrap: settings.bootstrap, seed: settings.seed
     ).evaluate(
@@ -154,6 +162,7 @@ public enum RunAnalysis {
             cells: observations[0].cells)
       }, ids: vocabulary.ids)
 
+    lap("uncertainty_bootstrap")
     return AnalysisReport(
       steps: observations.map(\.step), classNames: classNames,
       vocabulary: .init(

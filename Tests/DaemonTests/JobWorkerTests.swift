@@ -24,7 +24,7 @@ import Wire
     }
     worker.stop()
     let rows = try store.checkpoints(run: "r1")
-    #expect(rows[0].jobState == "done")
+    #expect(rows[0].jobState == "done", "\(rows[0].jobError ?? "")")
     #expect(rows[0].parameterCount == 23946)
     #expect(rows[1].jobState == "failed")
     #expect(rows[1].jobError?.contains("conv1.weight") == true)
