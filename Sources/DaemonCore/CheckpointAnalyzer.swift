@@ -10,6 +10,8 @@ import Prototypes
 struct CheckpointAnalyzer {
   let store: DaemonStore
   let log: @Sendable (String) -> Void
+  /// Probe images per checkpoint used for deletion/insertion AUC.
+  var faithfulnessSample = 50
 
   /// Runs the job; returns the checkpoint's parameter count.
   func run(_ job: DaemonStore.Job) throws -> Int {
@@ -25,7 +27,8 @@ struct CheckpointAnalyzer {
     let started = Date()
     let images = Tensor(shape: probe.shape, scalars: probe.images)
     let (observation, ownFeatures) = CheckpointObservation.observe(
-      network: checkpoint.network, step: job.step, images: images, labels: probe.labels, timings: { timings[$0] = $1 })
+      network: checkpoint.network, step: job.step, images: images, labels: probe.labels,
+      faithfulnessSample: faithfulnessSample, timings: { timings[$0] = $1 })
     try store.saveObservation(run: job.run, observation)
 
     // The vocabulary always comes from the latest checkpoint (I2X's "final model").

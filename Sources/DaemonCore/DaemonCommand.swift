@@ -17,6 +17,7 @@ public enum DaemonCommand {
         "max-message-size", "BYTES", "Largest accepted message; bigger senders are disconnected.", default: "268435456"),
       .value("curve-secret-key", "Z85", "Server CURVE secret key (40 chars); required to bind a non-loopback address."),
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
+      .value("faithfulness-sample", "N", "Probe images per checkpoint for deletion/insertion AUC.", default: "50"),
     ],
     discussion: """
       Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
@@ -74,7 +75,7 @@ public enum DaemonCommand {
     do { store = try DaemonStore(directory: configuration.dataDirectory) } catch {
       throw DaemonStartError("cannot open the store in \(configuration.dataDirectory.path): \(error)")
     }
-    let worker = JobWorker(directory: configuration.dataDirectory, log: log)
+    let worker = JobWorker(directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample, log: log)
     try worker.start()
     defer { worker.stop() }
     let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }

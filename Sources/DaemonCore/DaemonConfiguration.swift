@@ -8,6 +8,7 @@ struct DaemonConfiguration {
   var endpoint: String
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
+  var faithfulnessSample = 50
 
   init(_ options: ParsedOptions) throws {
     dataDirectory = URL(fileURLWithPath: try options.requiredString("data-dir"))
@@ -16,6 +17,7 @@ struct DaemonConfiguration {
       throw UsageError("--max-message-size is required", hint: DaemonCommand.spec.hint)
     }
     socketOptions.maximumMessageSize = Int64(size)
+    faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? 50
     switch (options.string("curve-secret-key"), options.string("curve-allow")) {
     case (nil, nil):
       curve = nil

@@ -14,10 +14,12 @@ public final class JobWorker: @unchecked Sendable {
   private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
   private let log: @Sendable (String) -> Void
+  private let faithfulnessSample: Int
 
   /// Creates a worker over the store in `directory` (not started).
-  public init(directory: URL, log: @escaping @Sendable (String) -> Void) {
+  public init(directory: URL, faithfulnessSample: Int = 50, log: @escaping @Sendable (String) -> Void) {
     self.directory = directory
+    self.faithfulnessSample = faithfulnessSample
     self.log = log
   }
 
@@ -59,7 +61,7 @@ public final class JobWorker: @unchecked Sendable {
           continue
         }
         do {
-          let count = try CheckpointAnalyzer(store: store, log: log).run(job)
+          let count = try CheckpointAnalyzer(store: store, log: log, faithfulnessSample: faithfulnessSample).run(job)
           try store.finishJob(job, parameterCount: count)
         } catch let error as RetryableJobError {
           try store.failJob(job, error: error.description, retryable: true)

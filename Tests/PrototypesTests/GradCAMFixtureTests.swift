@@ -81,3 +81,22 @@ import Testing
     #expect(abs(result.mass[0] - expected) <= 1e-5 * max(1, expected))
   }
 }
+
+/// The daemon's per-checkpoint GradCAM (true class) is the fixture's `cam_label`, normalised.
+@Test func daemonObservationMatchesTheFixtureMaps() throws {
+  let fixture = try Fixture()
+  let (observation, features) = CheckpointObservation.observe(
+    network: try fixture.network(), step: 1, images: try fixture.tensor("images"), labels: try fixture.labels(),
+    faithfulnessSample: 2)
+  let raw = try fixture.tensor("cam_label")
+  #expect(features.shape == [32, 64, 7, 7])
+  for i in 0..<32 {
+    let map = Array(raw.scalars[(i * 49)..<((i + 1) * 49)])
+    let top = map.max() ?? 0
+    let expected = map.map { $0 / (top + 1e-8) }
+    let mine = Array(observation.normalized[(i * 49)..<((i + 1) * 49)])
+    #expect(zip(mine, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "image \(i)")
+    #expect(abs(observation.mass[i] - map.reduce(0, +)) <= 1e-4 * max(1, map.reduce(0, +)))
+  }
+  #expect(observation.faithfulness.count == 4)
+}
