@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end on real Fashion-MNIST: start the daemon, train smallcnn-bn for one
-# epoch while publishing checkpoints to it, list them with the client, evaluate the final model
-# on the test set and write GradCAM maps for 16 test images. Installs its own prerequisites.
+# epoch while publishing checkpoints to it, let the daemon analyse every checkpoint (GradCAM
+# prototypes on 1,000 probe images), print the learning order of class pairs and the uncertain
+# prototypes it found, evaluate the final model and write GradCAM maps for 16 test images.
+# Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,14 +25,25 @@ daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
 for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
 
-echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 200 steps" >&2
+echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 steps" >&2
 "$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
-  --run demo --publish "$endpoint" --publish-every 200 --out "$out/run"
+  --run demo --publish "$endpoint" --publish-every 100 --out "$out/run"
 
-echo "== what the daemon holds" >&2
+echo "== waiting for the daemon to finish analysing" >&2
+for _ in $(seq 600); do
+  depth=$("$bin/i2x" status --endpoint "$endpoint" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["queue_depth"])')
+  [ "$depth" = 0 ] && break
+  sleep 0.5
+done
 "$bin/i2x" status --endpoint "$endpoint"
-"$bin/i2x" runs --endpoint "$endpoint"
 "$bin/i2x" checkpoints demo --endpoint "$endpoint"
+
+echo "== learning order of class pairs" >&2
+"$bin/i2x" pairs demo --endpoint "$endpoint"
+echo "== uncertain prototypes" >&2
+"$bin/i2x" uncertain demo --endpoint "$endpoint"
+echo "== per-class progress, faithfulness, coupling" >&2
+"$bin/i2x" progress demo --endpoint "$endpoint"
 
 echo "== evaluating on the 10,000 test images" >&2
 "$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
