@@ -36,7 +36,9 @@ let package = Package(
     .target(name: "Wire", dependencies: ["CZeroMQ"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
     .target(name: "ClientCore", dependencies: ["Wire", "CLI"]),
-    .target(name: "DaemonCore", dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "Prototypes", "Engine"]),
+    .target(
+      name: "DaemonCore",
+      dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "Prototypes", "Engine"]),
     .target(
       name: "Training",
       dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire", "DaemonCore"]),

@@ -3,19 +3,27 @@ import Foundation
 import Wire
 
 extension ClientCommands {
-  static func analysisSpec(_ name: String, _ abstract: String, step: Bool = true, classFilter: Bool = false) -> CommandSpec {
+  static func analysisSpec(_ name: String, _ abstract: String, step: Bool = true, classFilter: Bool = false)
+    -> CommandSpec
+  {
     var options = commonOptions
     if step { options.append(.value("checkpoint", "STEP", "Analysis of this checkpoint step (default: the latest).")) }
     if classFilter { options.append(.value("class", "C", "Only this class (index or name).")) }
     return CommandSpec(name: "i2x \(name)", abstract: abstract, arguments: [("run", "Run name.")], options: options)
   }
 
-  static let prototypesSpec = analysisSpec("prototypes", "The prototype vocabulary and where each prototype is present.", classFilter: true)
-  static let progressSpec = analysisSpec("progress", "Intra-class progress, learning groups, coupling and faithfulness.", classFilter: true)
-  static let pairsSpec = analysisSpec("pairs", "Class pairs: confusions, separation, learning order, discriminative prototypes.")
-  static let uncertainSpec = analysisSpec("uncertain", "Uncertain prototypes: evidence that swings between two classes.")
+  static let prototypesSpec = analysisSpec(
+    "prototypes", "The prototype vocabulary and where each prototype is present.", classFilter: true)
+  static let progressSpec = analysisSpec(
+    "progress", "Intra-class progress, learning groups, coupling and faithfulness.", classFilter: true)
+  static let pairsSpec = analysisSpec(
+    "pairs", "Class pairs: confusions, separation, learning order, discriminative prototypes.")
+  static let uncertainSpec = analysisSpec(
+    "uncertain", "Uncertain prototypes: evidence that swings between two classes.")
 
-  static func analysisQuery(_ name: String, _ spec: CommandSpec, _ arguments: [String]) throws -> (ParsedOptions, [String: Any]) {
+  static func analysisQuery(_ name: String, _ spec: CommandSpec, _ arguments: [String]) throws -> (
+    ParsedOptions, [String: Any]
+  ) {
     let options = try ParsedOptions(arguments, spec: spec)
     let step = spec.options.contains { $0.name == "checkpoint" } ? try options.int("checkpoint", minimum: 0) : nil
     return (options, try query(options, QueryHeader(query: name, run: options.positionals[0], step: step)))
@@ -53,9 +61,11 @@ extension ClientCommands {
       let presence = p["presence"] as? [Double] ?? []
       let top = presence.indices.sorted { presence[$0] > presence[$1] }.prefix(3)
         .filter { presence[$0] > 0 }.map { "\(names[safe: $0] ?? "\($0)") \(String(format: "%.2f", presence[$0]))" }
-      return ["\(p["id"] as? Int ?? 0)", "\(p["cells"] as? Int ?? 0)", top.joined(separator: ", "),
+      return [
+        "\(p["id"] as? Int ?? 0)", "\(p["cells"] as? Int ?? 0)", top.joined(separator: ", "),
         (p["sharedBy"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
-        (p["specialisedFor"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ",")]
+        (p["specialisedFor"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
+      ]
     }
     out(TextTable.render(header: ["ID", "CELLS", "MOST PRESENT IN (ρ)", "SHARED BY", "SPECIALISED FOR"], rows: rows))
     return .success
@@ -74,21 +84,30 @@ extension ClientCommands {
       return .success
     }
     let steps = answer["steps"] as? [Int] ?? []
-    out("run \(options.positionals[0]): \(steps.count) checkpoints analysed (steps \(steps.first ?? 0)…\(steps.last ?? 0))")
+    out(
+      "run \(options.positionals[0]): \(steps.count) checkpoints analysed (steps \(steps.first ?? 0)…\(steps.last ?? 0))"
+    )
     let rows = classes.map { c -> [String] in
       let accuracy = c["accuracy"] as? [Double] ?? []
       let confidence = c["confidence"] as? [Double] ?? []
       let drift = c["drift"] as? [Double] ?? []
       let concentration = c["concentration"] as? [Double] ?? []
-      return [c["name"] as? String ?? "", accuracy.map { String(format: "%.2f", $0) }.joined(separator: " "),
+      return [
+        c["name"] as? String ?? "", accuracy.map { String(format: "%.2f", $0) }.joined(separator: " "),
         String(format: "%.3f", confidence.last ?? 0), String(format: "%.3f", drift.last ?? 0),
-        String(format: "%.3f", concentration.last ?? 0), "\((c["shared"] as? [Int] ?? []).count)/\((c["specialised"] as? [Int] ?? []).count)"]
+        String(format: "%.3f", concentration.last ?? 0),
+        "\((c["shared"] as? [Int] ?? []).count)/\((c["specialised"] as? [Int] ?? []).count)",
+      ]
     }
-    out(TextTable.render(header: ["CLASS", "PROBE ACCURACY PER CHECKPOINT", "CONFIDENCE", "DRIFT", "CONCENTRATION", "SHARED/SPEC"], rows: rows))
+    out(
+      TextTable.render(
+        header: ["CLASS", "PROBE ACCURACY PER CHECKPOINT", "CONFIDENCE", "DRIFT", "CONCENTRATION", "SHARED/SPEC"],
+        rows: rows))
     let faithfulness = (answer["faithfulness"] as? [[String: Any]] ?? []).last ?? [:]
     out(
       String(
-        format: "faithfulness (latest): deletion AUC %.3f (random %.3f, lower is better), insertion AUC %.3f (random %.3f)",
+        format:
+          "faithfulness (latest): deletion AUC %.3f (random %.3f, lower is better), insertion AUC %.3f (random %.3f)",
         faithfulness["deletion"] as? Double ?? 0, faithfulness["randomDeletion"] as? Double ?? 0,
         faithfulness["insertion"] as? Double ?? 0, faithfulness["randomInsertion"] as? Double ?? 0))
     if let interval = (answer["intervals"] as? [[String: Any]])?.last {
@@ -96,7 +115,8 @@ extension ClientCommands {
         String(
           format: "latest interval %d→%d: %d learning groups, coupling CV R² %.3f (permutation null 95%%: %@)",
           interval["fromStep"] as? Int ?? 0, interval["toStep"] as? Int ?? 0, interval["groups"] as? Int ?? 0,
-          interval["crossValidatedR2"] as? Double ?? 0, (interval["null95"] as? Double).map { String(format: "%.3f", $0) } ?? "-"))
+          interval["crossValidatedR2"] as? Double ?? 0,
+          (interval["null95"] as? Double).map { String(format: "%.3f", $0) } ?? "-"))
     }
     return .success
   }
@@ -115,11 +135,14 @@ extension ClientCommands {
     let rows = order.prefix(15).enumerated().map { index, pair -> [String] in
       let p = byKey["\(pair[0])-\(pair[1])"] ?? [:]
       let confusions = p["confusions"] as? [Int] ?? []
-      return ["\(index + 1)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
+      return [
+        "\(index + 1)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
         (p["separationStep"] as? Int).map(String.init) ?? "not yet", confusions.map(String.init).joined(separator: " "),
-        String(format: "%.2f", p["attentionOverlap"] as? Double ?? 0)]
+        String(format: "%.2f", p["attentionOverlap"] as? Double ?? 0),
+      ]
     }
-    out(TextTable.render(header: ["#", "PAIR", "SEPARATED AT", "PROBE CONFUSIONS PER CHECKPOINT", "OVERLAP"], rows: rows))
+    out(
+      TextTable.render(header: ["#", "PAIR", "SEPARATED AT", "PROBE CONFUSIONS PER CHECKPOINT", "OVERLAP"], rows: rows))
     return .success
   }
 
@@ -132,15 +155,20 @@ extension ClientCommands {
     let names = answer["classNames"] as? [String] ?? []
     let flags = answer["uncertain"] as? [[String: Any]] ?? []
     if flags.isEmpty {
-      out("no uncertain prototypes in run \(options.positionals[0]) (needs ≥ 3 analysed intervals; \((answer["steps"] as? [Int] ?? []).count) checkpoints so far)")
+      out(
+        "no uncertain prototypes in run \(options.positionals[0]) (needs ≥ 3 analysed intervals; \((answer["steps"] as? [Int] ?? []).count) checkpoints so far)"
+      )
       return .success
     }
     let rows = flags.map { f -> [String] in
       let pair = f["pair"] as? [Int] ?? [0, 0]
-      let examples = (f["examples"] as? [[String: Any]] ?? []).map { "#\($0["probe"] as? Int ?? 0)" }.joined(separator: " ")
-      return ["\(f["prototype"] as? Int ?? 0)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
+      let examples = (f["examples"] as? [[String: Any]] ?? []).map { "#\($0["probe"] as? Int ?? 0)" }.joined(
+        separator: " ")
+      return [
+        "\(f["prototype"] as? Int ?? 0)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
         "\(f["flips"] as? Int ?? 0)", String(format: "%.3f", f["score"] as? Double ?? 0),
-        (f["signs"] as? [Int] ?? []).map { $0 > 0 ? "+" : ($0 < 0 ? "-" : "0") }.joined(), examples]
+        (f["signs"] as? [Int] ?? []).map { $0 > 0 ? "+" : ($0 < 0 ? "-" : "0") }.joined(), examples,
+      ]
     }
     out(TextTable.render(header: ["PROTOTYPE", "PAIR", "FLIPS", "SCORE", "SIGNS", "EXAMPLE PROBES"], rows: rows))
     return .success

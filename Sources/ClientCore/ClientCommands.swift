@@ -45,7 +45,8 @@ public enum ClientCommands {
     }
     if reply.type == .error {
       let error = try reply.decode(ErrorHeader.self)
-      let code: ExitCode = error.code == "unknown-run" ? .noInput : (error.code == "not-ready" ? .unavailable : .dataError)
+      let code: ExitCode =
+        error.code == "unknown-run" ? .noInput : (error.code == "not-ready" ? .unavailable : .dataError)
       throw ClientError(error.message, exitCode: code)
     }
     guard reply.type == .reply,

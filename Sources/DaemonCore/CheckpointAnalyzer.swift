@@ -50,10 +50,13 @@ struct CheckpointAnalyzer {
       observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
       timings: { timings[$0] = $1 })
     let seconds = Date().timeIntervalSince(started)
-    try store.saveAnalysis(run: job.run, step: observations.last?.step ?? job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
+    try store.saveAnalysis(
+      run: job.run, step: observations.last?.step ?? job.step, vocabulary: vocabulary, report: report, seconds: seconds,
+      timings: timings)
     log(
       String(
-        format: "analysed run '%@' step %d in %.2f s (%d checkpoints, %d prototypes, %d uncertain)", job.run, job.step, seconds,
+        format: "analysed run '%@' step %d in %.2f s (%d checkpoints, %d prototypes, %d uncertain)", job.run, job.step,
+        seconds,
         observations.count, vocabulary.ids.count, report.uncertain.count))
     return checkpoint.network.parameterCount
   }
@@ -75,7 +78,9 @@ struct CheckpointAnalyzer {
     var start = 0
     while start < n {
       let end = min(n, start + 256)
-      let batch = Tensor(shape: [end - start] + Array(images.shape.dropFirst()), scalars: Array(images.scalars[(start * size)..<(end * size)]))
+      let batch = Tensor(
+        shape: [end - start] + Array(images.shape.dropFirst()),
+        scalars: Array(images.scalars[(start * size)..<(end * size)]))
       let captured = network.forward(batch, training: false, capture: network.targetLayerIndex).captured
       scalars += captured.scalars
       shape = Array(captured.shape.dropFirst())

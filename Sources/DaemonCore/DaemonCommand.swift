@@ -75,7 +75,8 @@ public enum DaemonCommand {
     do { store = try DaemonStore(directory: configuration.dataDirectory) } catch {
       throw DaemonStartError("cannot open the store in \(configuration.dataDirectory.path): \(error)")
     }
-    let worker = JobWorker(directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample, log: log)
+    let worker = JobWorker(
+      directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample, log: log)
     try worker.start()
     defer { worker.stop() }
     let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }

@@ -12,7 +12,10 @@ extension DaemonStore {
     let file = try SafetensorsFile(bytes: try blobs.get(sha))
     let images = try file.tensor("images")
     let classes = (try? JSONDecoder().decode([String].self, from: Data((row[1].string ?? "[]").utf8))) ?? []
-    return (try images.uint8s().map { Float($0) / 255 }, images.shape, try file.tensor("labels").int64s().map { Int($0) }, classes)
+    return (
+      try images.uint8s().map { Float($0) / 255 }, images.shape, try file.tensor("labels").int64s().map { Int($0) },
+      classes
+    )
   }
 
   /// Caches a checkpoint's observation (blob + row).
@@ -32,13 +35,18 @@ extension DaemonStore {
 
   /// The latest vocabulary fitted for `run`.
   public func latestVocabulary(run: String) throws -> Vocabulary? {
-    guard let text = try database.query("SELECT document FROM vocabularies WHERE run = ? ORDER BY id DESC LIMIT 1", [.text(run)]).first?.first?.string
+    guard
+      let text = try database.query(
+        "SELECT document FROM vocabularies WHERE run = ? ORDER BY id DESC LIMIT 1", [.text(run)]
+      ).first?.first?.string
     else { return nil }
     return try JSONDecoder().decode(Vocabulary.self, from: Data(text.utf8))
   }
 
   /// Records a vocabulary fit and the report it produced.
-  public func saveAnalysis(run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double]) throws {
+  public func saveAnalysis(
+    run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double]
+  ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let vocabularyText = String(decoding: try encoder.encode(vocabulary), as: UTF8.self)
@@ -55,12 +63,16 @@ extension DaemonStore {
   }
 
   /// The report for `step` (default: the latest analysed step) as JSON text, with its timing.
-  public func analysis(run: String, step: Int?) throws -> (step: Int, report: String, seconds: Double, timings: String)? {
+  public func analysis(run: String, step: Int?) throws -> (step: Int, report: String, seconds: Double, timings: String)?
+  {
     let rows =
       if let step {
-        try database.query("SELECT step, report, seconds, timings FROM analyses WHERE run = ? AND step = ?", [.text(run), .integer(Int64(step))])
+        try database.query(
+          "SELECT step, report, seconds, timings FROM analyses WHERE run = ? AND step = ?",
+          [.text(run), .integer(Int64(step))])
       } else {
-        try database.query("SELECT step, report, seconds, timings FROM analyses WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)])
+        try database.query(
+          "SELECT step, report, seconds, timings FROM analyses WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)])
       }
     guard let row = rows.first else { return nil }
     return (row[0].int ?? 0, row[1].string ?? "{}", row[2].double ?? 0, row[3].string ?? "{}")
@@ -68,11 +80,13 @@ extension DaemonStore {
 
   /// Highest step of `run` whose checkpoint was observed (so it loads), with its blob digest.
   public func latestObservedCheckpoint(run: String) throws -> (step: Int, sha256: String)? {
-    guard let row = try database.query(
-      """
-      SELECT c.step, c.sha256 FROM checkpoints c JOIN observations o ON o.run = c.run AND o.step = c.step
-      WHERE c.run = ? ORDER BY c.step DESC LIMIT 1
-      """, [.text(run)]).first
+    guard
+      let row = try database.query(
+        """
+        SELECT c.step, c.sha256 FROM checkpoints c JOIN observations o ON o.run = c.run AND o.step = c.step
+        WHERE c.run = ? ORDER BY c.step DESC LIMIT 1
+        """, [.text(run)]
+      ).first
     else { return nil }
     return (row[0].int ?? 0, row[1].string ?? "")
   }

@@ -49,7 +49,8 @@ extension RequestHandler {
       guard let analysis = try store.analysis(run: run, step: header.step) else {
         let which = header.step.map { "step \($0)" } ?? "any checkpoint"
         throw DaemonError(
-          .notReady, "run '\(run)' has no analysis for \(which) yet; analyses follow checkpoints (see 'i2x status' for the queue)")
+          .notReady,
+          "run '\(run)' has no analysis for \(which) yet; analyses follow checkpoints (see 'i2x status' for the queue)")
       }
       guard var report = try JSONSerialization.jsonObject(with: Data(analysis.report.utf8)) as? [String: Any] else {
         throw DaemonError(.internalError, "stored analysis for run '\(run)' is unreadable")
@@ -69,7 +70,9 @@ extension RequestHandler {
       answer["timings"] = (try? JSONSerialization.jsonObject(with: Data(analysis.timings.utf8))) ?? [:]
     default:
       throw DaemonError(
-        .unknownQuery, "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis")
+        .unknownQuery,
+        "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis"
+      )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

@@ -101,7 +101,9 @@ public struct KMeans: Sendable, Equatable {
       var changed = false
       inertia = 0
       // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², with all x·c from one dgemm (n×p · p×k).
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(p), 1, x, blasint(p), centres, blasint(p), 0, &products, blasint(k))
+      cblas_dgemm(
+        CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(p), 1, x, blasint(p), centres,
+        blasint(p), 0, &products, blasint(k))
       let centreNorms = (0..<k).map { c in (0..<p).reduce(0.0) { $0 + centres[c * p + $1] * centres[c * p + $1] } }
       for i in 0..<n {
         var best = 0

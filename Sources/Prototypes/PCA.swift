@@ -78,10 +78,13 @@ public struct PCA: Sendable, Equatable {
     precondition(data.count == n * dimension, "PCA.transform: \(data.count) values for \(n)×\(dimension)")
     let k = count
     var centered = [Double](repeating: 0, count: n * dimension)
-    for i in 0..<n { for j in 0..<dimension { centered[i * dimension + j] = Double(data[i * dimension + j]) - mean[j] } }
+    for i in 0..<n {
+      for j in 0..<dimension { centered[i * dimension + j] = Double(data[i * dimension + j]) - mean[j] }
+    }
     var out = [Double](repeating: 0, count: n * k)
     cblas_dgemm(
-      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(dimension), 1, centered, blasint(dimension),
+      CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(k), blasint(dimension), 1, centered,
+      blasint(dimension),
       components, blasint(dimension), 0, &out, blasint(k))
     return out
   }

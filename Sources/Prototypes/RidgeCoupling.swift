@@ -78,7 +78,9 @@ public struct RidgeCoupling: Sendable {
   }
 
   /// Coefficients of a fit at a fixed λ on the given rows (columns standardised over all rows).
-  public static func coefficients(x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double) -> [Double] {
+  public static func coefficients(
+    x: [Double], y: [Double], rows: [Int], predictors p: Int, targets q: Int, lambda: Double
+  ) -> [Double] {
     let n = x.count / max(1, p)
     return solve(Standardised(x, n, p).values, Standardised(y, n, q).values, rows: rows, p, q, lambda)
   }
@@ -151,8 +153,12 @@ struct Gram {
     var xx = [Double](repeating: 0, count: p * p)
     var xy = [Double](repeating: 0, count: p * q)
     if m > 0 {
-      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(p), blasint(m), 1, gx, blasint(p), gx, blasint(p), 0, &xx, blasint(p))
-      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(q), blasint(m), 1, gx, blasint(p), gy, blasint(q), 0, &xy, blasint(q))
+      cblas_dgemm(
+        CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(p), blasint(m), 1, gx, blasint(p), gx, blasint(p),
+        0, &xx, blasint(p))
+      cblas_dgemm(
+        CblasRowMajor, CblasTrans, CblasNoTrans, blasint(p), blasint(q), blasint(m), 1, gx, blasint(p), gy, blasint(q),
+        0, &xy, blasint(q))
     }
     self.xx = xx
     self.xy = xy

@@ -12,14 +12,19 @@ import Testing
     defer { try? FileManager.default.removeItem(at: out) }
     // 2400 synthetic images − 200 − 50 − 100 = 2050 for training, batch 50: 41 steps an epoch;
     // 2 epochs, a checkpoint every 20 steps: 20, 40, 60, 80 and the final 82.
-    let trained = try runProduct("i2x-train", [
-      "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "2", "--batch", "50", "--validation-size", "200",
-      "--probe-per-class", "5", "--generator-size", "100", "--run", "explained", "--publish", daemon.endpoint,
-      "--publish-every", "20", "--out", out.path,
-    ])
+    let trained = try runProduct(
+      "i2x-train",
+      [
+        "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "2", "--batch", "50",
+        "--validation-size", "200",
+        "--probe-per-class", "5", "--generator-size", "100", "--run", "explained", "--publish", daemon.endpoint,
+        "--publish-every", "20", "--out", out.path,
+      ])
     #expect(trained.status == 0, "\(trained.output)")
     let deadline = Date().addingTimeInterval(240)
-    while Date() < deadline, (try daemon.query("status")["queue_depth"] as? Int ?? 1) > 0 { Thread.sleep(forTimeInterval: 0.2) }
+    while Date() < deadline, (try daemon.query("status")["queue_depth"] as? Int ?? 1) > 0 {
+      Thread.sleep(forTimeInterval: 0.2)
+    }
     let checkpoints = try daemon.query("checkpoints", run: "explained")["checkpoints"] as? [[String: Any]] ?? []
     #expect(checkpoints.count == 5)
     #expect(checkpoints.allSatisfy { $0["job"] as? String == "done" }, "\(checkpoints.map { $0["job_error"] ?? "" })")
@@ -32,20 +37,27 @@ import Testing
     #expect((report["intervals"] as? [[String: Any]])?.count == 4)
     #expect((report["faithfulness"] as? [[String: Any]])?.count == 5)
     let prototypes = try #require(
-      try JSONSerialization.jsonObject(with: Data(runProduct("i2x", ["prototypes", "explained", "--endpoint", daemon.endpoint, "--json"]).output.utf8))
+      try JSONSerialization.jsonObject(
+        with: Data(runProduct("i2x", ["prototypes", "explained", "--endpoint", daemon.endpoint, "--json"]).output.utf8))
         as? [String: Any])
     #expect((prototypes["vocabulary"] as? [String: Any])?["size"] as? Int == 32)
     let pairs = try runProduct("i2x", ["pairs", "explained", "--endpoint", daemon.endpoint])
     #expect(pairs.status == 0 && pairs.output.contains("learning order"))
     let uncertain = try runProduct("i2x", ["uncertain", "explained", "--endpoint", daemon.endpoint, "--json"])
     #expect(uncertain.status == 0)
-    #expect((try JSONSerialization.jsonObject(with: Data(uncertain.output.utf8)) as? [String: Any])?["uncertain"] is [Any])
+    #expect(
+      (try JSONSerialization.jsonObject(with: Data(uncertain.output.utf8)) as? [String: Any])?["uncertain"] is [Any])
     // An older checkpoint's analysis is still there.
-    let older = try runProduct("i2x", ["progress", "explained", "--checkpoint", "40", "--endpoint", daemon.endpoint, "--json"])
-    #expect((try JSONSerialization.jsonObject(with: Data(older.output.utf8)) as? [String: Any])?["steps"] as? [Int] == [20, 40])
+    let older = try runProduct(
+      "i2x", ["progress", "explained", "--checkpoint", "40", "--endpoint", daemon.endpoint, "--json"])
+    #expect(
+      (try JSONSerialization.jsonObject(with: Data(older.output.utf8)) as? [String: Any])?["steps"] as? [Int] == [
+        20, 40,
+      ])
     // Unknown run and not-yet-analysed checkpoint are clear errors.
     #expect(try runProduct("i2x", ["pairs", "ghost", "--endpoint", daemon.endpoint]).status == 66)
-    let missing = try runProduct("i2x", ["progress", "explained", "--checkpoint", "999", "--endpoint", daemon.endpoint])
+    let missing = try runProduct(
+      "i2x", ["progress", "explained", "--checkpoint", "999", "--endpoint", daemon.endpoint])
     #expect(missing.status == 69 && missing.output.contains("no analysis for step 999"))
     daemon.kill(SIGTERM)
   }
