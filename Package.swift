@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "CLI"),
     .target(name: "Wire", dependencies: ["CZeroMQ"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
-    .target(name: "ClientCore", dependencies: ["Wire", "CLI"]),
+    .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints"]),
     .target(
       name: "DaemonCore",
       dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "Prototypes", "Engine"]),
@@ -58,6 +58,7 @@ let package = Package(
       name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
       exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
+    .testTarget(name: "ClientTests", dependencies: ["ClientCore", "CZlib"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),

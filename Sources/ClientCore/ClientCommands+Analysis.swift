@@ -1,4 +1,5 @@
 import CLI
+import Checkpoints
 import Foundation
 import Wire
 
@@ -12,8 +13,14 @@ extension ClientCommands {
     return CommandSpec(name: "i2x \(name)", abstract: abstract, arguments: [("run", "Run name.")], options: options)
   }
 
-  static let prototypesSpec = analysisSpec(
-    "prototypes", "The prototype vocabulary and where each prototype is present.", classFilter: true)
+  static let prototypesSpec: CommandSpec = {
+    var spec = analysisSpec(
+      "prototypes", "The prototype vocabulary and where each prototype is present.", classFilter: true)
+    spec.options.append(
+      .value(
+        "png", "DIR", "Also write PNG galleries: prototype-<id>.png (example probes, cells tinted) and gradcam.png."))
+    return spec
+  }()
   static let progressSpec = analysisSpec(
     "progress", "Intra-class progress, learning groups, coupling and faithfulness.", classFilter: true)
   static let pairsSpec = analysisSpec(
@@ -44,6 +51,11 @@ extension ClientCommands {
     if let only {
       prototypes = prototypes.filter { (($0["presence"] as? [Double]) ?? [])[safe: only] ?? 0 >= 0.1 }
     }
+    if let directory = options.string("png") {
+      let written = try writeGalleries(
+        options, answer: answer, prototypes: prototypes, to: URL(fileURLWithPath: directory))
+      if !options.flag("json") { out("wrote \(written) PNG files to \(directory)") }
+    }
     if options.flag("json") {
       var filtered = answer
       filtered["prototypes"] = prototypes
@@ -69,6 +81,40 @@ extension ClientCommands {
     }
     out(TextTable.render(header: ["ID", "CELLS", "MOST PRESENT IN (ρ)", "SHARED BY", "SPECIALISED FOR"], rows: rows))
     return .success
+  }
+
+  /// Fetches the probe set and the analysed checkpoint's maps, then renders the galleries.
+  static func writeGalleries(
+    _ options: ParsedOptions, answer: [String: Any], prototypes: [[String: Any]], to directory: URL
+  ) throws -> Int {
+    let run = options.positionals[0]
+    let probe = try queryWithPayload(options, QueryHeader(query: "probe", run: run)).payload ?? []
+    let observation =
+      try queryWithPayload(options, QueryHeader(query: "observation", run: run, step: answer["step"] as? Int)).payload
+      ?? []
+    let probeFile = try SafetensorsFile(bytes: probe)
+    let images = try probeFile.tensor("images")
+    guard images.shape.count == 4, images.shape[0] > 0 else {
+      throw ClientError("run \(run) has no probe images", exitCode: .dataError)
+    }
+    let maps = try SafetensorsFile(bytes: observation).tensor("normalized")
+    let gallery = Gallery(
+      images: try images.uint8s(), channels: images.shape[1], height: images.shape[2], width: images.shape[3])
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    var written = 0
+    for prototype in prototypes {
+      let examples = (prototype["examples"] as? [[String: Any]] ?? []).map {
+        ($0["probe"] as? Int ?? 0, $0["cells"] as? [Int] ?? [])
+      }
+      guard !examples.isEmpty else { continue }
+      try gallery.prototypeStrip(examples: examples, mapHeight: maps.shape[1], mapWidth: maps.shape[2])
+        .write(to: directory.appendingPathComponent("prototype-\(prototype["id"] as? Int ?? 0).png"))
+      written += 1
+    }
+    let probes = Array(0..<min(16, images.shape[0]))
+    try gallery.overlays(probes: probes, maps: try maps.floats(), mapHeight: maps.shape[1], mapWidth: maps.shape[2])
+      .write(to: directory.appendingPathComponent("gradcam.png"))
+    return written + 1
   }
 
   static func progress(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {

@@ -30,6 +30,13 @@ public enum ClientCommands {
   }
 
   static func query(_ options: ParsedOptions, _ header: QueryHeader) throws -> [String: Any] {
+    try queryWithPayload(options, header).answer
+  }
+
+  /// A query whose reply may carry a binary payload (probe set, cached observation).
+  static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader) throws -> (
+    answer: [String: Any], payload: [UInt8]?
+  ) {
     let client = RequestClient(
       endpoint: try options.requiredString("endpoint"),
       timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
@@ -54,7 +61,7 @@ public enum ClientCommands {
     else {
       throw ClientError("the daemon sent an unexpected \(reply.type) message", exitCode: .dataError)
     }
-    return object
+    return (object, reply.payload)
   }
 
   static func printJSON(_ object: [String: Any], out: (String) -> Void) throws {

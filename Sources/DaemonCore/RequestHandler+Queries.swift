@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Wire
 
 extension RequestHandler {
@@ -41,6 +42,31 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "probe", "observation":
+      // Binary answers: the probe set, or one checkpoint's cached observation, as the payload.
+      guard let run = header.run, try store.runExists(run) else {
+        throw DaemonError(.unknownRun, "no run named '\(header.run ?? "")'; 'i2x runs' lists the runs")
+      }
+      let sha: String?
+      if header.query == "probe" {
+        sha = try store.database.query("SELECT probe_sha256 FROM runs WHERE name = ?", [.text(run)]).first?.first?
+          .string
+      } else {
+        let rows =
+          if let step = header.step {
+            try store.database.query(
+              "SELECT sha256, step FROM observations WHERE run = ? AND step = ?", [.text(run), .integer(Int64(step))])
+          } else {
+            try store.database.query(
+              "SELECT sha256, step FROM observations WHERE run = ? ORDER BY step DESC LIMIT 1", [.text(run)])
+          }
+        sha = rows.first?.first?.string
+        answer["step"] = rows.first?[1].int
+      }
+      guard let sha else { throw DaemonError(.notReady, "run '\(run)' has no \(header.query) yet") }
+      answer["run"] = run
+      let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
+      return WireMessage(type: .reply, headerBytes: [UInt8](data), payload: try store.blobs.get(sha))
     case "prototypes", "progress", "pairs", "uncertain", "analysis":
       guard let run = header.run else { throw DaemonError(.badData, "the \(header.query) query needs a run") }
       guard try store.runExists(run) else {

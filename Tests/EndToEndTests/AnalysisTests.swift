@@ -47,6 +47,14 @@ import Testing
     #expect(uncertain.status == 0)
     #expect(
       (try JSONSerialization.jsonObject(with: Data(uncertain.output.utf8)) as? [String: Any])?["uncertain"] is [Any])
+    // PNG galleries: one per prototype with examples, plus the GradCAM overlays.
+    let pngs = out.appendingPathComponent("png")
+    let gallery = try runProduct("i2x", ["prototypes", "explained", "--endpoint", daemon.endpoint, "--png", pngs.path])
+    #expect(gallery.status == 0, "\(gallery.output)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: pngs.path)
+    #expect(files.contains("gradcam.png") && files.filter { $0.hasPrefix("prototype-") }.count >= 10)
+    let header = try Data(contentsOf: pngs.appendingPathComponent("gradcam.png")).prefix(8)
+    #expect(Array(header) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     // An older checkpoint's analysis is still there.
     let older = try runProduct(
       "i2x", ["progress", "explained", "--checkpoint", "40", "--endpoint", daemon.endpoint, "--json"])
