@@ -201,8 +201,11 @@ extension ClientCommands {
     let names = answer["classNames"] as? [String] ?? []
     let flags = answer["uncertain"] as? [[String: Any]] ?? []
     if flags.isEmpty {
+      let checkpoints = (answer["steps"] as? [Int] ?? []).count
       out(
-        "no uncertain prototypes in run \(options.positionals[0]) (needs ≥ 3 analysed intervals; \((answer["steps"] as? [Int] ?? []).count) checkpoints so far)"
+        checkpoints < 4
+          ? "no uncertain prototypes in run \(options.positionals[0]) yet: the rule needs ≥ 3 analysed intervals (\(checkpoints) checkpoints so far)"
+          : "no uncertain prototypes in run \(options.positionals[0]): no prototype's evidence swung twice between the most confused pairs over the last \(min(6, checkpoints - 1)) intervals"
       )
       return .success
     }

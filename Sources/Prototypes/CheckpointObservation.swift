@@ -12,6 +12,8 @@ public struct CheckpointObservation: Sendable, Equatable {
   public var height: Int, width: Int
   /// Normalised maps Ŝ = S/(max S + 1e-8), n×hw.
   public var normalized: [Float]
+  /// Raw maps S = ReLU(Σ_k α_k A_k), n×hw.
+  public var raw: [Float]
   /// Raw mass m_i = Σ_j S_ij.
   public var mass: [Float]
   /// Logits, n×K.
@@ -52,6 +54,7 @@ public struct CheckpointObservation: Sendable, Equatable {
     let n = images.shape[0]
     let imageSize = images.count / max(1, n)
     var normalized: [Float] = []
+    var raw: [Float] = []
     var mass: [Float] = []
     var logits: [Float] = []
     var features: [Float] = []
@@ -65,6 +68,7 @@ public struct CheckpointObservation: Sendable, Equatable {
         scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))
       let result = pipeline.run(batch, target: .classes(Array(labels[start..<end])))
       normalized += result.normalized.scalars
+      raw += result.raw.scalars
       mass += result.mass
       logits += result.logits.scalars
       features += result.activations.scalars
@@ -119,6 +123,7 @@ public struct CheckpointObservation: Sendable, Equatable {
     SafetensorsFile(
       tensors: [
         "normalized": TensorRecord(floats: normalized, shape: [count, height, width]),
+        "raw": TensorRecord(floats: raw, shape: [count, height, width]),
         "mass": TensorRecord(floats: mass, shape: [count]),
         "logits": TensorRecord(floats: logits, shape: [count, classes]),
         "faithfulness": TensorRecord(floats: faithfulness.map(Float.init), shape: [faithfulness.count]),
@@ -133,19 +138,21 @@ public struct CheckpointObservation: Sendable, Equatable {
     let logitsRecord = try file.tensor("logits")
     self.init(
       step: Int(file.metadata["i2x.step"] ?? "") ?? 0, height: maps.shape[1], width: maps.shape[2],
-      normalized: try maps.floats(), mass: try file.tensor("mass").floats(), logits: try logitsRecord.floats(),
+      normalized: try maps.floats(), raw: try file.tensor("raw").floats(), mass: try file.tensor("mass").floats(),
+      logits: try logitsRecord.floats(),
       classes: logitsRecord.shape.last ?? 0, faithfulness: try file.tensor("faithfulness").floats().map(Double.init))
   }
 
-  /// Creates an observation from its parts.
+  /// Creates an observation from its parts (`raw` defaults to the normalised maps).
   public init(
-    step: Int, height: Int, width: Int, normalized: [Float], mass: [Float], logits: [Float], classes: Int,
-    faithfulness: [Double]
+    step: Int, height: Int, width: Int, normalized: [Float], raw: [Float]? = nil, mass: [Float], logits: [Float],
+    classes: Int, faithfulness: [Double]
   ) {
     self.step = step
     self.height = height
     self.width = width
     self.normalized = normalized
+    self.raw = raw ?? normalized
     self.mass = mass
     self.logits = logits
     self.classes = classes

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// One interval's learning groups (HDBSCAN on ΔŶ) and prototype → confidence coupling
 /// (ridge per group; evidence E = Σ_g (n_g/n) β_g; DESIGN §6.5–6.6).
@@ -11,6 +12,9 @@ struct Coupling {
   let groupLambdas: [Double]
   let pooled: RidgeCoupling
   let noise: Int
+  /// Seconds spent in HDBSCAN and in the ridge fits while building this interval.
+  let hdbscanSeconds: Double
+  let ridgeSeconds: Double
 
   init(
     before: (intensity: [Double], probabilities: [Double]), after: (intensity: [Double], probabilities: [Double]),
@@ -23,8 +27,11 @@ struct Coupling {
     self.n = n
     self.k = k
     self.classes = classes
+    let clusteringStart = Date()
     let clustering = HDBSCAN(
       points: deltaY, rows: n, columns: classes, minimumClusterSize: max(15, n / 100), minimumSamples: 5)
+    hdbscanSeconds = Date().timeIntervalSince(clusteringStart)
+    let ridgeStart = Date()
     var rows = (0..<clustering.clusterCount).map { g in (0..<n).filter { clustering.labels[$0] == g } }
     noise = clustering.labels.filter { $0 < 0 }.count
     pooled = RidgeCoupling(x: deltaP, y: deltaY, rows: n, predictors: k, targets: classes, seed: seed)
@@ -37,6 +44,7 @@ struct Coupling {
       return RidgeCoupling(x: x, y: y, rows: members.count, predictors: k, targets: classes, seed: seed &+ UInt64(g))
         .lambda
     }
+    ridgeSeconds = Date().timeIntervalSince(ridgeStart)
   }
 
   /// E (k×classes) from group fits on `rows` (resampled rows for the bootstrap).

@@ -64,7 +64,9 @@ public enum RunAnalysis {
         null: index == intervals.count - 1 ? settings.permutations : 0, seed: settings.seed)
     }
     let evidence = intervals.last?.evidence()
-    lap("groups_and_coupling")
+    timings?("hdbscan", intervals.reduce(0) { $0 + $1.hdbscanSeconds })
+    timings?("ridge", intervals.reduce(0) { $0 + $1.ridgeSeconds })
+    lap("groups_and_coupling_total")
 
     let prototypes = (0..<k).map { p -> AnalysisReport.PrototypeSummary in
       let shared = (0..<classes).filter { presence[p][$0] >= 0.8 }

@@ -59,6 +59,7 @@ public enum TrainerCommands {
       .value("probe-per-class", "N", "Probe images held out per class.", default: "100"),
       .value("generator-size", "N", "Images held out for the generative prior.", default: "5000"),
       .value("run", "NAME", "Run name recorded in checkpoints and used by the daemon.", default: "run"),
+      .flag("shuffle-labels", "Control run: train on randomly permuted labels (probe/validation keep true ones)."),
       .value("publish", "ENDPOINT", "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070)."),
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
       .value(
@@ -91,6 +92,7 @@ public enum TrainerCommands {
     c.generatorSize = try options.int("generator-size", minimum: 0) ?? c.generatorSize
     c.runName = try options.requiredString("run")
     c.publishEndpoint = options.string("publish")
+    c.shuffleLabels = options.flag("shuffle-labels")
     if let every = try options.int("publish-every", minimum: 1) {
       guard c.publishEndpoint != nil else {
         throw UsageError("--publish-every needs --publish ENDPOINT", hint: trainSpec.hint)

@@ -36,6 +36,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var runName = "run"
   /// Daemon endpoint to publish checkpoints to (nil: do not publish).
   public var publishEndpoint: String?
+  /// Train on randomly permuted labels (a control run: nothing real to learn); validation and
+  /// probe images keep their true labels.
+  public var shuffleLabels = false
   /// Seconds to wait at the end for the outbox to drain.
   public var drainTimeout: Double = 30
 

@@ -45,7 +45,7 @@ public struct TrainingJob {
       throw TrainingError("--epochs, --batch and --lr must be positive, --checkpoint-every ≥ 0", exitCode: .usage)
     }
     let data = try DatasetCatalog.load(name: c.dataset, dataDirectory: c.dataDirectory, seed: c.seed)
-    let train = data.train
+    var train = data.train
     guard [train.channels, train.height, train.width] == architecture.input,
       train.classNames.count == architecture.classes
     else {
@@ -56,6 +56,15 @@ public struct TrainingJob {
     let splits = DatasetSplits.make(
       labels: train.labels, classes: train.classNames.count, validation: c.validationSize,
       probePerClass: c.probePerClass, generator: c.generatorSize, seed: c.seed)
+    if c.shuffleLabels {
+      // Permute labels among the training images only: probe and validation stay true.
+      var generator = SplitMix64(seed: c.seed ^ 0x5AFF1E)
+      let donors = splits.train.shuffled(using: &generator)
+      var labels = train.labels
+      for (image, donor) in zip(splits.train, donors) { labels[image] = data.train.labels[donor] }
+      train.labels = labels
+      log("training on shuffled labels (control run)")
+    }
     guard splits.train.count >= 2 else {
       throw TrainingError(
         "only \(splits.train.count) training images remain after the held-out splits; lower --validation-size/--probe-per-class/--generator-size"

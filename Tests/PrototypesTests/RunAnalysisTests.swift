@@ -151,3 +151,36 @@ enum SwingingRun {
     return (observations, labels, vocabulary)
   }
 }
+
+/// Profiles, drift, concentration and presence on a 4-image, 2-class, 2-prototype case,
+/// derived by hand: cells [p0, p1] per image (1×2 maps).
+/// t=0: Ŝ rows (class 0) [1, 0], [0.5, 0.5]; (class 1) [0, 1], [0, 0.2]
+///   class-0 profile = [(1+0.5)/2, (0+0.5)/2] = [0.75, 0.25]; class-1 = [0, 0.6]
+/// t=1: class 0 rows [1, 0], [1, 0] → profile [1, 0]; class 1 unchanged.
+/// drift(class 0) = 1 − cos([0.75,0.25],[1,0]) = 1 − 0.75/√0.625 = 0.051317
+/// concentration(class 0, t=1) = entropy of [1,0] / ln 2 = 0; (t=0) = H(.75,.25)/ln 2 = 0.811278
+/// presence at t=1: p0 in class 0 = 2/2 = 1 (shared), p1 in class 1: Ŝ 1 and 0.2 → 1/2 = 0.5.
+@Test func classProgressByHand() {
+  let vocabulary = Vocabulary(
+    cellPrototypes: [0, 1, 0, 1, 0, 1, 0, 1], ids: [0, 1], nextID: 2, components: 1, explainedVariance: 1,
+    adjustedRandIndex: nil,
+    step: 2)
+  func observation(_ step: Int, _ maps: [Float]) -> CheckpointObservation {
+    CheckpointObservation(
+      step: step, height: 1, width: 2, normalized: maps, mass: [1, 1, 1, 1], logits: [1, 0, 1, 0, 0, 1, 0, 1],
+      classes: 2,
+      faithfulness: [0, 0, 0, 0])
+  }
+  let report = RunAnalysis.analyze(
+    observations: [observation(1, [1, 0, 0.5, 0.5, 0, 1, 0, 0.2]), observation(2, [1, 0, 1, 0, 0, 1, 0, 0.2])],
+    labels: [0, 0, 1, 1], classNames: ["a", "b"], vocabulary: vocabulary)
+  let a = report.classes[0]
+  #expect(abs(a.profile[0] - 1) < 1e-6 && abs(a.profile[1]) < 1e-6)
+  #expect(abs(a.drift[0] - 0.051317) < 1e-5)
+  #expect(abs(a.concentration[0] - 0.811278) < 1e-5 && abs(a.concentration[1]) < 1e-9)
+  #expect(report.prototypes[0].presence == [1, 0])
+  #expect(report.prototypes[1].presence == [0, 0.5])
+  #expect(report.prototypes[0].sharedBy == [0])
+  #expect(a.accuracy == [1, 1] && report.classes[1].accuracy == [1, 1])
+  #expect(report.pairs.isEmpty)  // no confusions at all
+}
