@@ -155,6 +155,8 @@ public enum RunAnalysis {
       significance: settings.significance, window: settings.window, bootstrap: settings.bootstrap, seed: settings.seed
     ).evaluate(
       intervals: intervals, steps: observations.map(\.step), pairs: pairs, presence: presence,
+      accuracy: predictions.map { p in Double((0..<n).filter { p[$0] == labels[$0] }.count) / Double(max(1, n)) },
+      classes: classes,
       examples: { p, a, b in
         examples(
           p, among: members[a], count: 2, intensity: latest, k: k, labels: labels, vocabulary: vocabulary,

@@ -7,6 +7,13 @@
 /// something in 19 of 20 runs (each interval passes the test by chance 32% of the time, and
 /// there are many prototype × pair candidates), so the default here is 2 SE; the swinging run
 /// is still caught. `RunAnalysis.Settings.significance` restores 1.
+///
+/// A second addition: the model must have learned something — mean probe accuracy over the
+/// window ≥ 2/K (twice chance). "Evidence swinging between a and b" presupposes a model that
+/// tells classes apart at all; on Fashion-MNIST runs trained on shuffled labels (probe accuracy
+/// ≈ 1/K) the rule without this gate flagged prototypes in 3 of 4 runs. (Per-class recall is
+/// not a usable gate: a shuffled-label model that predicts one class everywhere has full
+/// recall on it.)
 /// Score = flips/(L−1) · min(ρ_ka, ρ_kb) · mean |Δ|/SE; at most 3 per pair.
 struct UncertaintyRule {
   var significance: Double
@@ -16,11 +23,13 @@ struct UncertaintyRule {
 
   func evaluate(
     intervals: [Coupling], steps: [Int], pairs: [AnalysisReport.PairProgress], presence: [[Double]],
-    examples: (Int, Int, Int) -> [AnalysisReport.Example], ids: [Int]
+    accuracy: [Double], classes classCount: Int, examples: (Int, Int, Int) -> [AnalysisReport.Example], ids: [Int]
   ) -> [AnalysisReport.UncertainPrototype] {
     let length = min(window, intervals.count)
     guard length >= 3 else { return [] }
     let recent = Array(intervals.suffix(length))
+    let window = accuracy.suffix(length + 1)
+    guard window.reduce(0, +) / Double(max(1, window.count)) >= 2 / Double(max(1, classCount)) else { return [] }
     let candidates = pairs.filter { ($0.confusions.last ?? 0) >= 3 }
       .sorted { ($0.confusions.last ?? 0) > ($1.confusions.last ?? 0) }.prefix(3)
     guard !candidates.isEmpty else { return [] }
