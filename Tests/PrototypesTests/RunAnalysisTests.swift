@@ -131,7 +131,9 @@ enum SwingingRun {
     // Classes are told apart (class 0 and 1 by a margin of 0.04, close enough to stay confused
     // sometimes), so probe accuracy is well above twice chance.
     var probabilities: [Double] = []
-    for i in 0..<n { probabilities += labels[i] == 1 ? [0.38, 0.42, 0.2] : (labels[i] == 0 ? [0.42, 0.38, 0.2] : [0.2, 0.2, 0.6]) }
+    for i in 0..<n {
+      probabilities += labels[i] == 1 ? [0.38, 0.42, 0.2] : (labels[i] == 0 ? [0.42, 0.38, 0.2] : [0.2, 0.2, 0.6])
+    }
     var observations: [CheckpointObservation] = []
     for t in 0..<8 {
       if t > 0 {
