@@ -66,25 +66,36 @@ public final class BatchNorm2d: Layer {
     var invStd = [Float](repeating: 0, count: channels)
     if training {
       precondition(count > 1, "\(name): training BatchNorm needs more than one value per channel, got \(input.shape)")
-      for c in 0..<channels {
-        var sum = 0.0
-        var squares = 0.0
-        for b in 0..<n {
-          let base = (b * channels + c) * plane
-          for i in 0..<plane {
-            let v = Double(input.scalars[base + i])
-            sum += v
-            squares += v * v
+      let channels = self.channels
+      // Per channel: Σx and Σx² over every plane, accumulated in Double (Σx² − Nμ² cancels).
+      var sums = [Double](repeating: 0, count: 2 * channels)
+      input.withPointer { x in
+        sums.withUnsafeMutableBufferPointer { out in
+          let target = UncheckedPointer(out.baseAddress)
+          Parallel.forEach(0..<channels) { c in
+            var sum = 0.0
+            var squares = 0.0
+            for b in 0..<n {
+              let row = x + (b * channels + c) * plane
+              for i in 0..<plane {
+                let v = Double(row[i])
+                sum += v
+                squares += v * v
+              }
+            }
+            target.pointer?[2 * c] = sum
+            target.pointer?[2 * c + 1] = squares
           }
         }
-        let mu = sum / Double(count)
-        let variance = max(0, squares / Double(count) - mu * mu)
+      }
+      for c in 0..<channels {
+        let mu = sums[2 * c] / Double(count)
+        let variance = max(0, sums[2 * c + 1] / Double(count) - mu * mu)
         mean[c] = Float(mu)
         invStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
         let unbiased = variance * Double(count) / Double(count - 1)
         runningMean.scalars[c] = (1 - momentum) * runningMean.scalars[c] + momentum * Float(mu)
-        runningVariance.scalars[c] =
-          (1 - momentum) * runningVariance.scalars[c] + momentum * Float(unbiased)
+        runningVariance.scalars[c] = (1 - momentum) * runningVariance.scalars[c] + momentum * Float(unbiased)
       }
       batchesTracked += 1
     } else {
@@ -94,28 +105,26 @@ public final class BatchNorm2d: Layer {
       }
     }
     inverseStd = invStd
-    var xhat = Tensor(shape: input.shape)
-    var out = Tensor(shape: input.shape)
     let gamma = weight.value.scalars
     let beta = bias.value.scalars
-    input.withPointer { x in
-      xhat.withMutablePointer { h in
+    let channels = self.channels
+    var out = Tensor(shape: input.shape) { _ in }
+    normalized = input.withPointer { x in
+      Tensor(shape: input.shape) { h in
         out.withMutablePointer { y in
-          for b in 0..<n {
-            for c in 0..<channels {
-              let base = (b * channels + c) * plane
-              let (mu, s, g, bt) = (mean[c], invStd[c], gamma[c], beta[c])
-              for i in 0..<plane {
-                let v = (x[base + i] - mu) * s
-                h[base + i] = v
-                y[base + i] = g * v + bt
-              }
+          Parallel.forEach(0..<(n * channels)) { planeIndex in
+            let c = planeIndex % channels
+            let base = planeIndex * plane
+            let (mu, s, g, bt) = (mean[c], invStd[c], gamma[c], beta[c])
+            for i in 0..<plane {
+              let v = (x[base + i] - mu) * s
+              h[base + i] = v
+              y[base + i] = g * v + bt
             }
           }
         }
       }
     }
-    normalized = xhat
     return out
   }
 
@@ -126,50 +135,62 @@ public final class BatchNorm2d: Layer {
     let shape = normalized.shape
     let (n, plane) = (shape[0], shape[2] * shape[3])
     let count = Float(n * plane)
-    var sumGrad = [Float](repeating: 0, count: channels)
-    var sumGradXhat = [Float](repeating: 0, count: channels)
-    for b in 0..<n {
-      for c in 0..<channels {
-        let base = (b * channels + c) * plane
-        var sg: Float = 0
-        var sgx: Float = 0
-        for i in 0..<plane {
-          let g = gradOutput.scalars[base + i]
-          sg += g
-          sgx += g * normalized.scalars[base + i]
+    let channels = self.channels
+    // Σ∂y and Σ∂y·x̂ per channel: Float per plane, then Float across planes in batch order —
+    // the order PyTorch's fixtures agree with to 1e-4 after three steps (max-pool near ties
+    // downstream amplify any other rounding).
+    var sums = [Float](repeating: 0, count: 2 * channels)
+    gradOutput.withPointer { gy in
+      normalized.withPointer { h in
+        sums.withUnsafeMutableBufferPointer { out in
+          let target = UncheckedPointer(out.baseAddress)
+          Parallel.forEach(0..<channels) { c in
+            var sg: Float = 0
+            var sgx: Float = 0
+            for b in 0..<n {
+              let base = (b * channels + c) * plane
+              var planeSum: Float = 0
+              var planeDot: Float = 0
+              for i in 0..<plane {
+                planeSum += gy[base + i]
+                planeDot += gy[base + i] * h[base + i]
+              }
+              sg += planeSum
+              sgx += planeDot
+            }
+            target.pointer?[2 * c] = sg
+            target.pointer?[2 * c + 1] = sgx
+          }
         }
-        sumGrad[c] += sg
-        sumGradXhat[c] += sgx
       }
     }
+    let sumGrad = (0..<channels).map { sums[2 * $0] }
+    let sumGradXhat = (0..<channels).map { sums[2 * $0 + 1] }
     if needs.parameterGradients {
       weight.gradient = Tensor(shape: [channels], scalars: sumGradXhat)
       bias.gradient = Tensor(shape: [channels], scalars: sumGrad)
     }
     guard needs.inputGradient else { return Tensor(shape: [0]) }
-    var grad = Tensor(shape: shape)
     let gamma = weight.value.scalars
-    gradOutput.withPointer { gy in
+    let inverseStd = self.inverseStd
+    let trainingMode = self.trainingMode
+    return gradOutput.withPointer { gy in
       normalized.withPointer { h in
-        grad.withMutablePointer { gx in
-          for b in 0..<n {
-            for c in 0..<channels {
-              let base = (b * channels + c) * plane
-              let scale = gamma[c] * inverseStd[c]
-              if trainingMode {
-                let meanGrad = sumGrad[c] / count
-                let meanGradXhat = sumGradXhat[c] / count
-                for i in 0..<plane {
-                  gx[base + i] = scale * (gy[base + i] - meanGrad - h[base + i] * meanGradXhat)
-                }
-              } else {
-                for i in 0..<plane { gx[base + i] = scale * gy[base + i] }
-              }
+        Tensor(shape: shape) { gx in
+          Parallel.forEach(0..<(n * channels)) { planeIndex in
+            let c = planeIndex % channels
+            let base = planeIndex * plane
+            let scale = gamma[c] * inverseStd[c]
+            if trainingMode {
+              let meanGrad = sumGrad[c] / count
+              let meanGradXhat = sumGradXhat[c] / count
+              for i in 0..<plane { gx[base + i] = scale * (gy[base + i] - meanGrad - h[base + i] * meanGradXhat) }
+            } else {
+              for i in 0..<plane { gx[base + i] = scale * gy[base + i] }
             }
           }
         }
       }
     }
-    return grad
   }
 }

@@ -50,3 +50,11 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
   @usableFromInline let value: Value
   @usableFromInline init(value: Value) { self.value = value }
 }
+
+/// A raw pointer handed to parallel workers that write disjoint elements.
+public struct UncheckedPointer<Element>: @unchecked Sendable {
+  /// The pointer (nil for an empty buffer).
+  public let pointer: UnsafeMutablePointer<Element>?
+  /// Wraps a pointer.
+  public init(_ pointer: UnsafeMutablePointer<Element>?) { self.pointer = pointer }
+}

@@ -37,7 +37,7 @@ public struct BenchmarkSuite {
     let groups = only.isEmpty ? known.subtracting(["analysis"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
-      for name in ["smallcnn", "cifarcnn"] { try train(name, emit) }
+      for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
     }
     if groups.contains("gradcam") {
       for batch in [64, 1] { try gradcam(batch: batch, emit) }
