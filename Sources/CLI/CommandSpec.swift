@@ -1,48 +1,48 @@
-/// One `--name` option of a command.
-public struct OptionSpec: Sendable {
-  /// Long name without dashes (`epochs` → `--epochs`).
-  public var name: String
-  /// Placeholder of the value in help (`N`, `DIR`); nil for a flag.
-  public var valueName: String?
-  /// One-line help.
-  public var help: String
-  /// Default shown in help and returned when the option is absent.
-  public var defaultValue: String?
-  /// Whether the option must be given.
-  public var required: Bool
-
-  /// An option taking a value.
-  public static func value(
-    _ name: String, _ valueName: String, _ help: String, default defaultValue: String? = nil,
-    required: Bool = false
-  ) -> OptionSpec {
-    OptionSpec(name: name, valueName: valueName, help: help, defaultValue: defaultValue, required: required)
-  }
-
-  /// A boolean flag.
-  public static func flag(_ name: String, _ help: String) -> OptionSpec {
-    OptionSpec(name: name, valueName: nil, help: help, defaultValue: nil, required: false)
-  }
-}
-
-/// A command's options and help text (swift-argument-parser's layout).
+/// A command's positional arguments, options and help text, laid out as in
+/// swift-argument-parser (`OVERVIEW:`, `USAGE:`, `ARGUMENTS:`, `OPTIONS:`).
+///
+/// `-h`/`--help` is implicit. Parse a command line with `ParsedOptions(_:spec:)`.
 public struct CommandSpec: Sendable {
-  /// Full command name (`i2x-train train`).
+  /// Full command name as typed (`i2x-train train`).
   public var name: String
   /// One-line summary.
   public var abstract: String
-  /// Options in help order (`--help` is implicit).
+  /// Options in help order.
   public var options: [OptionSpec]
-  /// Extra paragraphs after the options.
+  /// Extra paragraphs printed after the options, as written (not re-wrapped).
   public var discussion: String?
-  /// Required positional arguments, in order (name, help).
+  /// Required positional arguments, in order: name (shown as `<name>`) and help.
   public var arguments: [(name: String, help: String)]
 
   /// Creates a command description.
+  ///
+  /// Traps on a malformed spec (a programmer error): an empty, dashed, repeated or reserved
+  /// (`help`) option name, a required flag, or a repeated argument name.
+  /// - Parameters:
+  ///   - name: Full command name (`i2x-train train`).
+  ///   - abstract: One-line summary.
+  ///   - arguments: Required positional arguments (name, help), in order.
+  ///   - options: Options in help order.
+  ///   - discussion: Extra paragraphs after the options.
   public init(
-    name: String, abstract: String, arguments: [(name: String, help: String)] = [], options: [OptionSpec],
+    name: String, abstract: String, arguments: [(name: String, help: String)] = [],
+    options: [OptionSpec],
     discussion: String? = nil
   ) {
+    var seen: Set<String> = ["help"]
+    for option in options {
+      precondition(
+        !option.name.isEmpty && !option.name.hasPrefix("-") && !option.name.contains("="),
+        "\(name): option name '\(option.name)' must be non-empty, without leading dashes or '='")
+      precondition(
+        seen.insert(option.name).inserted,
+        "\(name): option '--\(option.name)' declared twice or reserved")
+      precondition(
+        !(option.isFlag && option.required), "\(name): flag '--\(option.name)' cannot be required")
+    }
+    precondition(
+      Set(arguments.map(\.name)).count == arguments.count,
+      "\(name): positional argument names must be unique")
     self.name = name
     self.abstract = abstract
     self.arguments = arguments
@@ -50,37 +50,11 @@ public struct CommandSpec: Sendable {
     self.discussion = discussion
   }
 
-  /// `OVERVIEW:`, `USAGE:` and `OPTIONS:` sections.
-  public var helpText: String {
-    var usage = name
-    for argument in arguments { usage += " <\(argument.name)>" }
-    for option in options {
-      let part = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-      usage += option.required ? " \(part)" : " [\(part)]"
-    }
-    var lines = ["OVERVIEW: \(abstract)", "", "USAGE: \(usage)", ""]
-    if !arguments.isEmpty {
-      lines.append("ARGUMENTS:")
-      for argument in arguments { lines.append("  <\(argument.name)>  \(argument.help)") }
-      lines.append("")
-    }
-    lines.append("OPTIONS:")
-    let rows =
-      options.map { option -> (String, String) in
-        let left = "--\(option.name)" + (option.valueName.map { " <\($0)>" } ?? "")
-        var right = option.help
-        if let value = option.defaultValue { right += " (default: \(value))" }
-        return (left, right)
-      } + [("-h, --help", "Show help information.")]
-    let width = min(28, (rows.map(\.0.count).max() ?? 0) + 2)
-    for (left, right) in rows {
-      let padded = left.count < width ? left + String(repeating: " ", count: width - left.count) : left + "  "
-      lines.append("  \(padded)\(right)")
-    }
-    if let discussion { lines += ["", discussion] }
-    return lines.joined(separator: "\n")
+  /// The option called `name`, if declared.
+  public func option(named name: String) -> OptionSpec? {
+    options.first { $0.name == name }
   }
 
-  /// The hint printed under a usage error.
+  /// The hint printed under a usage error: `see '<name> --help'`.
   public var hint: String { "see '\(name) --help'" }
 }

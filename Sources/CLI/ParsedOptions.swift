@@ -1,112 +1,97 @@
-/// Options parsed against a `CommandSpec`, with typed accessors that throw `UsageError`s.
+/// A command line parsed against a `CommandSpec`: option values, flags and positional
+/// arguments, read through typed accessors (`ParsedOptions+Values.swift`) that throw
+/// `UsageError`s naming the option.
+///
+/// Accepted syntax, as in swift-argument-parser: `--name value`, `--name=value`, `--flag`,
+/// positional arguments anywhere, and `--` to end options (everything after it is positional).
 public struct ParsedOptions: Sendable {
-  /// The command they were parsed for.
+  /// The command they were parsed for (defaults, hints).
   public let spec: CommandSpec
-  /// Values by option name (flags map to "true").
+  /// Values given on the command line, by option name; flags map to "true".
   public let values: [String: String]
-  /// Positional arguments, in order.
+  /// Positional arguments, in order (exactly `spec.arguments.count` of them).
   public let positionals: [String]
 
-  /// Parses `arguments` (`--name value`, `--name=value`, flags).
-  /// - Throws: `HelpRequested` for `-h`/`--help`; `UsageError` for unknown, repeated or
-  ///   value-less options, stray arguments and missing required options.
+  /// Parses `arguments` (the words after the command name).
+  /// - Throws: `HelpRequested` if `-h`/`--help` appears before `--`. `UsageError` for an
+  ///   unknown option (with a "did you mean" suggestion), a repeated option, an option missing
+  ///   its value, a value given to a flag, a stray or missing positional argument, or a
+  ///   missing required option.
   public init(_ arguments: [String], spec: CommandSpec) throws {
+    let optionPart = arguments.prefix { $0 != "--" }
+    if optionPart.contains(where: { $0 == "-h" || $0 == "--help" }) {
+      throw HelpRequested(text: spec.helpText)
+    }
     self.spec = spec
     var values: [String: String] = [:]
     var positionals: [String] = []
-    var index = 0
-    while index < arguments.count {
-      let argument = arguments[index]
-      index += 1
-      if argument == "-h" || argument == "--help" { throw HelpRequested(text: spec.helpText) }
-      guard argument.hasPrefix("--"), argument.count > 2 else {
-        guard positionals.count < spec.arguments.count, !argument.hasPrefix("-") else {
+    var remaining = arguments[...]
+    var optionsEnded = false
+    while let argument = remaining.popFirst() {
+      if argument == "--" && !optionsEnded {
+        optionsEnded = true
+      } else if optionsEnded || !Self.looksLikeOption(argument) {
+        guard positionals.count < spec.arguments.count else {
           throw UsageError("unexpected argument '\(argument)'", hint: spec.hint)
         }
         positionals.append(argument)
-        continue
-      }
-      var name = String(argument.dropFirst(2))
-      var inline: String?
-      if let equals = name.firstIndex(of: "=") {
-        inline = String(name[name.index(after: equals)...])
-        name = String(name[..<equals])
-      }
-      guard let option = spec.options.first(where: { $0.name == name }) else {
-        let guess = Suggestion.closest(to: name, among: spec.options.map(\.name))
-        throw UsageError(
-          "unknown option '--\(name)'" + (guess.map { "; did you mean '--\($0)'?" } ?? ""), hint: spec.hint)
-      }
-      guard values[name] == nil else { throw UsageError("option '--\(name)' given twice", hint: spec.hint) }
-      if option.valueName == nil {
-        guard inline == nil else { throw UsageError("flag '--\(name)' takes no value", hint: spec.hint) }
-        values[name] = "true"
-      } else if let inline {
-        values[name] = inline
       } else {
-        guard index < arguments.count, !arguments[index].hasPrefix("--") else {
-          throw UsageError("option '--\(name)' needs a value <\(option.valueName ?? "value")>", hint: spec.hint)
+        let (option, inline) = try Self.option(for: argument, in: spec)
+        guard values[option.name] == nil else {
+          throw UsageError("option '--\(option.name)' given twice", hint: spec.hint)
         }
-        values[name] = arguments[index]
-        index += 1
+        values[option.name] = try Self.value(
+          of: option, inline: inline, remaining: &remaining, spec: spec)
       }
     }
     for option in spec.options where option.required && values[option.name] == nil {
-      throw UsageError("missing required option '--\(option.name) <\(option.valueName ?? "value")>'", hint: spec.hint)
+      throw UsageError("missing required option '\(option.synopsis)'", hint: spec.hint)
     }
     if positionals.count < spec.arguments.count {
-      throw UsageError("missing argument <\(spec.arguments[positionals.count].name)>", hint: spec.hint)
+      throw UsageError(
+        "missing argument <\(spec.arguments[positionals.count].name)>", hint: spec.hint)
     }
     self.values = values
     self.positionals = positionals
   }
 
-  /// The value of `name`, else its default.
-  public func string(_ name: String) -> String? {
-    values[name] ?? spec.options.first { $0.name == name }?.defaultValue
+  /// Whether `argument` is meant as an option: it starts with `-` but is not `-` (stdin by
+  /// convention) or a negative number.
+  static func looksLikeOption(_ argument: String) -> Bool {
+    argument.hasPrefix("-") && argument != "-" && Double(argument) == nil
   }
 
-  /// The value of `name` (given or default), or a usage error if there is none.
-  public func requiredString(_ name: String) throws(UsageError) -> String {
-    guard let value = string(name) else { throw UsageError("missing required option '--\(name)'", hint: spec.hint) }
-    return value
+  /// The declared option `argument` (`--name` or `--name=value`) names, and its inline value.
+  private static func option(for argument: String, in spec: CommandSpec) throws(UsageError) -> (
+    OptionSpec, inline: String?
+  ) {
+    let body = argument.hasPrefix("--") ? argument.dropFirst(2) : argument.dropFirst()
+    let name = String(body.prefix { $0 != "=" })
+    let inline = body.firstIndex(of: "=").map { String(body[body.index(after: $0)...]) }
+    if argument.hasPrefix("--"), let option = spec.option(named: name) { return (option, inline) }
+    let shown = argument.prefix { $0 != "=" }
+    let guess = Suggestion.closest(to: name, among: spec.options.map(\.name) + ["help"])
+    throw UsageError(
+      "unknown option '\(shown)'" + (guess.map { "; did you mean '--\($0)'?" } ?? ""),
+      hint: spec.hint)
   }
 
-  /// Whether the flag `name` was given.
-  public func flag(_ name: String) -> Bool { values[name] == "true" }
-
-  /// An integer option (≥ `minimum`).
-  public func int(_ name: String, minimum: Int = .min) throws(UsageError) -> Int? {
-    guard let text = string(name) else { return nil }
-    guard let value = Int(text), value >= minimum else {
-      throw UsageError(
-        "'--\(name)' expects an integer\(minimum > .min ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
+  /// The value for `option`: "true" for a flag, else the inline value or the next argument
+  /// (consumed from `remaining`).
+  private static func value(
+    of option: OptionSpec, inline: String?, remaining: inout ArraySlice<String>, spec: CommandSpec
+  ) throws(UsageError) -> String {
+    if option.isFlag {
+      guard inline == nil else {
+        throw UsageError("flag '--\(option.name)' takes no value", hint: spec.hint)
+      }
+      return "true"
     }
-    return value
-  }
-
-  /// A floating-point option (finite, ≥ `minimum`).
-  public func double(_ name: String, minimum: Double = -.infinity) throws(UsageError) -> Double? {
-    guard let text = string(name) else { return nil }
-    guard let value = Double(text), value.isFinite, value >= minimum else {
-      throw UsageError(
-        "'--\(name)' expects a number\(minimum > -.infinity ? " ≥ \(minimum)" : ""), got '\(text)'", hint: spec.hint)
+    if let inline { return inline }
+    guard let next = remaining.first, !looksLikeOption(next), next != "--" else {
+      throw UsageError("option '\(option.synopsis)' needs a value", hint: spec.hint)
     }
-    return value
+    remaining.removeFirst()
+    return next
   }
-
-  /// A value that must be one of `choices`.
-  public func choice(_ name: String, in choices: [String]) throws(UsageError) -> String? {
-    guard let text = string(name) else { return nil }
-    guard choices.contains(text) else {
-      throw UsageError("'--\(name)' must be one of \(choices.joined(separator: ", ")), got '\(text)'", hint: spec.hint)
-    }
-    return text
-  }
-}
-
-/// `-h`/`--help` was given: print `text` to stdout and exit 0.
-public struct HelpRequested: Error {
-  /// The help to print.
-  public var text: String
 }

@@ -1,21 +1,32 @@
-/// "Did you mean …?" by Levenshtein distance.
+/// "Did you mean …?" for misspelt option and subcommand names, by Levenshtein distance.
 enum Suggestion {
-  /// The candidate closest to `word`, if it is within a third of the word's length (min 2).
+  /// The candidate closest to `word`, if within max(2, word.count / 3) edits; ties go to the
+  /// earlier candidate.
   static func closest(to word: String, among candidates: [String]) -> String? {
     let limit = max(2, word.count / 3)
-    return candidates.map { ($0, distance(word, $0)) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }?.0
+    var best: (candidate: String, distance: Int)?
+    for candidate in candidates {
+      let d = distance(word, candidate)
+      if d <= limit, d < (best?.distance ?? .max) { best = (candidate, d) }
+    }
+    return best?.candidate
   }
 
+  /// Edits (insert, delete, substitute one character) turning `a` into `b`.
+  ///
+  /// Two-row dynamic programme: `previous[j]` is the distance between the first i - 1
+  /// characters of `a` and the first j characters of `b`.
   static func distance(_ a: String, _ b: String) -> Int {
     let (x, y) = (Array(a), Array(b))
     var previous = Array(0...y.count)
-    for i in 1...max(1, x.count) where !x.isEmpty {
-      var current = [i] + [Int](repeating: 0, count: y.count)
-      for j in 1...max(1, y.count) where !y.isEmpty {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+    for (i, character) in x.enumerated() {
+      var current = [i + 1] + Array(repeating: 0, count: y.count)
+      for j in y.indices {
+        let substitute = previous[j] + (character == y[j] ? 0 : 1)
+        current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, substitute)
       }
       previous = current
     }
-    return x.isEmpty ? y.count : previous[y.count]
+    return previous[y.count]
   }
 }

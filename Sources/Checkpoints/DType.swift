@@ -1,16 +1,16 @@
 /// Element types of safetensors tensors that i2x reads (it writes F32, I64 and U8).
 public enum DType: String, Sendable, CaseIterable {
-  /// IEEE binary32.
+  /// IEEE 754 binary32.
   case f32 = "F32"
-  /// IEEE binary16.
+  /// IEEE 754 binary16.
   case f16 = "F16"
-  /// bfloat16 (the top half of a binary32).
+  /// bfloat16: the top 16 bits of a binary32.
   case bf16 = "BF16"
   /// Signed 64-bit integer.
   case i64 = "I64"
   /// Signed 32-bit integer.
   case i32 = "I32"
-  /// Unsigned byte.
+  /// Unsigned 8-bit integer.
   case u8 = "U8"
 
   /// Bytes per element.
@@ -23,6 +23,19 @@ public enum DType: String, Sendable, CaseIterable {
     }
   }
 
-  /// Whether `SafetensorsFile.serialized()` writes this type.
+  /// Whether `SafetensorsFile.serialized()` writes this type (F32, I64 and U8).
   public var isWritable: Bool { self == .f32 || self == .i64 || self == .u8 }
+
+  /// The byte size of `shape` elements of this type, or nil if a dimension is negative or
+  /// the product overflows `Int`.
+  public func byteCount(of shape: [Int]) -> Int? {
+    var product = byteSize
+    for dimension in shape {
+      guard dimension >= 0 else { return nil }
+      let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+      guard !overflow else { return nil }
+      product = next
+    }
+    return product
+  }
 }

@@ -1,135 +1,119 @@
-import Foundation
-
 extension SafetensorsFile {
   /// Parses and validates a file's bytes.
+  ///
+  /// Checks, in order: the 8-byte length (`truncated`), the 100 MB cap (`headerTooLarge`, before
+  /// anything of that size is touched), the header lying inside the file (`truncated` when the
+  /// bytes present start a JSON object, else `headerPastEnd`), UTF-8 (`headerNotUTF8`), JSON
+  /// (`invalidJSON`), unique names (`duplicateName`), `__metadata__` (`invalidMetadata`), each
+  /// entry (`invalidJSON`, `unknownDType`, `invalidShape`), then the layout of the data section
+  /// (see `HeaderLayout`). Tensors are copied only after every check has passed.
   /// - Throws: `SafetensorsError` naming the rule and, where there is one, the tensor.
   public init(bytes: [UInt8]) throws(SafetensorsError) {
     guard bytes.count >= 8 else {
       throw SafetensorsError(
-        .truncated, tensor: nil, "file has \(bytes.count) bytes, fewer than the 8-byte header length")
+        .truncated, tensor: nil,
+        "the file has \(bytes.count) bytes, fewer than the 8-byte header length; it is truncated "
+          + "or not a safetensors file")
     }
-    let claimed = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    let claimed = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     guard claimed <= UInt64(Self.maximumHeaderLength) else {
       throw SafetensorsError(
-        .headerTooLarge, tensor: nil, "header length \(claimed) exceeds the \(Self.maximumHeaderLength)-byte cap")
+        .headerTooLarge, tensor: nil,
+        "the header length is \(claimed) bytes, over the \(Self.maximumHeaderLength)-byte cap; "
+          + "the file is corrupt or not a safetensors file")
     }
     let headerLength = Int(claimed)
-    guard 8 + headerLength <= bytes.count else {
+    let available = bytes.count - 8
+    guard headerLength <= available else {
+      if available > 0 && bytes[8] == UInt8(ascii: "{") {
+        throw SafetensorsError(
+          .truncated, tensor: nil,
+          "the file ends inside its \(headerLength)-byte header (only \(available) bytes follow "
+            + "the length); it is truncated, write or download it again")
+      }
       throw SafetensorsError(
         .headerPastEnd, tensor: nil,
-        "header length \(headerLength) runs past the end of the \(bytes.count)-byte file; is it truncated?")
+        "the header length \(headerLength) runs past the end of the \(bytes.count)-byte file and "
+          + "no JSON header follows it; check that this is a safetensors file")
     }
-    guard let text = String(validating: bytes[8..<(8 + headerLength)], as: UTF8.self) else {
-      throw SafetensorsError(.headerNotUTF8, tensor: nil, "header is not valid UTF-8")
+    let headerBytes = Array(bytes[8..<(8 + headerLength)])
+    guard String(validating: headerBytes, as: UTF8.self) != nil else {
+      throw SafetensorsError(
+        .headerNotUTF8, tensor: nil,
+        "the header is not valid UTF-8; the file is corrupt or not a safetensors file")
     }
-    let keys = try JSONText.topLevelKeys(text)
-    var seen = Set<String>()
-    for key in keys where !seen.insert(key).inserted {
-      throw SafetensorsError(.duplicateName, tensor: key, "tensor name '\(key)' appears twice in the header")
-    }
-    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-      throw SafetensorsError(.invalidJSON, tensor: nil, "header is not a JSON object")
+    let members = try Self.headerMembers(headerBytes)
+    var metadata: [String: String] = [:]
+    var entries: [HeaderEntry] = []
+    for (key, value) in members {
+      if key == "__metadata__" {
+        metadata = try Self.metadata(value)
+      } else {
+        entries.append(try HeaderEntry(name: key, value: value))
+      }
     }
     let dataStart = 8 + headerLength
-    let dataLength = bytes.count - dataStart
-    var metadata: [String: String] = [:]
-    var layout: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
-    for (name, value) in object {
-      if name == "__metadata__" {
-        guard let map = value as? [String: Any] else {
-          throw SafetensorsError(.invalidMetadata, tensor: nil, "__metadata__ must be an object of strings")
-        }
-        for (key, item) in map {
-          guard let string = item as? String else {
-            throw SafetensorsError(.invalidMetadata, tensor: nil, "__metadata__ value for '\(key)' is not a string")
-          }
-          metadata[key] = string
-        }
-        continue
-      }
-      layout.append(try Self.entry(name, value))
-    }
-    for item in layout {
-      guard item.begin >= 0, item.begin <= item.end else {
-        throw SafetensorsError(
-          .offsetsOutOfBounds, tensor: item.name,
-          "data_offsets [\(item.begin), \(item.end)] are not an ordered pair of non-negative offsets")
-      }
-      let (elements, overflow1) = item.shape.reduce((1, false)) { acc, d in
-        let r = acc.0.multipliedReportingOverflow(by: d)
-        return (r.partialValue, acc.1 || r.overflow)
-      }
-      let (expected, overflow2) = elements.multipliedReportingOverflow(by: item.dtype.byteSize)
-      guard !overflow1, !overflow2 else {
-        throw SafetensorsError(.invalidShape, tensor: item.name, "shape \(item.shape) is too large")
-      }
-      guard item.end - item.begin == expected else {
-        throw SafetensorsError(
-          .byteCountMismatch, tensor: item.name,
-          "holds \(item.end - item.begin) bytes but shape \(item.shape) of \(item.dtype.rawValue) needs \(expected)")
-      }
-    }
-    var cursor = 0
-    for item in layout.sorted(by: { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }) {
-      if item.begin < cursor {
-        throw SafetensorsError(
-          .offsetsNotContiguous, tensor: item.name,
-          "data_offsets [\(item.begin), \(item.end)] overlap the previous tensor (which ends at \(cursor))")
-      }
-      if item.begin > cursor {
-        throw SafetensorsError(
-          .offsetsNotContiguous, tensor: item.name,
-          "data_offsets start at \(item.begin), leaving a gap after byte \(cursor)")
-      }
-      if item.end > dataLength {
-        let rule: SafetensorsError.Rule = item.begin > dataLength ? .offsetsOutOfBounds : .truncated
-        throw SafetensorsError(
-          rule, tensor: item.name, "data ends at byte \(item.end) but the file has only \(dataLength) data bytes")
-      }
-      cursor = item.end
-    }
-    guard cursor == dataLength else {
-      throw SafetensorsError(
-        .offsetsNotContiguous, tensor: nil,
-        "\(dataLength - cursor) bytes after the last tensor are not described by the header")
-    }
+    try HeaderLayout.validate(entries, dataLength: bytes.count - dataStart)
     var tensors: [String: TensorRecord] = [:]
-    for item in layout {
-      tensors[item.name] = TensorRecord(
-        dtype: item.dtype, shape: item.shape, data: Array(bytes[(dataStart + item.begin)..<(dataStart + item.end)]))
+    for entry in entries {
+      tensors[entry.name] = TensorRecord(
+        dtype: entry.dtype, shape: entry.shape,
+        data: Array(bytes[(dataStart + entry.begin)..<(dataStart + entry.end)]))
     }
     self.init(tensors: tensors, metadata: metadata)
   }
 
-  private static func entry(
-    _ name: String, _ value: Any
-  ) throws(SafetensorsError) -> (name: String, dtype: DType, shape: [Int], begin: Int, end: Int) {
-    guard let fields = value as? [String: Any] else {
-      throw SafetensorsError(.invalidJSON, tensor: name, "entry is not an object with dtype, shape and data_offsets")
-    }
-    guard let dtypeName = fields["dtype"] as? String else {
-      throw SafetensorsError(.invalidJSON, tensor: name, "missing string field 'dtype'")
-    }
-    guard let dtype = DType(rawValue: dtypeName) else {
+  /// The header's top-level members in file order.
+  /// - Throws: `invalidJSON` if it is not a JSON object, `duplicateName` if a key repeats.
+  private static func headerMembers(
+    _ header: [UInt8]
+  ) throws(SafetensorsError) -> [(key: String, value: JSONValue)] {
+    let root: JSONValue
+    do {
+      root = try JSONParser.parse(header)
+    } catch {
       throw SafetensorsError(
-        .unknownDType, tensor: name,
-        "dtype '\(dtypeName)' is not one of \(DType.allCases.map(\.rawValue).joined(separator: ", "))")
+        .invalidJSON, tensor: nil,
+        "the header is not valid JSON (\(error.reason) at byte \(error.offset) of the header); "
+          + "the file is corrupt")
     }
-    guard let shapeValues = fields["shape"] as? [Any] else {
-      throw SafetensorsError(.invalidJSON, tensor: name, "missing array field 'shape'")
+    guard case .object(let members) = root else {
+      throw SafetensorsError(
+        .invalidJSON, tensor: nil,
+        "the header is \(root.kind), expected a JSON object of tensor entries")
     }
-    var shape: [Int] = []
-    for item in shapeValues {
-      guard let number = JSONText.integer(item), number >= 0 else {
-        throw SafetensorsError(.invalidShape, tensor: name, "shape \(shapeValues) must hold non-negative integers")
+    var seen = Set<String>()
+    for member in members {
+      guard seen.insert(member.key).inserted else {
+        throw SafetensorsError(
+          .duplicateName, tensor: member.key,
+          "the header names '\(member.key)' twice; a file must give each tensor one entry")
       }
-      shape.append(number)
     }
-    guard let offsets = fields["data_offsets"] as? [Any], offsets.count == 2,
-      let begin = JSONText.integer(offsets[0]), let end = JSONText.integer(offsets[1])
-    else {
-      throw SafetensorsError(.invalidJSON, tensor: name, "'data_offsets' must be [begin, end] integers")
+    return members
+  }
+
+  /// The `__metadata__` value as a string map.
+  /// - Throws: `invalidMetadata` unless it is an object of strings with distinct keys.
+  private static func metadata(_ value: JSONValue) throws(SafetensorsError) -> [String: String] {
+    guard case .object(let pairs) = value else {
+      throw SafetensorsError(
+        .invalidMetadata, tensor: nil,
+        "__metadata__ is \(value.kind), expected an object of string values")
     }
-    return (name, dtype, shape, begin, end)
+    var metadata: [String: String] = [:]
+    for (key, item) in pairs {
+      guard case .string(let string) = item else {
+        throw SafetensorsError(
+          .invalidMetadata, tensor: nil,
+          "__metadata__ value for '\(key)' is \(item.kind) (\(item.text)); metadata values must be "
+            + "strings, so store numbers and lists as JSON text")
+      }
+      guard metadata.updateValue(string, forKey: key) == nil else {
+        throw SafetensorsError(
+          .invalidMetadata, tensor: nil, "__metadata__ has key '\(key)' twice; keep one")
+      }
+    }
+    return metadata
   }
 }

@@ -1,70 +1,105 @@
 import Foundation
 
-/// Datasets by name, with their default locations.
+/// Datasets by name (`fashion-mnist`, `mnist`, `cifar10`, `synthetic`) and where to find them.
 public enum DatasetCatalog {
-  /// Known names.
+  /// Known dataset names; `fashion-mnist` is the default.
   public static let names = ["fashion-mnist", "mnist", "cifar10", "synthetic"]
 
-  /// Fashion-MNIST class names.
+  /// Fashion-MNIST class names, by label.
   public static let fashionClasses = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+    "Ankle boot",
   ]
 
-  /// Default directory of a dataset (Debian's location for Fashion-MNIST).
+  /// Images in the synthetic training source: 2000 remain for training after the trainer's
+  /// default held-out splits (200 validation, 100 probe, 100 generator).
+  public static let syntheticTrainCount = 2400
+  /// Images in the synthetic test set.
+  public static let syntheticTestCount = 500
+
+  /// Where Debian's package puts a dataset: only Fashion-MNIST is packaged
+  /// (`dataset-fashion-mnist` → `/usr/share/datasets/fashion-mnist`); others need `--data-dir`.
   public static func defaultDirectory(_ name: String) -> URL? {
-    switch name {
-    case "fashion-mnist": return URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
-    case "mnist": return URL(fileURLWithPath: "/usr/share/datasets/mnist")
-    default: return nil
-    }
+    name == "fashion-mnist" ? URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist") : nil
   }
 
-  /// Loads the training source and the test set of a named dataset.
+  /// Loads the training source and the separate test set of a named dataset.
   /// - Parameters:
-  ///   - dataDirectory: overrides the default directory.
-  ///   - seed: seeds the synthetic dataset.
-  /// - Throws: `DatasetError`; a missing dataset names the Debian package or `--data-dir`.
+  ///   - name: one of `names`.
+  ///   - dataDirectory: overrides `defaultDirectory(name)`; required for `mnist` and `cifar10`.
+  ///     IDX files may be gzipped (`train-images-idx3-ubyte.gz`) or not (no `.gz`).
+  ///   - seed: seeds the synthetic dataset (the test set uses `seed &+ 1`).
+  /// - Throws: `DatasetError`; a missing file names the file and says which Debian package to
+  ///   install or to pass `--data-dir`; an unknown name lists the known ones.
   public static func load(
     name: String, dataDirectory: URL?, seed: UInt64
   ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
     switch name {
-    case "fashion-mnist", "mnist":
-      let classes = name == "mnist" ? (0..<10).map(String.init) : fashionClasses
-      guard let directory = dataDirectory ?? defaultDirectory(name) else {
-        preconditionFailure("IDX dataset has a directory")
-      }
-      func file(_ stem: String) throws(DatasetError) -> URL {
-        for candidate in [stem + ".gz", stem] {
-          let url = directory.appendingPathComponent(candidate)
-          if FileManager.default.fileExists(atPath: url.path) { return url }
-        }
-        let install =
-          name == "fashion-mnist"
-          ? "install it with 'apt-get install dataset-fashion-mnist'"
-          : "put the MNIST IDX files there"
-        throw DatasetError(
-          source: directory.appendingPathComponent(stem + ".gz").path,
-          "\(name) not found; \(install), or pass --data-dir DIR", isMissing: true)
-      }
-      let train = try IDXReader.readPair(
-        images: try file("train-images-idx3-ubyte"), labels: try file("train-labels-idx1-ubyte"), classNames: classes)
-      let test = try IDXReader.readPair(
-        images: try file("t10k-images-idx3-ubyte"), labels: try file("t10k-labels-idx1-ubyte"), classNames: classes)
-      return (train, test)
+    case "fashion-mnist":
+      return try loadIDX(name: name, directory: dataDirectory, classNames: fashionClasses)
+    case "mnist":
+      return try loadIDX(
+        name: name, directory: dataDirectory, classNames: (0..<10).map(String.init))
     case "cifar10":
-      guard let directory = dataDirectory else {
-        throw DatasetError(
-          source: "cifar10", "pass --data-dir DIR with the CIFAR-10 binary batches (data_batch_1.bin … test_batch.bin)",
-          isMissing: true)
-      }
-      let train = try CIFARReader.read(
-        batchFiles: (1...5).map { directory.appendingPathComponent("data_batch_\($0).bin") })
-      let test = try CIFARReader.read(batchFiles: [directory.appendingPathComponent("test_batch.bin")])
-      return (train, test)
+      return try loadCIFAR(directory: dataDirectory)
     case "synthetic":
-      return (SyntheticImages.make(count: 2400, seed: seed), SyntheticImages.make(count: 500, seed: seed &+ 1))
+      return (
+        SyntheticImages.make(count: syntheticTrainCount, seed: seed),
+        SyntheticImages.make(count: syntheticTestCount, seed: seed &+ 1)
+      )
     default:
-      throw DatasetError(source: name, "unknown dataset; choose one of \(names.joined(separator: ", "))")
+      throw .unknownDataset(name: name, known: names)
     }
+  }
+
+  /// The four IDX files of MNIST or Fashion-MNIST, `.gz` preferred over the plain name.
+  private static func loadIDX(
+    name: String, directory: URL?, classNames: [String]
+  ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+    let hint =
+      name == "fashion-mnist"
+      ? "install it with 'apt-get install dataset-fashion-mnist' "
+        + "(→ /usr/share/datasets/fashion-mnist), "
+        + "or pass --data-dir DIR holding the four IDX files"
+      : "\(name) has no Debian package; pass --data-dir DIR holding train-images-idx3-ubyte, "
+        + "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (.gz or not)"
+    guard let directory = directory ?? defaultDirectory(name) else {
+      throw .missingFile(path: name, hint: hint)
+    }
+    func file(_ stem: String) throws(DatasetError) -> URL {
+      for candidate in [stem + ".gz", stem] {
+        let url = directory.appendingPathComponent(candidate)
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+      }
+      throw .missingFile(path: directory.appendingPathComponent(stem + ".gz").path, hint: hint)
+    }
+    let train = try IDXReader.readPair(
+      images: file("train-images-idx3-ubyte"), labels: file("train-labels-idx1-ubyte"),
+      classNames: classNames)
+    let test = try IDXReader.readPair(
+      images: file("t10k-images-idx3-ubyte"), labels: file("t10k-labels-idx1-ubyte"),
+      classNames: classNames)
+    return (train, test)
+  }
+
+  /// CIFAR-10's binary batches `data_batch_1.bin` … `data_batch_5.bin` and `test_batch.bin`.
+  private static func loadCIFAR(
+    directory: URL?
+  ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+    let hint =
+      "cifar10 has no Debian package; pass --data-dir DIR holding data_batch_1.bin … "
+      + "data_batch_5.bin and test_batch.bin (cifar-10-binary.tar.gz from "
+      + "https://www.cs.toronto.edu/~kriz/cifar.html)"
+    guard let directory else { throw .missingFile(path: "cifar10", hint: hint) }
+    let trainFiles = (1...5).map { directory.appendingPathComponent("data_batch_\($0).bin") }
+    let testFile = directory.appendingPathComponent("test_batch.bin")
+    if let missing = (trainFiles + [testFile]).first(where: {
+      !FileManager.default.fileExists(atPath: $0.path)
+    }) {
+      throw .missingFile(path: missing.path, hint: hint)
+    }
+    return (
+      try CIFARReader.read(batchFiles: trainFiles), try CIFARReader.read(batchFiles: [testFile])
+    )
   }
 }

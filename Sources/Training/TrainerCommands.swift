@@ -40,7 +40,9 @@ public enum TrainerCommands {
 
   static let datasetOptions: [OptionSpec] = [
     .value("dataset", "NAME", "fashion-mnist, mnist, cifar10 or synthetic.", default: "fashion-mnist"),
-    .value("data-dir", "DIR", "Dataset directory (default: /usr/share/datasets/<name>)."),
+    .value(
+      "data-dir", "DIR",
+      "Dataset directory (fashion-mnist: /usr/share/datasets/fashion-mnist; required for mnist, cifar10)."),
   ]
 
   static let trainSpec = CommandSpec(

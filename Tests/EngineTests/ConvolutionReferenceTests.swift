@@ -10,6 +10,10 @@ import Testing
     (batch: 2, channels: 3, height: 8, width: 9, outputs: 5, kernel: 5, stride: 1, padding: 2),
     (batch: 2, channels: 4, height: 6, width: 6, outputs: 3, kernel: 1, stride: 1, padding: 0),
     (batch: 3, channels: 2, height: 9, width: 7, outputs: 2, kernel: 3, stride: 2, padding: 1),
+    (batch: 1, channels: 1, height: 4, width: 9, outputs: 1, kernel: 5, stride: 2, padding: 2),
+    (batch: 3, channels: 2, height: 11, width: 6, outputs: 3, kernel: 5, stride: 2, padding: 0),
+    (batch: 1, channels: 3, height: 2, width: 3, outputs: 2, kernel: 3, stride: 1, padding: 2),
+    (batch: 3, channels: 1, height: 5, width: 8, outputs: 2, kernel: 1, stride: 2, padding: 1),
     (batch: 64, channels: 16, height: 14, width: 14, outputs: 32, kernel: 3, stride: 1, padding: 1),
   ])
   func im2colMatchesDirectLoops(
@@ -26,21 +30,32 @@ import Testing
     #expect(normalisedError(fast, slow) < 1e-5)
   }
 
+  /// Every transpose combination on odd sizes, including vectors and k = 1.
   @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
   func gemmMatchesTripleLoop(transposeA: Bool, transposeB: Bool) {
-    let (m, n, k) = (7, 13, 5)
-    let a = randomTensor(transposeA ? [k, m] : [m, k], seed: 40)
-    let b = randomTensor(transposeB ? [n, k] : [k, n], seed: 41)
-    let fast = Gemm.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
-    let slow = Gemm.referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
-    #expect(fast.shape == [m, n])
-    #expect(normalisedError(fast, slow) < 1e-6)
+    for (m, n, k) in [(7, 13, 5), (1, 1, 1), (1, 9, 3), (9, 1, 7), (17, 33, 9), (5, 3, 1)] {
+      let a = randomTensor(transposeA ? [k, m] : [m, k], seed: 40)
+      let b = randomTensor(transposeB ? [n, k] : [k, n], seed: 41)
+      let fast = Gemm.matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+      let slow = Gemm.referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+      #expect(fast.shape == [m, n])
+      #expect(normalisedError(fast, slow) < 1e-6, "m=\(m) n=\(n) k=\(k)")
+    }
   }
 
-  /// Large enough to take the two-thread split path, in both split directions.
-  @Test(arguments: [(64, 1000, 40), (1000, 64, 40)])
+  /// A hand-checkable product: [[1,2],[3,4]]·[[5,6],[7,8]] = [[19,22],[43,50]].
+  @Test func gemmByHand() {
+    let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
+    let b = Tensor(shape: [2, 2], scalars: [5, 6, 7, 8])
+    #expect(Gemm.matmul(a, b).scalars == [19, 22, 43, 50])
+    // aᵀ·b = [[1,3],[2,4]]·b = [[26,30],[38,44]].
+    #expect(Gemm.matmul(a, b, transposeA: true).scalars == [26, 30, 38, 44])
+  }
+
+  /// Large enough (m·n·k ≥ 2¹⁸) to take the multi-thread split path, in both split directions.
+  @Test(arguments: [(64, 1000, 41), (1001, 63, 40)])
   func splitGemmMatchesTripleLoop(m: Int, n: Int, k: Int) {
-    for (transposeA, transposeB) in [(false, false), (true, true)] {
+    for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
       let a = randomTensor(transposeA ? [k, m] : [m, k], seed: 42)
       let b = randomTensor(transposeB ? [n, k] : [k, n], seed: 43)
       let fast = Gemm.matmul(a, b, transposeA: transposeA, transposeB: transposeB)

@@ -14,16 +14,37 @@ struct GradientCheck {
     _ layer: any Layer, input: Tensor, training: Bool = true, seed: UInt64 = 11, expectPass: Bool = true,
     sourceLocation: SourceLocation = #_sourceLocation
   ) -> Double {
+    check(
+      making: { layer }, input: input, training: training, seed: seed, expectPass: expectPass,
+      sourceLocation: sourceLocation)
+  }
+
+  /// The same check with the layer built afresh by `makeLayer` before every forward: for a
+  /// layer whose forward draws random numbers (Dropout), a fresh layer from the same seed
+  /// repeats the same draw, so L is a fixed function of the input. Parameters are checked
+  /// only on the first layer built, so use this with parameter-free layers.
+  @discardableResult
+  func check(
+    making makeLayer: () -> any Layer, input: Tensor, training: Bool = true, seed: UInt64 = 11,
+    expectPass: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+  ) -> Double {
     var generator = SplitMix64(seed: seed)
-    let output = layer.forward(input, training: training)
-    let weights = Tensor.uniform(shape: output.shape, bound: 1, using: &generator)
+    let outputShape = makeLayer().forward(input, training: training).shape
+    let weights = Tensor.uniform(shape: outputShape, bound: 1, using: &generator)
     func loss(_ x: Tensor) -> Double {
-      let y = layer.forward(x, training: training)
+      let y = makeLayer().forward(x, training: training)
       return zip(y.scalars, weights.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
+    // The analytic pass: backward right after a forward on the unperturbed input.
+    let layer = makeLayer()
     _ = layer.forward(input, training: training)
     let analyticInput = layer.backward(weights, needs: BackwardNeeds())
     let analyticParameters = layer.parameters.map(\.gradient)
+    guard analyticInput.shape == input.shape else {
+      Issue.record(
+        "\(layer.name): input gradient \(analyticInput.shape) for input \(input.shape)", sourceLocation: sourceLocation)
+      return .infinity
+    }
 
     var numericInput = Tensor(shape: input.shape)
     for i in 0..<input.count {

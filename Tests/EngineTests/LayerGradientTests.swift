@@ -84,6 +84,22 @@ import Testing
     #expect(same == output)
   }
 
+  /// Finite differences through a freshly seeded layer per forward (same mask every time):
+  /// ∂in must be R · m/(1 − p), i.e. R · out/in wherever the input is non-zero.
+  @Test func dropoutTrainingMatchesFiniteDifferences() {
+    let input = awayFromZero([2, 2, 3, 3], seed: 18)
+    checker.check(making: { Dropout(name: "drop", probability: 0.5, seed: 7) }, input: input, training: true)
+    let layer = Dropout(name: "drop", probability: 0.5, seed: 7)
+    let output = layer.forward(input, training: true)
+    let upstream = randomTensor(output.shape, seed: 19)
+    let gradient = layer.backward(upstream, needs: BackwardNeeds())
+    for i in 0..<input.count {
+      let ratio = output.scalars[i] / input.scalars[i]  // the mask entry: 0 or 1/(1 − 0.5) = 2
+      #expect(ratio == 0 || ratio == 2)
+      #expect(abs(gradient.scalars[i] - upstream.scalars[i] * ratio) < 1e-6)
+    }
+  }
+
   @Test func dropoutIsIdentityInEvaluation() {
     let input = randomTensor([2, 5], seed: 15)
     let layer = Dropout(name: "drop", probability: 0.5, seed: 1)

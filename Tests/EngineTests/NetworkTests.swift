@@ -79,6 +79,89 @@ import Testing
     }
   }
 
+  /// backward(stopAt: k) is ∂L/∂A_k: perturb the captured activation and rerun only the
+  /// layers above k (evaluation mode, so BatchNorm uses fixed statistics).
+  @Test func stopAtGradientMatchesFiniteDifferencesOnTheTail() {
+    let network = makeNetwork(seed: 6)
+    let input = randomTensor([2, 1, 6, 6], seed: 7)
+    let labels = [1, 2]
+    let target = 3  // the max-pool output, below conv2 → relu2 → gap → fc
+    let (logits, captured) = network.forward(input, training: false, capture: target)
+    let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+    let analytic = network.backward(result.gradient, stopAt: target, parameterGradients: false)
+    #expect(analytic.shape == captured.shape)
+    func loss(_ activation: Tensor) -> Double {
+      var x = activation
+      for layer in network.layers[(target + 1)...] { x = layer.forward(x, training: false) }
+      return Double(SoftmaxCrossEntropy.evaluate(logits: x, labels: labels).loss)
+    }
+    let epsilon: Float = 1e-3
+    var numeric = Tensor(shape: captured.shape)
+    for i in 0..<captured.count {
+      var plus = captured
+      plus.scalars[i] += epsilon
+      var minus = captured
+      minus.scalars[i] -= epsilon
+      numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
+    }
+    #expect(normalisedError(analytic, numeric) < 1e-2)
+  }
+
+  /// A residual network: parameter names expand the block body, and the whole gradient checks.
+  @Test func residualNetworkGradientMatchesFiniteDifferences() {
+    var g = SplitMix64(seed: 8)
+    let layers: [any Layer] = [
+      Conv2d(name: "stem", inputChannels: 1, outputChannels: 2, kernelSize: 3, padding: 1, generator: &g),
+      Residual(
+        name: "block",
+        body: [
+          Conv2d(name: "block.conv", inputChannels: 2, outputChannels: 2, kernelSize: 3, padding: 1, generator: &g),
+          BatchNorm2d(name: "block.bn", channels: 2),
+        ]),
+      GlobalAvgPool(name: "gap"),
+      Linear(name: "fc", inputFeatures: 2, outputFeatures: 3, generator: &g),
+    ]
+    let network = Network(layers: layers, inputShape: [1, 4, 4], targetLayerIndex: 1)
+    #expect(
+      network.namedParameters.map(\.name) == [
+        "stem.weight", "stem.bias", "block.conv.weight", "block.conv.bias", "block.bn.weight", "block.bn.bias",
+        "fc.weight", "fc.bias",
+      ])
+    let input = randomTensor([2, 1, 4, 4], seed: 9)
+    let labels = [2, 0]
+    func loss(_ x: Tensor) -> Double {
+      Double(SoftmaxCrossEntropy.evaluate(logits: network.forward(x, training: true).logits, labels: labels).loss)
+    }
+    let result = SoftmaxCrossEntropy.evaluate(logits: network.forward(input, training: true).logits, labels: labels)
+    let inputGradient = network.backward(result.gradient, parameterGradients: true)
+    let epsilon: Float = 1e-3
+    var numeric = Tensor(shape: input.shape)
+    for i in 0..<input.count {
+      var plus = input
+      plus.scalars[i] += epsilon
+      var minus = input
+      minus.scalars[i] -= epsilon
+      numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
+    }
+    #expect(normalisedError(inputGradient, numeric) < 2e-2)
+    for (name, parameter) in network.namedParameters {
+      var numericParameter = Tensor(shape: parameter.value.shape)
+      for i in 0..<parameter.value.count {
+        let original = parameter.value.scalars[i]
+        parameter.value.scalars[i] = original + epsilon
+        let up = loss(input)
+        parameter.value.scalars[i] = original - epsilon
+        let down = loss(input)
+        parameter.value.scalars[i] = original
+        numericParameter.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
+      }
+      // block.conv.bias feeds BatchNorm (gradient 0 in truth): absolute floor as above.
+      let scale = max(numericParameter.scalars.map { Double(abs($0)) }.max() ?? 0, 1e-2)
+      let difference = zip(parameter.gradient.scalars, numericParameter.scalars).map { Double(abs($0 - $1)) }.max() ?? 0
+      #expect(difference / scale < 2e-2, "\(name): \(difference) vs scale \(scale)")
+    }
+  }
+
   @Test func sameSeedSameNetwork() {
     let input = randomTensor([2, 1, 6, 6], seed: 5)
     let a = makeNetwork(seed: 9).forward(input, training: false).logits
