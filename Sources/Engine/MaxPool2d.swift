@@ -44,9 +44,17 @@ public final class MaxPool2d: Layer {
                   // The common 2×2 window, unrolled; first maximum wins as in PyTorch.
                   var best = src[corner]
                   var bestIndex = corner
-                  for candidate in [corner + 1, corner + w, corner + w + 1] where src[candidate] > best {
-                    best = src[candidate]
-                    bestIndex = candidate
+                  if src[corner + 1] > best {
+                    best = src[corner + 1]
+                    bestIndex = corner + 1
+                  }
+                  if src[corner + w] > best {
+                    best = src[corner + w]
+                    bestIndex = corner + w
+                  }
+                  if src[corner + w + 1] > best {
+                    best = src[corner + w + 1]
+                    bestIndex = corner + w + 1
                   }
                   y[o] = best
                   am[o] = Int32(bestIndex)

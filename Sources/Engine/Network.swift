@@ -75,13 +75,19 @@ public final class Network {
   ///   - stopAt: return the gradient with respect to this layer's *output* (layers up to
   ///     and including it are not visited); nil runs to the input.
   ///   - parameterGradients: write `Parameter.gradient` of the visited layers.
-  /// - Returns: the gradient at the stop point (or at the input).
+  ///   - inputGradient: with `stopAt` nil, whether to compute the gradient with respect to the
+  ///     network input (training does not need it; saliency does).
+  /// - Returns: the gradient at the stop point (or at the input; empty when not asked for).
   @discardableResult
-  public func backward(_ gradLogits: Tensor, stopAt: Int? = nil, parameterGradients: Bool) -> Tensor {
+  public func backward(
+    _ gradLogits: Tensor, stopAt: Int? = nil, parameterGradients: Bool, inputGradient: Bool = true
+  ) -> Tensor {
     var grad = gradLogits
     let lowest = (stopAt ?? -1) + 1
     for index in stride(from: layers.count - 1, through: lowest, by: -1) {
-      let needsInput = index > 0 || stopAt == nil
+      // Layers above the stop point always pass a gradient down; the first layer only when the
+      // input gradient is wanted.
+      let needsInput = index > 0 || inputGradient
       grad = layers[index].backward(
         grad, needs: BackwardNeeds(inputGradient: needsInput, parameterGradients: parameterGradients))
     }

@@ -106,7 +106,7 @@ public struct BenchmarkSuite {
     let seconds = time(repeats: quick ? 3 : 5, inner: quick ? 3 : 10) {
       let (logits, _) = network.forward(images, training: true)
       let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
-      network.backward(result.gradient, parameterGradients: true)
+      network.backward(result.gradient, parameterGradients: true, inputGradient: false)
       optimizer.step()
     }
     emit(line(["figure": "train", "arch": name, "batch": batch, "images_per_second": Double(batch) / seconds]))

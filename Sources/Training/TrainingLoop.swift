@@ -61,7 +61,7 @@ public final class TrainingLoop {
     guard result.loss.isFinite else {
       throw TrainingError("loss became \(result.loss) at step \(step + 1); lower --lr or check the data")
     }
-    network.backward(result.gradient, parameterGradients: true)
+    network.backward(result.gradient, parameterGradients: true, inputGradient: false)
     optimizer.step()
     step += 1
     return result.loss
