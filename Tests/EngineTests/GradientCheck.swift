@@ -46,30 +46,14 @@ struct GradientCheck {
       return .infinity
     }
 
-    var numericInput = Tensor(shape: input.shape)
-    for i in 0..<input.count {
-      var plus = input
-      plus.scalars[i] += epsilon
-      var minus = input
-      minus.scalars[i] -= epsilon
-      numericInput.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
-    }
+    let numericInput = numericGradient(of: loss, at: input, epsilon: epsilon)
     var worst = normalisedError(analyticInput, numericInput)
     #expect(
       !expectPass || worst < tolerance, "input gradient of \(layer.name): error \(worst)",
       sourceLocation: sourceLocation)
 
     for (index, parameter) in layer.parameters.enumerated() {
-      var numeric = Tensor(shape: parameter.value.shape)
-      for i in 0..<parameter.value.count {
-        let original = parameter.value.scalars[i]
-        parameter.value.scalars[i] = original + epsilon
-        let up = loss(input)
-        parameter.value.scalars[i] = original - epsilon
-        let down = loss(input)
-        parameter.value.scalars[i] = original
-        numeric.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
-      }
+      let numeric = numericGradient(of: { loss(input) }, parameter: parameter, epsilon: epsilon)
       let error = normalisedError(analyticParameters[index], numeric)
       #expect(
         !expectPass || error < tolerance, "\(layer.name).\(parameter.name) gradient: error \(error)",
@@ -78,6 +62,35 @@ struct GradientCheck {
     }
     return worst
   }
+}
+
+/// Central differences (ε, Double) of `loss` with respect to every scalar of `input`.
+func numericGradient(of loss: (Tensor) -> Double, at input: Tensor, epsilon: Float = 1e-3) -> Tensor {
+  var numeric = Tensor(shape: input.shape)
+  for i in 0..<input.count {
+    var plus = input
+    plus.scalars[i] += epsilon
+    var minus = input
+    minus.scalars[i] -= epsilon
+    numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
+  }
+  return numeric
+}
+
+/// Central differences (ε, Double) of `loss` with respect to every scalar of `parameter`,
+/// which is restored afterwards.
+func numericGradient(of loss: () -> Double, parameter: Parameter, epsilon: Float = 1e-3) -> Tensor {
+  var numeric = Tensor(shape: parameter.value.shape)
+  for i in 0..<parameter.value.count {
+    let original = parameter.value.scalars[i]
+    parameter.value.scalars[i] = original + epsilon
+    let up = loss()
+    parameter.value.scalars[i] = original - epsilon
+    let down = loss()
+    parameter.value.scalars[i] = original
+    numeric.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
+  }
+  return numeric
 }
 
 /// max |a − b| / max(|b|, tiny).

@@ -27,28 +27,11 @@ import Testing
     }
     let result = SoftmaxCrossEntropy.evaluate(logits: network.forward(input, training: true).logits, labels: labels)
     let inputGradient = network.backward(result.gradient, parameterGradients: true)
-    let epsilon: Float = 1e-3
-    var numeric = Tensor(shape: input.shape)
-    for i in 0..<input.count {
-      var plus = input
-      plus.scalars[i] += epsilon
-      var minus = input
-      minus.scalars[i] -= epsilon
-      numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
-    }
+    let numeric = numericGradient(of: loss, at: input)
     #expect(normalisedError(inputGradient, numeric) < 2e-2)
     for (name, parameter) in network.namedParameters {
       let analytic = parameter.gradient
-      var numericParameter = Tensor(shape: parameter.value.shape)
-      for i in 0..<parameter.value.count {
-        let original = parameter.value.scalars[i]
-        parameter.value.scalars[i] = original + epsilon
-        let up = loss(input)
-        parameter.value.scalars[i] = original - epsilon
-        let down = loss(input)
-        parameter.value.scalars[i] = original
-        numericParameter.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
-      }
+      let numericParameter = numericGradient(of: { loss(input) }, parameter: parameter)
       // conv1.bias feeds BatchNorm, which removes any per-channel shift: its true gradient
       // is 0, so compare on an absolute floor instead of relative to a vanishing scale.
       let scale = max(numericParameter.scalars.map { Double(abs($0)) }.max() ?? 0, 1e-2)
@@ -95,15 +78,7 @@ import Testing
       for layer in network.layers[(target + 1)...] { x = layer.forward(x, training: false) }
       return Double(SoftmaxCrossEntropy.evaluate(logits: x, labels: labels).loss)
     }
-    let epsilon: Float = 1e-3
-    var numeric = Tensor(shape: captured.shape)
-    for i in 0..<captured.count {
-      var plus = captured
-      plus.scalars[i] += epsilon
-      var minus = captured
-      minus.scalars[i] -= epsilon
-      numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
-    }
+    let numeric = numericGradient(of: loss, at: captured)
     #expect(normalisedError(analytic, numeric) < 1e-2)
   }
 
@@ -134,27 +109,10 @@ import Testing
     }
     let result = SoftmaxCrossEntropy.evaluate(logits: network.forward(input, training: true).logits, labels: labels)
     let inputGradient = network.backward(result.gradient, parameterGradients: true)
-    let epsilon: Float = 1e-3
-    var numeric = Tensor(shape: input.shape)
-    for i in 0..<input.count {
-      var plus = input
-      plus.scalars[i] += epsilon
-      var minus = input
-      minus.scalars[i] -= epsilon
-      numeric.scalars[i] = Float((loss(plus) - loss(minus)) / (2 * Double(epsilon)))
-    }
+    let numeric = numericGradient(of: loss, at: input)
     #expect(normalisedError(inputGradient, numeric) < 2e-2)
     for (name, parameter) in network.namedParameters {
-      var numericParameter = Tensor(shape: parameter.value.shape)
-      for i in 0..<parameter.value.count {
-        let original = parameter.value.scalars[i]
-        parameter.value.scalars[i] = original + epsilon
-        let up = loss(input)
-        parameter.value.scalars[i] = original - epsilon
-        let down = loss(input)
-        parameter.value.scalars[i] = original
-        numericParameter.scalars[i] = Float((up - down) / (2 * Double(epsilon)))
-      }
+      let numericParameter = numericGradient(of: { loss(input) }, parameter: parameter)
       // block.conv.bias feeds BatchNorm (gradient 0 in truth): absolute floor as above.
       let scale = max(numericParameter.scalars.map { Double(abs($0)) }.max() ?? 0, 1e-2)
       let difference = zip(parameter.gradient.scalars, numericParameter.scalars).map { Double(abs($0 - $1)) }.max() ?? 0
