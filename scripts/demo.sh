@@ -31,8 +31,7 @@ echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 s
 
 echo "== waiting for the daemon to finish analysing" >&2
 for _ in $(seq 600); do
-  depth=$("$bin/i2x" status --endpoint "$endpoint" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["queue_depth"])')
-  [ "$depth" = 0 ] && break
+  "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]' && break
   sleep 0.5
 done
 "$bin/i2x" status --endpoint "$endpoint"
