@@ -6,6 +6,9 @@ import Foundation
 struct Coupling {
   let deltaP: [Double]
   let deltaY: [Double]
+  /// ΔP and ΔŶ with columns standardised over all n rows, once (every fit reuses them).
+  let standardisedP: [Double]
+  let standardisedY: [Double]
   let n: Int, k: Int, classes: Int
   /// Rows of each learning group (noise excluded); one pooled group when HDBSCAN finds none.
   let groupRows: [[Int]]
@@ -15,6 +18,10 @@ struct Coupling {
   /// Seconds spent in HDBSCAN and in the ridge fits while building this interval.
   let hdbscanSeconds: Double
   let ridgeSeconds: Double
+  /// The λ of each group's fit (the pooled λ when there are no groups).
+  let evidenceLambdas: [Double]
+  /// Class evidence E (k×classes) of the learning groups, computed once.
+  let evidence: [Double]
 
   init(
     before: (intensity: [Double], probabilities: [Double]), after: (intensity: [Double], probabilities: [Double]),
@@ -24,6 +31,8 @@ struct Coupling {
     let deltaY = zip(after.probabilities, before.probabilities).map { $0 - $1 }
     self.deltaP = deltaP
     self.deltaY = deltaY
+    standardisedP = Standardised(deltaP, n, k).values
+    standardisedY = Standardised(deltaY, n, classes).values
     self.n = n
     self.k = k
     self.classes = classes
@@ -44,17 +53,20 @@ struct Coupling {
       return RidgeCoupling(x: x, y: y, rows: members.count, predictors: k, targets: classes, seed: seed &+ UInt64(g))
         .lambda
     }
+    evidenceLambdas = groupRows.count == 1 && groupRows[0].count == n ? [pooled.lambda] : groupLambdas
+    evidence = Self.evidence(
+      rows: groupRows, x: standardisedP, y: standardisedY, n: n, k: k, classes: classes, lambdas: evidenceLambdas)
     ridgeSeconds = Date().timeIntervalSince(ridgeStart)
   }
 
   /// E (k×classes) from group fits on `rows` (resampled rows for the bootstrap).
-  func evidence(rows: [[Int]]? = nil) -> [Double] {
-    let chosen = rows ?? groupRows
+  /// E = Σ_g (n_g/n) β_g from ridge fits on `rows` of standardised ΔP, ΔŶ (one λ per group).
+  static func evidence(
+    rows: [[Int]], x: [Double], y: [Double], n: Int, k: Int, classes: Int, lambdas: [Double]
+  ) -> [Double] {
     var e = [Double](repeating: 0, count: k * classes)
-    for (g, members) in chosen.enumerated() where members.count >= 2 {
-      let lambda = members.count == n && groupRows.count == 1 ? pooled.lambda : groupLambdas[g]
-      let beta = RidgeCoupling.coefficients(
-        x: deltaP, y: deltaY, rows: members, predictors: k, targets: classes, lambda: lambda)
+    for (g, members) in rows.enumerated() where members.count >= 2 {
+      let beta = RidgeCoupling.solve(x, y, rows: members, k, classes, lambdas[g])
       let weight = Double(members.count) / Double(n)
       for index in 0..<(k * classes) { e[index] += weight * beta[index] }
     }
@@ -65,8 +77,9 @@ struct Coupling {
   func bootstrap(resamples: Int, seed: UInt64) -> [[Double]] {
     var generator = SplitMix64(seed: seed)
     return (0..<resamples).map { _ in
-      evidence(
-        rows: groupRows.map { members in members.map { _ in members[Int(generator.next() % UInt64(members.count))] } })
+      Self.evidence(
+        rows: groupRows.map { members in members.map { _ in members[Int(generator.next() % UInt64(members.count))] } },
+        x: standardisedP, y: standardisedY, n: n, k: k, classes: classes, lambdas: evidenceLambdas)
     }
   }
 
@@ -81,6 +94,6 @@ struct Coupling {
     let grouped = groupRows.count == 1 && groupRows[0].count == n ? [] : groupRows
     return AnalysisReport.IntervalCoupling(
       fromStep: from, toStep: to, groups: grouped.count, groupSizes: grouped.map(\.count), noise: noise,
-      lambda: pooled.lambda, crossValidatedR2: pooled.crossValidatedR2, null95: null95, evidence: evidence())
+      lambda: pooled.lambda, crossValidatedR2: pooled.crossValidatedR2, null95: null95, evidence: evidence)
   }
 }

@@ -63,7 +63,7 @@ public enum RunAnalysis {
         from: observations[index].step, to: observations[index + 1].step,
         null: index == intervals.count - 1 ? settings.permutations : 0, seed: settings.seed)
     }
-    let evidence = intervals.last?.evidence()
+    let evidence = intervals.last?.evidence
     timings?("hdbscan", intervals.reduce(0) { $0 + $1.hdbscanSeconds })
     timings?("ridge", intervals.reduce(0) { $0 + $1.ridgeSeconds })
     lap("groups_and_coupling_total")

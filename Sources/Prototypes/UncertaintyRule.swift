@@ -34,7 +34,7 @@ struct UncertaintyRule {
       .sorted { ($0.confusions.last ?? 0) > ($1.confusions.last ?? 0) }.prefix(3)
     guard !candidates.isEmpty else { return [] }
     let classes = recent[0].classes
-    let evidence = recent.map { $0.evidence() }
+    let evidence = recent.map(\.evidence)
     let replicates = recent.enumerated().map { $1.bootstrap(resamples: bootstrap, seed: seed &+ UInt64($0)) }
     var flagged: [AnalysisReport.UncertainPrototype] = []
     for pair in candidates {
