@@ -25,6 +25,8 @@ let package = Package(
     .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ",
       providers: [.apt(["libzmq3-dev"])]),
+    // glibc process controls (prctl, setrlimit) for the daemon's analysis processes.
+    .systemLibrary(name: "CProcess", path: "Sources/CProcess"),
 
     // Libraries.
     .target(name: "Engine", dependencies: ["COpenBLAS"]),
@@ -38,7 +40,9 @@ let package = Package(
     .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints"]),
     .target(
       name: "DaemonCore",
-      dependencies: ["Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "Prototypes", "Engine"]),
+      dependencies: [
+        "Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "CProcess", "Prototypes", "Engine",
+      ]),
     .target(
       name: "Training",
       dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire", "DaemonCore"]),

@@ -29,6 +29,12 @@ struct CheckpointAnalyzer {
     let (observation, ownFeatures) = CheckpointObservation.observe(
       network: checkpoint.network, step: job.step, images: images, labels: probe.labels,
       faithfulnessSample: faithfulnessSample, timings: { timings[$0] = $1 })
+    guard observation.isFinite else {
+      throw DaemonError(
+        .badData,
+        "the model's outputs at step \(job.step) are not finite (inf or NaN logits or GradCAM maps: the run "
+          + "diverged); this checkpoint is left out of the analysis")
+    }
     try store.saveObservation(run: job.run, observation)
 
     // The vocabulary always comes from the latest checkpoint (I2X's "final model").
@@ -45,7 +51,7 @@ struct CheckpointAnalyzer {
       previous: try store.latestVocabulary(run: job.run), seed: 17)
     timings["vocabulary"] = Date().timeIntervalSince(vocabularyStart)
 
-    let observations = try store.observations(run: job.run)
+    let observations = try store.observations(run: job.run).filter(\.isFinite)
     let report = RunAnalysis.analyze(
       observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
       timings: { timings[$0] = $1 })
@@ -76,8 +82,9 @@ struct CheckpointAnalyzer {
     var scalars: [Float] = []
     var shape: [Int] = []
     var start = 0
+    let batchSize = AnalysisBatching.batchSize(network)
     while start < n {
-      let end = min(n, start + 256)
+      let end = min(n, start + batchSize)
       let batch = Tensor(
         shape: [end - start] + Array(images.shape.dropFirst()),
         scalars: Array(images.scalars[(start * size)..<(end * size)]))

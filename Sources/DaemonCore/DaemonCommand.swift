@@ -18,6 +18,11 @@ public enum DaemonCommand {
       .value("curve-secret-key", "Z85", "Server CURVE secret key (40 chars); required to bind a non-loopback address."),
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
       .value("faithfulness-sample", "N", "Probe images per checkpoint for deletion/insertion AUC.", default: "50"),
+      .value(
+        "job-memory-limit", "BYTES",
+        "Address-space cap of each analysis process; a job over it is retried, then failed.",
+        default: "4294967296"),
+      .value("max-probe-images", "N", "Largest probe set a run may register.", default: "10000"),
     ],
     discussion: """
       Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
@@ -29,6 +34,7 @@ public enum DaemonCommand {
   /// Runs the daemon with `arguments`; returns the exit code.
   public static func main(_ arguments: [String]) -> Int32 {
     let log: @Sendable (String) -> Void = { Log.write("i2xd: \($0)") }
+    if arguments.first == "run-job" { return runJob(Array(arguments.dropFirst()), log: log) }
     if arguments.first == "keygen" {
       guard let pair = try? CurveKeyPair.generate() else {
         Log.write("error: this libzmq cannot make CURVE keys (built without libsodium?)")
@@ -71,12 +77,11 @@ public enum DaemonCommand {
     }
     defer { for source in signals { source.cancel() } }
 
-    let store: DaemonStore
-    do { store = try DaemonStore(directory: configuration.dataDirectory) } catch {
-      throw DaemonStartError("cannot open the store in \(configuration.dataDirectory.path): \(error)")
-    }
+    let store = try DataDirectory.open(configuration.dataDirectory, log: log)
     let worker = JobWorker(
-      directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample, log: log)
+      directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample,
+      isolation: .process(executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit),
+      log: log)
     try worker.start()
     defer { worker.stop() }
     let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }
@@ -87,13 +92,38 @@ public enum DaemonCommand {
       throw DaemonStartError("cannot bind \(configuration.endpoint): \(error); is another i2xd running there?")
     }
     defer { socket.close() }
-    let handler = RequestHandler(store: store, log: log)
-    handler.onStored = { worker.notify() }
+    var limits = RequestLimits()
+    limits.maximumProbeImages = configuration.maximumProbeImages
+    let writer = RequestHandler(store: store, log: log)
+    writer.limits = limits
+    writer.onStored = { worker.notify() }
+    let reader = RequestHandler(store: try DataDirectory.open(configuration.dataDirectory, log: log), log: log)
+    reader.limits = limits
     log("\(RequestHandler.version) listening on \(socket.endpoint), data in \(configuration.dataDirectory.path)")
-    let server = DaemonServer(socket: socket, handler: handler)
+    let server = try DispatchingServer(socket: socket, reader: reader, writer: writer, log: log)
     server.run { stop.isSet }
     log("shut down after \(server.served) requests")
     return 0
+  }
+
+  /// `i2xd run-job`: the child process of one analysis job (not for users; see `JobProcess`).
+  static func runJob(_ arguments: [String], log: @escaping @Sendable (String) -> Void) -> Int32 {
+    var values: [String: String] = [:]
+    var index = 0
+    while index + 1 < arguments.count {
+      values[arguments[index]] = arguments[index + 1]
+      index += 2
+    }
+    guard let directory = values["--data-dir"], let job = values["--job"].flatMap(Int.init),
+      let parent = values["--parent"].flatMap(Int32.init)
+    else {
+      Log.write("error: run-job is started by i2xd itself, not by hand")
+      return ExitCode.usage.rawValue
+    }
+    return JobProcess.childMain(
+      dataDirectory: URL(fileURLWithPath: directory), jobID: job,
+      faithfulnessSample: values["--faithfulness-sample"].flatMap(Int.init) ?? 50,
+      memoryLimit: values["--memory-limit"].flatMap(Int.init) ?? 0, parent: parent, log: log)
   }
 }
 

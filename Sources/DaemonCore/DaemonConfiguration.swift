@@ -9,6 +9,8 @@ struct DaemonConfiguration {
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
   var faithfulnessSample = 50
+  var jobMemoryLimit = 4 << 30
+  var maximumProbeImages = 10_000
 
   init(_ options: ParsedOptions) throws {
     dataDirectory = URL(fileURLWithPath: try options.requiredString("data-dir"))
@@ -18,6 +20,8 @@ struct DaemonConfiguration {
     }
     socketOptions.maximumMessageSize = Int64(size)
     faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? 50
+    jobMemoryLimit = try options.int("job-memory-limit", minimum: 256 << 20) ?? jobMemoryLimit
+    maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? maximumProbeImages
     switch (options.string("curve-secret-key"), options.string("curve-allow")) {
     case (nil, nil):
       curve = nil

@@ -16,6 +16,8 @@ public struct DaemonError: Error, CustomStringConvertible, Equatable {
     case unsupportedVersion = "unsupported-version"
     /// The answer does not exist yet (analysis still queued).
     case notReady = "not-ready"
+    /// The analysis of the checkpoint asked for failed for good; the message says why.
+    case analysisFailed = "analysis-failed"
     /// The daemon failed (disk full, database error); retry later.
     case internalError = "internal"
   }

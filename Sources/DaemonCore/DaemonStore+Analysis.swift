@@ -49,9 +49,23 @@ extension DaemonStore {
   ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
-    let vocabularyText = String(decoding: try encoder.encode(vocabulary), as: UTF8.self)
-    let reportText = String(decoding: try encoder.encode(report), as: UTF8.self)
-    let timingText = String(decoding: try encoder.encode(timings), as: UTF8.self)
+    let vocabularyText: String
+    let reportText: String
+    let timingText: String
+    do {
+      vocabularyText = String(decoding: try encoder.encode(vocabulary), as: UTF8.self)
+      reportText = String(decoding: try encoder.encode(report), as: UTF8.self)
+      timingText = String(decoding: try encoder.encode(timings), as: UTF8.self)
+    } catch {
+      let field: String
+      if case EncodingError.invalidValue(_, let context) = error {
+        field = context.codingPath.map(\.stringValue).joined(separator: ".")
+      } else {
+        field = "\(error)"
+      }
+      throw DaemonError(
+        .badData, "the analysis of run '\(run)' step \(step) produced a non-finite number (at \(field)); not stored")
+    }
     try database.transaction {
       try database.execute(
         "INSERT INTO vocabularies (run, step, document, created_at) VALUES (?, ?, ?, ?)",

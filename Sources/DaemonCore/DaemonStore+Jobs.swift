@@ -19,17 +19,26 @@ extension DaemonStore {
   /// Attempts before a job is marked failed for good.
   public static let maximumAttempts = 3
 
-  /// Puts jobs left `running` by a crash back in the queue (call at start-up).
+  /// Puts jobs left `running` by a daemon that died or stopped mid-job back in the queue
+  /// (call at start-up). The interruption was the daemon's, not the job's: the analysis runs
+  /// in its own process, whose crashes the worker records with `recordCrash`, so the attempt
+  /// is given back.
   public func requeueInterruptedJobs() throws {
-    try database.execute("UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'", [.real(now)])
+    try database.execute(
+      "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE state = 'running'",
+      [.real(now)])
   }
 
-  /// Claims the oldest queued job (checkpoint order within a run), marking it running.
+  /// Claims the oldest queued job (checkpoint order within a run), marking it running. A job
+  /// postponed by a transient fault is not claimed before its `not_before` time.
   public func claimJob() throws -> Job? {
     try database.transaction {
       guard
         let row = try database.query(
-          "SELECT id, kind, run, step, attempts FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1"
+          """
+          SELECT id, kind, run, step, attempts FROM jobs
+          WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+          """, [.real(now)]
         ).first
       else { return nil }
       let id = row[0].int ?? 0
@@ -60,6 +69,60 @@ extension DaemonStore {
     try database.execute(
       "UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
       [.text(state), .text(error), .real(now), .integer(Int64(job.id))])
+  }
+
+  /// Puts a job that hit a transient fault (disk full) back in the queue without using up an
+  /// attempt; it is not claimed again for `delay` seconds.
+  public func postponeJob(_ job: Job, error: String, delay: Double) throws {
+    try database.execute(
+      """
+      UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), error = ?, not_before = ?, updated_at = ?
+      WHERE id = ?
+      """, [.text(error), .real(now + delay), .real(now), .integer(Int64(job.id))])
+  }
+
+  /// Records that the analysis process died on `job` (a signal, memory exhausted): back to the
+  /// queue, or failed for good with `reason` once it has crashed `maximumAttempts` times.
+  /// - Returns: whether the job is now failed for good.
+  @discardableResult
+  public func recordCrash(_ job: Job, reason: String) throws -> Bool {
+    try database.transaction {
+      let previous = try database.query("SELECT crashes FROM jobs WHERE id = ?", [.integer(Int64(job.id))])
+      let crashes = (previous.first?.first?.int ?? 0) + 1
+      let failed = crashes >= Self.maximumAttempts
+      let message =
+        failed
+        ? "the analysis process crashed on this checkpoint \(crashes) times (last: \(reason)); it is not retried; "
+          + "the daemon's log has the details"
+        : "the analysis process crashed (\(reason)); retrying"
+      try database.execute(
+        "UPDATE jobs SET state = ?, crashes = ?, error = ?, updated_at = ? WHERE id = ?",
+        [
+          .text(failed ? "failed" : "queued"), .integer(Int64(crashes)), .text(message), .real(now),
+          .integer(Int64(job.id)),
+        ])
+      return failed
+    }
+  }
+
+  /// The job with row id `id` and its state.
+  public func job(id: Int) throws -> (job: Job, state: String)? {
+    guard
+      let row = try database.query(
+        "SELECT id, kind, run, step, attempts, state FROM jobs WHERE id = ?", [.integer(Int64(id))]
+      ).first
+    else { return nil }
+    let job = Job(
+      id: row[0].int ?? 0, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
+      attempts: row[4].int ?? 0)
+    return (job, row[5].string ?? "")
+  }
+
+  /// Failed jobs of `run` by step, with their reasons.
+  public func failedJobs(run: String) throws -> [(step: Int, error: String)] {
+    try database.query(
+      "SELECT step, error FROM jobs WHERE run = ? AND state = 'failed' ORDER BY step", [.text(run)]
+    ).map { ($0[0].int ?? 0, $0[1].string ?? "unknown error") }
   }
 
   /// The architecture JSON and checkpoint digest a job needs.

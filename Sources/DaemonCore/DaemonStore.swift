@@ -124,6 +124,11 @@ public final class DaemonStore {
     return .stored
   }
 
+  /// The architecture JSON `run` registered, or nil for an unknown run.
+  public func architecture(run: String) throws -> String? {
+    try database.query("SELECT architecture FROM runs WHERE name = ?", [.text(run)]).first?.first?.string
+  }
+
   /// Whether `run` is registered.
   public func runExists(_ run: String) throws -> Bool {
     !(try database.query("SELECT 1 FROM runs WHERE name = ?", [.text(run)]).isEmpty)

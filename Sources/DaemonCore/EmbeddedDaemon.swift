@@ -21,11 +21,13 @@ public final class EmbeddedDaemon: @unchecked Sendable {
       do {
         let socket = try RouterServerSocket(endpoint: endpoint, options: SocketOptions())
         defer { socket.close() }
-        let handler = RequestHandler(store: try DaemonStore(directory: dataDirectory), log: log)
-        handler.onStored = { worker.notify() }
+        let writer = RequestHandler(store: try DaemonStore(directory: dataDirectory), log: log)
+        writer.onStored = { worker.notify() }
+        let reader = RequestHandler(store: try DaemonStore(directory: dataDirectory), log: log)
+        let server = try DispatchingServer(socket: socket, reader: reader, writer: writer, log: log)
         bound.value = socket.endpoint
         ready.signal()
-        DaemonServer(socket: socket, handler: handler).run(pollMilliseconds: 50) { stop.isSet }
+        server.run(pollMilliseconds: 50) { stop.isSet }
       } catch {
         bound.error = error
         ready.signal()

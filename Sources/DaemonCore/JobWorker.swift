@@ -6,7 +6,22 @@ import Models
 /// Runs queued jobs in order on its own thread with its own database connection, so queries
 /// keep being answered while it works. Each job loads a checkpoint with its run's
 /// architecture (recording the parameter count) and analyses it (`CheckpointAnalyzer`).
+///
+/// With `Isolation.process` (what `i2xd` uses) every job runs in a child process: a job that
+/// crashes it is retried and, after `DaemonStore.maximumAttempts` crashes, failed with the
+/// reason, while the daemon keeps serving. Transient faults (disk full) postpone the job with
+/// exponential backoff (0.5 s doubling to 60 s) without using up an attempt. Whatever happens,
+/// the worker never moves on while the job it ran is still marked `running`.
 public final class JobWorker: @unchecked Sendable {
+  /// Where jobs run.
+  public enum Isolation: Sendable {
+    /// On the worker thread (benchmarks and tests inside one process).
+    case inProcess
+    /// In a child process of `executable` (`i2xd run-job`), capped at `memoryLimit` bytes of
+    /// address space.
+    case process(executable: String, memoryLimit: Int)
+  }
+
   private let directory: URL
   private let wake = DispatchSemaphore(value: 0)
   private let lock = NSLock()
@@ -15,15 +30,28 @@ public final class JobWorker: @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
   private let log: @Sendable (String) -> Void
   private let faithfulnessSample: Int
+  private let childProcess: JobProcess?
+  private var consecutiveTransientFaults = 0
 
   /// Creates a worker over the store in `directory` (not started).
-  public init(directory: URL, faithfulnessSample: Int = 50, log: @escaping @Sendable (String) -> Void) {
+  public init(
+    directory: URL, faithfulnessSample: Int = 50, isolation: Isolation = .inProcess,
+    log: @escaping @Sendable (String) -> Void
+  ) {
     self.directory = directory
     self.faithfulnessSample = faithfulnessSample
     self.log = log
+    if case .process(let executable, let memoryLimit) = isolation {
+      childProcess = JobProcess(
+        executable: executable, dataDirectory: directory, faithfulnessSample: faithfulnessSample,
+        memoryLimit: memoryLimit)
+    } else {
+      childProcess = nil
+    }
   }
 
-  /// Starts the worker thread; jobs interrupted by a crash are queued again first.
+  /// Starts the worker thread; jobs interrupted by a stop or a crash of the daemon are queued
+  /// again first.
   public func start() throws {
     try DaemonStore(directory: directory).requeueInterruptedJobs()
     let thread = Thread { [self] in
@@ -43,9 +71,10 @@ public final class JobWorker: @unchecked Sendable {
   /// Wakes the worker (a job was queued).
   public func notify() { wake.signal() }
 
-  /// Asks the worker to stop after the current job and waits for it.
+  /// Asks the worker to stop (ending a running analysis process) and waits for it.
   public func stop() {
     lock.withLock { stopping = true }
+    childProcess?.stop()
     wake.signal()
     if thread != nil { finished.wait() }
     thread = nil
@@ -55,30 +84,73 @@ public final class JobWorker: @unchecked Sendable {
 
   private func run(_ store: DaemonStore) {
     while !shouldStop {
-      do {
-        guard let job = try store.claimJob() else {
-          _ = wake.wait(timeout: .now() + .milliseconds(500))
-          continue
-        }
-        do {
-          let count = try CheckpointAnalyzer(store: store, log: log, faithfulnessSample: faithfulnessSample).run(job)
-          try store.finishJob(job, parameterCount: count)
-        } catch let error as RetryableJobError {
-          try store.failJob(job, error: error.description, retryable: true)
-          log("job \(job.id) (run '\(job.run)' step \(job.step)) will retry: \(error)")
-        } catch {
-          try store.failJob(job, error: "\(error)", retryable: false)
-          log("job \(job.id) (run '\(job.run)' step \(job.step)) failed: \(error)")
-        }
-      } catch {
+      let claimed: DaemonStore.Job?
+      do { claimed = try store.claimJob() } catch {
         log("job queue error: \(error); retrying in 1 s")
-        Thread.sleep(forTimeInterval: 1)
+        _ = wake.wait(timeout: .now() + .seconds(1))
+        continue
+      }
+      guard let job = claimed else {
+        _ = wake.wait(timeout: .now() + .milliseconds(500))
+        continue
+      }
+      execute(job, store)
+    }
+  }
+
+  /// Runs `job` and makes sure its outcome is recorded before returning.
+  private func execute(_ job: DaemonStore.Job, _ store: DaemonStore) {
+    let ending: JobProcess.Ending
+    if let childProcess {
+      ending = childProcess.run(jobID: job.id)
+    } else {
+      switch JobRunner.run(jobID: job.id, store: store, faithfulnessSample: faithfulnessSample, log: log) {
+      case .recorded: ending = .recorded
+      case .transient(let reason): ending = .transient(reason)
+      }
+    }
+    switch ending {
+    case .recorded:
+      consecutiveTransientFaults = 0
+      // A child that exited 0 without recording (it should not happen) counts as a crash.
+      let state = (try? store.job(id: job.id))?.state
+      if state == "running" {
+        persist(job) { try store.recordCrash(job, reason: "the analysis process exited without recording an outcome") }
+      }
+    case .transient(let reason):
+      consecutiveTransientFaults += 1
+      let delay = min(60, 0.5 * pow(2, Double(min(consecutiveTransientFaults - 1, 7))))
+      log("job \(job.id) (run '\(job.run)' step \(job.step)) postponed \(delay) s: \(reason)")
+      persist(job) { try store.postponeJob(job, error: "postponed: \(reason)", delay: delay) }
+      _ = wake.wait(timeout: .now() + delay)
+    case .crashed(let reason):
+      if shouldStop {  // ended by our own shutdown, not by the job
+        persist(job) { try store.postponeJob(job, error: "interrupted by daemon shutdown", delay: 0) }
+        return
+      }
+      persist(job) {
+        let failed = try store.recordCrash(job, reason: reason)
+        log(
+          "job \(job.id) (run '\(job.run)' step \(job.step)): the analysis process crashed (\(reason)); "
+            + (failed ? "failed for good after \(DaemonStore.maximumAttempts) crashes" : "will retry"))
       }
     }
   }
-}
 
-/// A job failure worth another attempt (I/O), unlike bad data.
-struct RetryableJobError: Error, CustomStringConvertible {
-  var description: String
+  /// Runs a state update until it succeeds (a full disk may refuse it for a while), or until
+  /// the worker stops; a job left `running` then is requeued at the next start.
+  private func persist(_ job: DaemonStore.Job, _ update: () throws -> Void) {
+    var delay = 0.5
+    while true {
+      do {
+        try update()
+        return
+      } catch {
+        log("job \(job.id): cannot record its state (\(error)); retrying in \(delay) s")
+        if shouldStop { return }
+        Thread.sleep(forTimeInterval: delay)
+        delay = min(delay * 2, 30)
+      }
+    }
+  }
 }

@@ -72,7 +72,13 @@ extension RequestHandler {
       guard try store.runExists(run) else {
         throw DaemonError(.unknownRun, "no run named '\(run)'; 'i2x runs' lists the runs")
       }
+      let failures = try store.failedJobs(run: run)
       guard let analysis = try store.analysis(run: run, step: header.step) else {
+        let failure = header.step.map { step in failures.first { $0.step == step } } ?? failures.last
+        if let failure {
+          throw DaemonError(
+            .analysisFailed, "the analysis of run '\(run)' step \(failure.step) failed: \(failure.error)")
+        }
         let which = header.step.map { "step \($0)" } ?? "any checkpoint"
         throw DaemonError(
           .notReady,
@@ -93,6 +99,7 @@ extension RequestHandler {
       answer["run"] = run
       answer["step"] = analysis.step
       answer["analysis_seconds"] = analysis.seconds
+      answer["failed_checkpoints"] = failures.map { ["step": $0.step, "error": $0.error] as [String: Any] }
       answer["timings"] = (try? JSONSerialization.jsonObject(with: Data(analysis.timings.utf8))) ?? [:]
     default:
       throw DaemonError(

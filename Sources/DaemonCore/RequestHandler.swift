@@ -16,6 +16,8 @@ public final class RequestHandler {
   public var onStored: () -> Void = {}
   /// Log sink.
   public var log: (String) -> Void
+  /// Caps on what a trainer may register.
+  public var limits = RequestLimits()
 
   /// Creates a handler over `store` (owned by the calling thread).
   public init(store: DaemonStore, log: @escaping (String) -> Void) {
@@ -77,6 +79,12 @@ public final class RequestHandler {
         .badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
     }
     let probe = try Self.validateProbe(payload, architecture: architecture)
+    guard probe <= limits.maximumProbeImages else {
+      throw DaemonError(
+        .badData,
+        "run '\(header.run)': \(probe) probe images, over the daemon's cap of \(limits.maximumProbeImages) "
+          + "(i2xd --max-probe-images); use fewer (i2x-train --probe-per-class)")
+    }
     let outcome = try store.registerRun(
       name: header.run, architecture: architecture.json(), classes: header.classes, probe: payload,
       probeSHA256: header.sha256, probeCount: probe)
@@ -99,9 +107,7 @@ public final class RequestHandler {
     guard SHA256.hex(payload) == header.sha256 else {
       throw DaemonError(.badData, "checkpoint sha256 does not match the header; the payload was damaged in transit")
     }
-    do { _ = try SafetensorsFile(bytes: payload) } catch {
-      throw DaemonError(.badData, "run '\(header.run)' step \(header.step): \(error)")
-    }
+    try validateCheckpoint(payload, run: header.run, step: header.step)
     let metrics = String(decoding: try JSONEncoder().encode(header.metrics.filter { $0.value.isFinite }), as: UTF8.self)
     let outcome = try store.storeCheckpoint(
       run: header.run, step: header.step, epoch: header.epoch, metrics: metrics, bytes: payload, sha256: header.sha256)
@@ -120,9 +126,36 @@ public final class RequestHandler {
     try store.takeDirectives(run: run).map { Directive(id: $0.id, kind: $0.kind, payload: $0.payload) }
   }
 
+  /// Refuses a checkpoint its run could never load: not a valid safetensors file, tensors
+  /// missing, extra or of the wrong shape for the run's architecture, or non-finite values.
+  /// A refused checkpoint is never stored or acked.
+  func validateCheckpoint(_ payload: [UInt8], run: String, step: Int) throws {
+    guard let json = try store.architecture(run: run) else {
+      throw DaemonError(
+        .unknownRun, "run '\(run)' is not registered; the trainer registers it before its first checkpoint")
+    }
+    do {
+      let architecture = try Architecture(json: json)
+      _ = try ModelCheckpoint(file: try SafetensorsFile(bytes: payload), architecture: architecture)
+    } catch {
+      throw DaemonError(.badData, "run '\(run)' step \(step) does not fit the run's architecture: \(error)")
+    }
+  }
+
+  /// Longest run name in UTF-8 bytes.
+  static let maximumRunNameBytes = 200
+
+  /// Run names: 1–200 UTF-8 bytes, no control characters (a NUL would alias another run in
+  /// C APIs, a newline would forge log lines).
   static func validateRunName(_ name: String) throws {
-    guard !name.isEmpty, name.count <= 200, !name.contains(where: { $0.isNewline }) else {
-      throw DaemonError(.badData, "run names must be 1–200 characters without newlines")
+    guard !name.isEmpty, name.utf8.count <= maximumRunNameBytes else {
+      throw DaemonError(
+        .badData, "run names must be 1–\(maximumRunNameBytes) bytes of UTF-8, got \(name.utf8.count) bytes")
+    }
+    if let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+      throw DaemonError(
+        .badData,
+        "run names must not contain control characters (found U+\(String(bad.value, radix: 16, uppercase: true)))")
     }
   }
 
@@ -150,4 +183,12 @@ public final class RequestHandler {
       throw DaemonError(.badData, "probe set: \(error)")
     }
   }
+}
+
+/// Caps on what a trainer may register, configurable in `i2xd`.
+public struct RequestLimits: Sendable {
+  /// Largest probe set, in images (`--max-probe-images`).
+  public var maximumProbeImages = 10_000
+  /// Creates the defaults.
+  public init() {}
 }

@@ -27,6 +27,11 @@ public struct CheckpointObservation: Sendable, Equatable {
   public var count: Int { mass.count }
   /// Cells per map hw.
   public var cells: Int { height * width }
+  /// Whether every map value and logit is finite (a diverged network gives inf or NaN).
+  public var isFinite: Bool {
+    logits.allSatisfy(\.isFinite) && raw.allSatisfy(\.isFinite) && normalized.allSatisfy(\.isFinite)
+  }
+
   /// Images whose map is all zero.
   public var zeroMaps: Int { mass.filter { $0 == 0 }.count }
 
@@ -43,11 +48,12 @@ public struct CheckpointObservation: Sendable, Equatable {
     }
   }
 
-  /// Observes `network` on the probe images (n,C,H,W) with true `labels`.
+  /// Observes `network` on the probe images (n,C,H,W) with true `labels`, in batches that fit
+  /// `memoryBudget` bytes (`AnalysisBatching`).
   /// - Returns: the observation and the target-layer activations (n,d,h,w).
   public static func observe(
     network: Network, step: Int, images: Tensor, labels: [Int], faithfulnessSample: Int = 50, seed: UInt64 = 1,
-    timings: ((String, Double) -> Void)? = nil
+    memoryBudget: Int = AnalysisBatching.defaultBudgetBytes, timings: ((String, Double) -> Void)? = nil
   ) -> (CheckpointObservation, features: Tensor) {
     let started = Date()
     let pipeline = CAMPipeline(network: network)
@@ -60,9 +66,10 @@ public struct CheckpointObservation: Sendable, Equatable {
     var features: [Float] = []
     var featureShape: [Int] = []
     var mapShape = [0, 0]
+    let batchSize = AnalysisBatching.batchSize(network, budgetBytes: memoryBudget)
     var start = 0
     while start < n {
-      let end = min(n, start + 256)
+      let end = min(n, start + batchSize)
       let batch = Tensor(
         shape: [end - start] + Array(images.shape.dropFirst()),
         scalars: Array(images.scalars[(start * imageSize)..<(end * imageSize)]))

@@ -11,16 +11,23 @@ public struct HDBSCAN: Sendable {
   public var clusterCount: Int
 
   /// Clusters the rows of `points` (n×p).
+  ///
+  /// Any input is accepted: rows holding a non-finite value are noise (a diverged checkpoint
+  /// gives NaN probabilities), and ties, identical points and distances that overflow to
+  /// infinity are handled (identical points form one cluster).
   public init(points: [Double], rows n: Int, columns p: Int, minimumClusterSize: Int, minimumSamples: Int) {
     precondition(points.count == n * p && minimumClusterSize >= 2 && minimumSamples >= 1, "HDBSCAN: bad arguments")
-    guard n >= minimumClusterSize, n > 1 else {
-      labels = [Int](repeating: -1, count: n)
-      clusterCount = 0
-      return
-    }
-    let tree = Self.singleLinkage(Self.mutualReachabilityMST(points, n, p, minimumSamples), n)
-    let condensed = Condensed(tree: tree, points: n, minimumClusterSize: minimumClusterSize)
-    (labels, clusterCount) = condensed.labels()
+    let finite = (0..<n).filter { i in (0..<p).allSatisfy { points[i * p + $0].isFinite } }
+    labels = [Int](repeating: -1, count: n)
+    clusterCount = 0
+    let m = finite.count
+    guard m >= minimumClusterSize, m > 1 else { return }
+    let kept = finite.count == n ? points : finite.flatMap { i in points[(i * p)..<((i + 1) * p)] }
+    let tree = Self.singleLinkage(Self.mutualReachabilityMST(kept, m, p, minimumSamples), m)
+    let condensed = Condensed(tree: tree, points: m, minimumClusterSize: minimumClusterSize)
+    let (keptLabels, count) = condensed.labels()
+    for (position, row) in finite.enumerated() { labels[row] = keptLabels[position] }
+    clusterCount = count
   }
 
   static func distance(_ x: [Double], _ i: Int, _ j: Int, _ p: Int) -> Double {
@@ -60,6 +67,10 @@ public struct HDBSCAN: Sendable {
           nextDistance = best[j]
           next = j
         }
+      }
+      if next < 0 {  // every remaining distance is infinite: join any remaining point at ∞
+        next = (0..<n).first { !inTree[$0] } ?? 0
+        from[next] = current
       }
       inTree[next] = true
       edges.append((from[next], next, nextDistance))
@@ -123,7 +134,8 @@ private struct Condensed {
         continue
       }
       let (a, b) = tree.children[node - n]
-      let lambda = 1 / max(tree.distances[node - n], 1e-12)
+      let distance = tree.distances[node - n]
+      let lambda = distance.isFinite ? 1 / max(distance, 1e-12) : 0
       let (sizeA, sizeB) = (tree.sizes[a], tree.sizes[b])
       if sizeA >= m && sizeB >= m {
         stability[cluster] += (lambda - birth[cluster]) * Double(sizeA + sizeB)

@@ -54,6 +54,15 @@ public enum Migrations {
         """,
       ]
     ),
+    (
+      "004-job-backoff",
+      [
+        // not_before: a job that hit a transient fault (disk full) waits until then.
+        // crashes: how often the analysis process died on this job (signal, out of memory).
+        "ALTER TABLE jobs ADD COLUMN not_before REAL",
+        "ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0",
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.

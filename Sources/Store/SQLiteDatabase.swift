@@ -35,6 +35,14 @@ public struct SQLiteError: Error, CustomStringConvertible {
   /// What failed.
   public var message: String
   public var description: String { "sqlite error \(code): \(message)" }
+
+  /// Whether the failure is the disk or database being full (`SQLITE_FULL`), which passes
+  /// once space is freed, so work that hit it is retried rather than failed.
+  public var isDiskFull: Bool { code & 0xFF == SQLITE_FULL }
+
+  /// Whether the failure passes without anyone fixing the data: full, an I/O error, busy or
+  /// locked.
+  public var isTransient: Bool { [SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_LOCKED].contains(code & 0xFF) }
 }
 
 /// One SQLite connection, used by one thread at a time. WAL mode, a busy timeout, bound
@@ -80,7 +88,10 @@ public final class SQLiteDatabase {
       case .null: status = sqlite3_bind_null(statement, position)
       case .integer(let v): status = sqlite3_bind_int64(statement, position, v)
       case .real(let v): status = sqlite3_bind_double(statement, position, v)
-      case .text(let v): status = sqlite3_bind_text(statement, position, v, -1, i2x_sqlite_transient())
+      case .text(let v):
+        // Bound with its byte length, so an embedded NUL cannot truncate the value.
+        let count = Int32(clamping: v.utf8.count)
+        status = v.withCString { sqlite3_bind_text(statement, position, $0, count, i2x_sqlite_transient()) }
       case .blob(let v):
         status = v.withUnsafeBytes {
           sqlite3_bind_blob(statement, position, $0.baseAddress, Int32($0.count), i2x_sqlite_transient())
@@ -122,7 +133,10 @@ public final class SQLiteDatabase {
     switch sqlite3_column_type(statement, index) {
     case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
     case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
-    case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+    case SQLITE_TEXT:
+      let count = Int(sqlite3_column_bytes(statement, index))
+      guard count > 0, let base = sqlite3_column_text(statement, index) else { return .text("") }
+      return .text(String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self))
     case SQLITE_BLOB:
       let count = Int(sqlite3_column_bytes(statement, index))
       guard count > 0, let base = sqlite3_column_blob(statement, index) else { return .blob([]) }

@@ -162,6 +162,27 @@ public final class ZMQSocket {
     return frames
   }
 
+  /// Waits until this socket has a message or file descriptor `fd` is readable, at most
+  /// `timeoutMilliseconds`. Lets one thread serve the socket and wake-ups from other threads
+  /// (a pipe), since the socket itself must stay on its thread.
+  /// - Parameter watchSocket: false to wait for `fd` only (back-pressure: read no requests).
+  /// - Returns: which of the two is readable (both false on timeout or EINTR).
+  public func waitReadable(
+    watchSocket: Bool = true, alsoWatching fd: Int32, timeoutMilliseconds: Int
+  ) throws -> (socket: Bool, fd: Bool) {
+    var items = [
+      zmq_pollitem_t(
+        socket: watchSocket ? try live() : nil, fd: watchSocket ? 0 : -1, events: Int16(ZMQ_POLLIN), revents: 0),
+      zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0),
+    ]
+    let ready = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, 2, timeoutMilliseconds) }
+    if ready < 0 {
+      if zmq_errno() == EINTR { return (false, false) }
+      throw ZMQError("poll")
+    }
+    return (watchSocket && items[0].revents & Int16(ZMQ_POLLIN) != 0, items[1].revents & Int16(ZMQ_POLLIN) != 0)
+  }
+
   private func live() throws -> UnsafeMutableRawPointer {
     guard let handle else { throw ZMQError("socket already closed") }
     return handle

@@ -47,4 +47,33 @@ import Testing
     let result = HDBSCAN(points: [0, 0, 1, 1], rows: 2, columns: 2, minimumClusterSize: 15, minimumSamples: 5)
     #expect(result.labels == [-1, -1] && result.clusterCount == 0)
   }
+
+  /// Extreme inputs a diverging run produces (DESIGN §6.5 runs on ΔŶ): NaN rows are noise,
+  /// the finite rows are still clustered, and nothing traps.
+  @Test func nonFiniteRowsAreNoiseAndTheRestIsClustered() {
+    var points: [Double] = []
+    for i in 0..<40 { points += [Double(i % 4) * 1e-3 + (i < 20 ? 0 : 1), 0] }  // two tight blobs
+    for _ in 0..<10 { points += [.nan, 0] }
+    for _ in 0..<5 { points += [.infinity, -.infinity] }
+    let result = HDBSCAN(points: points, rows: 55, columns: 2, minimumClusterSize: 15, minimumSamples: 5)
+    #expect(result.labels[40..<55].allSatisfy { $0 == -1 })
+    #expect(result.clusterCount == 2)
+    #expect(Set(result.labels[0..<20]).count == 1 && Set(result.labels[20..<40]).count == 1)
+    #expect(result.labels[0] != result.labels[20] && result.labels[0] >= 0 && result.labels[20] >= 0)
+  }
+
+  @Test func allIdenticalPointsAndHugeValuesDoNotTrap() {
+    let same = HDBSCAN(
+      points: [Double](repeating: 0.25, count: 60), rows: 30, columns: 2, minimumClusterSize: 15, minimumSamples: 5)
+    #expect(same.labels.count == 30)
+    #expect(Set(same.labels).count == 1, "identical points share one label: \(same.labels)")
+    // Distances overflow to +inf (1e200² > Double.max): every merge is at infinity.
+    var huge: [Double] = []
+    for i in 0..<30 { huge += [i.isMultiple(of: 2) ? 1e200 : -1e200, Double(i) * 1e199] }
+    let result = HDBSCAN(points: huge, rows: 30, columns: 2, minimumClusterSize: 15, minimumSamples: 5)
+    #expect(result.labels.count == 30)
+    let nan = HDBSCAN(
+      points: [Double](repeating: .nan, count: 60), rows: 30, columns: 2, minimumClusterSize: 15, minimumSamples: 5)
+    #expect(nan.labels == [Int](repeating: -1, count: 30) && nan.clusterCount == 0)
+  }
 }

@@ -1,0 +1,152 @@
+import CProcess
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One analysis job in a child process (`i2xd run-job …`): whatever the job does — trap on a
+/// bug, exhaust its memory cap, get killed — the daemon only sees an exit status.
+///
+/// The child runs `JobRunner`, records the outcome itself and exits 0; it exits
+/// `transientExitCode` (75, EX_TEMPFAIL) after a transient fault, with the reason as its last
+/// stdout line. It caps its own address space (`RLIMIT_AS`) and dies with the daemon
+/// (`PR_SET_PDEATHSIG`), so an orphan never works on a job that a restarted daemon requeued.
+struct JobProcess {
+  /// Exit code of a child stopped by a transient fault (sysexits EX_TEMPFAIL).
+  static let transientExitCode: Int32 = 75
+
+  /// How a child ended.
+  enum Ending: Equatable {
+    /// Exit 0: the outcome is in the store.
+    case recorded
+    /// Exit 75: retry later; the reason.
+    case transient(String)
+    /// Died by a signal or exited with another code; what happened.
+    case crashed(String)
+  }
+
+  /// The daemon executable (this process's own binary).
+  let executable: String
+  /// Data directory passed to the child.
+  let dataDirectory: URL
+  /// Probe images for deletion/insertion AUC.
+  let faithfulnessSample: Int
+  /// Address-space cap of the child in bytes.
+  let memoryLimit: Int
+
+  /// The running child, so `stop` can end it.
+  private let child = ChildHandle()
+
+  init(executable: String, dataDirectory: URL, faithfulnessSample: Int, memoryLimit: Int) {
+    self.executable = executable
+    self.dataDirectory = dataDirectory
+    self.faithfulnessSample = faithfulnessSample
+    self.memoryLimit = memoryLimit
+  }
+
+  /// The path of the running executable (`/proc/self/exe`).
+  static func currentExecutable() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    guard count > 0 else { return CommandLine.arguments[0] }
+    return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Runs job `id` in a child and waits for it.
+  func run(jobID: Int) -> Ending {
+    let arguments = [
+      executable, "run-job", "--data-dir", dataDirectory.path, "--job", String(jobID),
+      "--faithfulness-sample", String(faithfulnessSample), "--memory-limit", String(memoryLimit),
+      "--parent", String(getpid()),
+    ]
+    var pipeEnds: [Int32] = [0, 0]
+    guard pipe(&pipeEnds) == 0 else { return .transient("cannot create a pipe: \(String(cString: strerror(errno)))") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], STDOUT_FILENO)
+    posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+    close(pipeEnds[1])
+    guard status == 0 else {
+      close(pipeEnds[0])
+      return .transient("cannot start the analysis process \(executable): \(String(cString: strerror(status)))")
+    }
+    child.set(pid)
+    let output = Self.readAll(pipeEnds[0])
+    close(pipeEnds[0])
+    var waitStatus: Int32 = 0
+    while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
+    child.set(nil)
+    let lastLine = output.split(separator: "\n").last.map(String.init) ?? ""
+    let signal = waitStatus & 0x7F
+    if signal != 0 {
+      let name = String(cString: strsignal(signal))
+      return .crashed(
+        signal == SIGKILL
+          ? "killed by signal \(signal) (\(name)): out of memory, or stopped by the operator"
+          : "signal \(signal) (\(name))")
+    }
+    let code = (waitStatus >> 8) & 0xFF
+    switch code {
+    case 0: return .recorded
+    case Self.transientExitCode: return .transient(lastLine.isEmpty ? "transient fault" : lastLine)
+    default: return .crashed("exit code \(code)\(lastLine.isEmpty ? "" : ": \(lastLine)")")
+    }
+  }
+
+  /// Ends the running child, if any (daemon shutdown); its job is requeued at the next start.
+  func stop() {
+    if let pid = child.get() { kill(pid, SIGKILL) }
+  }
+
+  private static func readAll(_ fd: Int32) -> String {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = read(fd, &buffer, buffer.count)
+      if n < 0 && errno == EINTR { continue }
+      guard n > 0 else { break }
+      // Only the tail matters (the reason line); keep memory bounded whatever the child prints.
+      bytes += buffer[0..<n]
+      if bytes.count > 65536 { bytes.removeFirst(bytes.count - 65536) }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// The child side: caps memory, ties its life to the parent's, runs the job, and returns
+  /// the exit code.
+  static func childMain(
+    dataDirectory: URL, jobID: Int, faithfulnessSample: Int, memoryLimit: Int, parent: pid_t,
+    log: @escaping @Sendable (String) -> Void
+  ) -> Int32 {
+    _ = i2x_set_parent_death_signal(SIGKILL)
+    guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
+    if memoryLimit > 0, i2x_limit_address_space(UInt64(memoryLimit)) != 0 {
+      log("cannot cap the analysis process's memory: \(String(cString: strerror(errno)))")
+    }
+    let store: DaemonStore
+    do { store = try DaemonStore(directory: dataDirectory) } catch {
+      print("cannot open the store: \(error)")
+      return transientExitCode
+    }
+    switch JobRunner.run(jobID: jobID, store: store, faithfulnessSample: faithfulnessSample, log: log) {
+    case .recorded: return 0
+    case .transient(let reason):
+      print(reason)
+      return transientExitCode
+    }
+  }
+}
+
+/// The pid of the running child, shared between the worker thread and `stop`.
+private final class ChildHandle: @unchecked Sendable {
+  private let lock = NSLock()
+  private var pid: pid_t?
+  func set(_ value: pid_t?) { lock.withLock { pid = value } }
+  func get() -> pid_t? { lock.withLock { pid } }
+}

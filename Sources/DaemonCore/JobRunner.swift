@@ -1,0 +1,64 @@
+import Checkpoints
+import Foundation
+import Store
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Runs one claimed job in the current process and records its outcome in the store: done,
+/// failed with a reason (bad data), or queued again (an I/O error, while attempts remain).
+/// In `i2xd` this runs in a child process per job (`JobProcess`), so nothing a job does can
+/// take the daemon down.
+enum JobRunner {
+  /// What became of a job.
+  enum Result: Equatable, Sendable {
+    /// The outcome is in the store.
+    case recorded
+    /// A transient fault (disk full, database busy) stopped the job or the recording of its
+    /// outcome; the job should be retried later without using up an attempt.
+    case transient(String)
+  }
+
+  /// Runs job `jobID` (which must be `running`) against `store`.
+  static func run(
+    jobID: Int, store: DaemonStore, faithfulnessSample: Int, log: @escaping @Sendable (String) -> Void
+  ) -> Result {
+    do {
+      guard let (job, state) = try store.job(id: jobID), state == "running" else { return .recorded }
+      do {
+        let analyzer = CheckpointAnalyzer(store: store, log: log, faithfulnessSample: faithfulnessSample)
+        let count = try analyzer.run(job)
+        try store.finishJob(job, parameterCount: count)
+      } catch let error where TransientFault.matches(error) {
+        return .transient("\(error)")
+      } catch let error as RetryableJobError {
+        try store.failJob(job, error: error.description, retryable: true)
+        log("job \(job.id) (run '\(job.run)' step \(job.step)) will retry: \(error)")
+      } catch {
+        try store.failJob(job, error: "\(error)", retryable: false)
+        log("job \(job.id) (run '\(job.run)' step \(job.step)) failed: \(error)")
+      }
+      return .recorded
+    } catch {
+      return .transient("cannot record the job's outcome: \(error)")
+    }
+  }
+}
+
+/// Faults that pass without anyone fixing the data: a full disk or a busy database.
+enum TransientFault {
+  /// Whether `error` is such a fault (SQLITE_FULL/IOERR/BUSY, ENOSPC or EDQUOT in a file write).
+  static func matches(_ error: any Error) -> Bool {
+    if let sqlite = error as? SQLiteError {
+      return sqlite.isTransient
+    }
+    let text = "\(error)"
+    return [ENOSPC, EDQUOT].contains { text.contains(String(cString: strerror($0))) }
+  }
+}
+
+/// A job failure worth another attempt (I/O), unlike bad data.
+struct RetryableJobError: Error, CustomStringConvertible {
+  var description: String
+}
