@@ -220,3 +220,41 @@ struct JSONParser {
     }
   }
 }
+
+extension JSONParser {
+  /// Whether the top-level object in `bytes` has more than `limit` members, found by a cheap
+  /// scan that allocates nothing and stops at member `limit + 1`: it counts the `:` at nesting
+  /// depth 1 outside strings (in an object every member has exactly one). Run before `parse`
+  /// so that a header of a million tiny entries is refused before any entry is built. On text
+  /// that is not JSON the answer means nothing, but the scan still ends without trapping.
+  static func topLevelMembersExceed(_ limit: Int, in bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBufferPointer { buffer in
+      var depth = 0
+      var members = 0
+      var inString = false
+      var escaped = false
+      for byte in buffer {
+        if inString {
+          if escaped {
+            escaped = false
+          } else if byte == UInt8(ascii: "\\") {
+            escaped = true
+          } else if byte == UInt8(ascii: "\"") {
+            inString = false
+          }
+          continue
+        }
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+        case UInt8(ascii: ":") where depth == 1:
+          members += 1
+          if members > limit { return true }
+        default: break
+        }
+      }
+      return false
+    }
+  }
+}

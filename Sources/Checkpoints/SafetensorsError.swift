@@ -8,8 +8,10 @@ public struct SafetensorsError: Error, CustomStringConvertible, Equatable {
     case truncated
     /// The header length runs past the end of the file and no JSON header follows it.
     case headerPastEnd
-    /// The header length is over the 100 MB cap (`SafetensorsFile.maximumHeaderLength`).
+    /// The header length is over the cap (`SafetensorsFile.Limits.maximumHeaderBytes`).
     case headerTooLarge
+    /// The header describes more tensors than the cap (`SafetensorsFile.Limits.maximumTensors`).
+    case tooManyTensors
     /// The header bytes are not valid UTF-8.
     case headerNotUTF8
     /// The header is not JSON, not a JSON object, or an entry's fields are missing or ill-typed.

@@ -1,14 +1,20 @@
 extension SafetensorsFile {
   /// Parses and validates a file's bytes.
   ///
-  /// Checks, in order: the 8-byte length (`truncated`), the 100 MB cap (`headerTooLarge`, before
-  /// anything of that size is touched), the header lying inside the file (`truncated` when the
-  /// bytes present start a JSON object, else `headerPastEnd`), UTF-8 (`headerNotUTF8`), JSON
-  /// (`invalidJSON`), unique names (`duplicateName`), `__metadata__` (`invalidMetadata`), each
-  /// entry (`invalidJSON`, `unknownDType`, `invalidShape`), then the layout of the data section
-  /// (see `HeaderLayout`). Tensors are copied only after every check has passed.
+  /// Checks, in order: the 8-byte length (`truncated`), the header byte cap (`headerTooLarge`,
+  /// before anything of that size is touched), the header lying inside the file (`truncated`
+  /// when the bytes present start a JSON object, else `headerPastEnd`), UTF-8
+  /// (`headerNotUTF8`), the tensor cap (`tooManyTensors`: a scan counts the top-level members
+  /// before the JSON is parsed, so far too many are refused before any entry is built), JSON
+  /// (`invalidJSON`), the exact tensor count (`tooManyTensors`), unique names (`duplicateName`),
+  /// `__metadata__` (`invalidMetadata`), each entry (`invalidJSON`, `unknownDType`,
+  /// `invalidShape`), then the layout of the data section (see `HeaderLayout`). Tensors are
+  /// copied only after every check has passed.
+  /// - Parameters:
+  ///   - bytes: The whole file.
+  ///   - limits: Caps on the header size and tensor count; the defaults admit any real checkpoint.
   /// - Throws: `SafetensorsError` naming the rule and, where there is one, the tensor.
-  public init(bytes: [UInt8]) throws(SafetensorsError) {
+  public init(bytes: [UInt8], limits: Limits = .default) throws(SafetensorsError) {
     guard bytes.count >= 8 else {
       throw SafetensorsError(
         .truncated, tensor: nil,
@@ -16,11 +22,11 @@ extension SafetensorsFile {
           + "or not a safetensors file")
     }
     let claimed = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-    guard claimed <= UInt64(Self.maximumHeaderLength) else {
+    guard claimed <= UInt64(max(0, limits.maximumHeaderBytes)) else {
       throw SafetensorsError(
         .headerTooLarge, tensor: nil,
-        "the header length is \(claimed) bytes, over the \(Self.maximumHeaderLength)-byte cap; "
-          + "the file is corrupt or not a safetensors file")
+        "the header length is \(claimed) bytes, over the \(limits.maximumHeaderBytes)-byte cap "
+          + "(SafetensorsFile.Limits.maximumHeaderBytes); the file is corrupt or not a safetensors file")
     }
     let headerLength = Int(claimed)
     let available = bytes.count - 8
@@ -42,7 +48,7 @@ extension SafetensorsFile {
         .headerNotUTF8, tensor: nil,
         "the header is not valid UTF-8; the file is corrupt or not a safetensors file")
     }
-    let members = try Self.headerMembers(headerBytes)
+    let members = try Self.headerMembers(headerBytes, maximumTensors: limits.maximumTensors)
     var metadata: [String: String] = [:]
     var entries: [HeaderEntry] = []
     for (key, value) in members {
@@ -64,10 +70,23 @@ extension SafetensorsFile {
   }
 
   /// The header's top-level members in file order.
-  /// - Throws: `invalidJSON` if it is not a JSON object, `duplicateName` if a key repeats.
+  /// - Throws: `tooManyTensors` when there are more than `maximumTensors` entries besides
+  ///   `__metadata__` (decided by a scan before parsing when there are far more),
+  ///   `invalidJSON` if it is not a JSON object, `duplicateName` if a key repeats.
   private static func headerMembers(
-    _ header: [UInt8]
+    _ header: [UInt8], maximumTensors: Int
   ) throws(SafetensorsError) -> [(key: String, value: JSONValue)] {
+    func tooMany() -> SafetensorsError {
+      SafetensorsError(
+        .tooManyTensors, tensor: nil,
+        "the header describes more than \(maximumTensors) tensors (the cap, "
+          + "SafetensorsFile.Limits.maximumTensors; real checkpoints have at most a few thousand); the file "
+          + "is corrupt or hostile, or raise the cap if it is genuine")
+    }
+    // One member may be __metadata__, so only more than maximumTensors + 1 is surely too many.
+    guard !JSONParser.topLevelMembersExceed(min(maximumTensors, Int.max - 1) + 1, in: header) else {
+      throw tooMany()
+    }
     let root: JSONValue
     do {
       root = try JSONParser.parse(header)
@@ -82,6 +101,7 @@ extension SafetensorsFile {
         .invalidJSON, tensor: nil,
         "the header is \(root.kind), expected a JSON object of tensor entries")
     }
+    guard members.count(where: { $0.key != "__metadata__" }) <= maximumTensors else { throw tooMany() }
     var seen = Set<String>()
     for member in members {
       guard seen.insert(member.key).inserted else {

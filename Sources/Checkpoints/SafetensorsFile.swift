@@ -11,8 +11,8 @@ import Foundation
 /// `serialized()` orders tensors by name, lays them out contiguously in that order and pads
 /// the header with spaces to a multiple of 8 bytes, as the Python library does.
 public struct SafetensorsFile: Sendable, Equatable {
-  /// Largest header the reader accepts: 100 MB, as in the reference implementation.
-  public static let maximumHeaderLength = 100_000_000
+  /// Largest header `init(bytes:)` accepts by default (`Limits.default.maximumHeaderBytes`).
+  public static var maximumHeaderLength: Int { Limits.default.maximumHeaderBytes }
 
   /// Tensors by name.
   public var tensors: [String: TensorRecord]
@@ -29,9 +29,10 @@ public struct SafetensorsFile: Sendable, Equatable {
   }
 
   /// Reads and validates the file at `url`.
+  /// - Parameter limits: Caps on the header (see `init(bytes:limits:)`).
   /// - Throws: `SafetensorsError` with rule `io` when the file cannot be read, otherwise the
-  ///   rule the contents break (see `init(bytes:)`).
-  public init(contentsOf url: URL) throws(SafetensorsError) {
+  ///   rule the contents break (see `init(bytes:limits:)`).
+  public init(contentsOf url: URL, limits: Limits = .default) throws(SafetensorsError) {
     let data: Data
     do {
       data = try Data(contentsOf: url)
@@ -40,7 +41,7 @@ public struct SafetensorsFile: Sendable, Equatable {
         .io, tensor: nil,
         "cannot read \(url.path): \(error.localizedDescription); check the path and permissions")
     }
-    try self.init(bytes: [UInt8](data))
+    try self.init(bytes: [UInt8](data), limits: limits)
   }
 
   /// The tensor `name`.

@@ -48,10 +48,12 @@ public final class Conv2d: Layer {
 
   public func outputShape(for inputShape: [Int]) -> [Int]? {
     guard inputShape.count == 4, inputShape[1] == inputChannels,
-      inputShape[2] + 2 * padding >= kernelSize, inputShape[3] + 2 * padding >= kernelSize
+      let height = ConvGeometry.outputSize(
+        input: inputShape[2], kernel: kernelSize, stride: stride, padding: padding),
+      let width = ConvGeometry.outputSize(
+        input: inputShape[3], kernel: kernelSize, stride: stride, padding: padding)
     else { return nil }
-    let g = geometry(for: inputShape)
-    return [inputShape[0], outputChannels, g.outputHeight, g.outputWidth]
+    return [inputShape[0], outputChannels, height, width]
   }
 
   private func geometry(for shape: [Int]) -> ConvGeometry {

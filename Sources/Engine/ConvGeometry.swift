@@ -15,13 +15,15 @@ public struct ConvGeometry: Equatable, Sendable {
   /// Zero padding p on every side.
   public var padding: Int
 
-  /// Creates the geometry; traps if the window does not fit.
+  /// Creates the geometry; traps if the window does not fit (callers check with
+  /// `outputSize(input:kernel:stride:padding:)` first).
   public init(
     batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int
   ) {
     precondition(kernel > 0 && stride > 0 && padding >= 0, "bad window k=\(kernel) s=\(stride) p=\(padding)")
     precondition(
-      height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+      Self.outputSize(input: height, kernel: kernel, stride: stride, padding: padding) != nil
+        && Self.outputSize(input: width, kernel: kernel, stride: stride, padding: padding) != nil,
       "window \(kernel) with padding \(padding) does not fit a \(height)×\(width) input")
     self.batch = batch
     self.channels = channels
@@ -30,6 +32,20 @@ public struct ConvGeometry: Equatable, Sendable {
     self.kernel = kernel
     self.stride = stride
     self.padding = padding
+  }
+
+  /// Output size along one axis, `(input + 2·padding − kernel) / stride + 1`, or nil when the
+  /// window does not fit, a size is out of range (input < 0, kernel or stride < 1, padding < 0)
+  /// or the arithmetic would overflow. Safe on unvalidated sizes: it never traps.
+  ///
+  /// For example input 28, kernel 3, stride 1, padding 1 gives (28 + 2 − 3) / 1 + 1 = 28.
+  public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int) -> Int? {
+    guard input >= 0, kernel > 0, stride > 0, padding >= 0 else { return nil }
+    let (twice, overflowA) = padding.multipliedReportingOverflow(by: 2)
+    let (padded, overflowB) = input.addingReportingOverflow(twice)
+    guard !overflowA, !overflowB, padded >= kernel else { return nil }
+    // 0 ≤ padded − kernel ≤ Int.max − 1 (kernel ≥ 1), so the quotient + 1 cannot overflow.
+    return (padded - kernel) / stride + 1
   }
 
   /// Output height Ho.

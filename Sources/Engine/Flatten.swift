@@ -7,7 +7,14 @@ public final class Flatten: Layer {
   public init(name: String) { self.name = name }
 
   public func outputShape(for s: [Int]) -> [Int]? {
-    s.isEmpty ? nil : [s[0], s.dropFirst().reduce(1, *)]
+    guard let batch = s.first else { return nil }
+    var features = 1
+    for extent in s.dropFirst() {
+      let (product, overflow) = features.multipliedReportingOverflow(by: extent)
+      guard !overflow else { return nil }  // hostile sizes: reject instead of trapping
+      features = product
+    }
+    return [batch, features]
   }
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {

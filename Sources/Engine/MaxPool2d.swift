@@ -17,8 +17,11 @@ public final class MaxPool2d: Layer {
   }
 
   public func outputShape(for s: [Int]) -> [Int]? {
-    guard s.count == 4, s[2] >= kernelSize, s[3] >= kernelSize else { return nil }
-    return [s[0], s[1], (s[2] - kernelSize) / stride + 1, (s[3] - kernelSize) / stride + 1]
+    guard s.count == 4,
+      let height = ConvGeometry.outputSize(input: s[2], kernel: kernelSize, stride: stride, padding: 0),
+      let width = ConvGeometry.outputSize(input: s[3], kernel: kernelSize, stride: stride, padding: 0)
+    else { return nil }
+    return [s[0], s[1], height, width]
   }
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {

@@ -32,9 +32,12 @@ public struct Architecture: Codable, Equatable, Sendable {
     self.layers = layers
   }
 
-  /// Parses and validates the JSON form.
-  /// - Throws: `ArchitectureError` naming what is malformed.
-  public init(json: String) throws(ArchitectureError) {
+  /// Parses the JSON form and validates it under `limits` (see `validate(limits:)`).
+  /// - Parameters:
+  ///   - json: The architecture JSON (`i2x.architecture/1`).
+  ///   - limits: The caps to enforce; the defaults suit the i2x image classifiers.
+  /// - Throws: `ArchitectureError` naming what is malformed or which cap is exceeded.
+  public init(json: String, limits: Limits = .default) throws(ArchitectureError) {
     let decoded: Architecture
     do {
       decoded = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
@@ -45,7 +48,7 @@ public struct Architecture: Codable, Equatable, Sendable {
       throw ArchitectureError(
         "architecture format '\(decoded.format)' is not supported (expected '\(Architecture.format)')")
     }
-    try decoded.validate()
+    try decoded.validate(limits: limits)
     self = decoded
   }
 
@@ -59,44 +62,67 @@ public struct Architecture: Codable, Equatable, Sendable {
     return text
   }
 
-  /// Checks kinds, required fields, shape chaining, the target and the class count.
-  public func validate() throws(ArchitectureError) {
+  /// Checks kinds, required fields, shape chaining, the target and the class count, and
+  /// enforces `limits`, without building the network.
+  ///
+  /// A dry run over the `LayerSpec`s computes every layer's output shape and parameter count
+  /// with overflow-checked arithmetic, so hostile sizes (a padding of 2⁶², a 100000×100000
+  /// linear layer) are refused here instead of trapping or allocating in `build`.
+  /// - Parameter limits: The caps to enforce.
+  /// - Returns: The parameter count, largest activation and layer count found on the way.
+  /// - Throws: `ArchitectureError` naming the layer, the offending number and the cap.
+  @discardableResult
+  public func validate(limits: Limits = .default) throws(ArchitectureError) -> Footprint {
     guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
       throw ArchitectureError("architecture '\(name)': input must be [C,H,W] with positive sizes, got \(input)")
     }
-    guard classes > 0 else { throw ArchitectureError("architecture '\(name)': classes must be positive") }
-    var generator = SplitMix64(seed: 0)
-    let network = try build(generator: &generator)
-    guard let out = Network.outputShape(of: network.layers, for: [1] + input), out == [1, classes] else {
-      throw ArchitectureError("architecture '\(name)': output must be [N,\(classes)] logits")
+    if let size = input.first(where: { $0 > limits.maximumDimension }) {
+      throw ArchitectureError(
+        "architecture '\(name)': input \(input) has size \(size), over the \(limits.maximumDimension) cap on "
+          + "any single size; resize the images")
     }
-  }
-
-  /// Builds the network with freshly initialised parameters (PyTorch's default init).
-  public func build(seed: UInt64) throws(ArchitectureError) -> Network {
-    var generator = SplitMix64(seed: seed)
-    return try build(generator: &generator)
-  }
-
-  func build(generator: inout SplitMix64) throws(ArchitectureError) -> Network {
-    var shape = [1] + input
-    var built: [any Layer] = []
-    var seen = Set<String>()
+    guard classes > 0 else { throw ArchitectureError("architecture '\(name)': classes must be positive") }
+    guard classes <= limits.maximumClasses else {
+      throw ArchitectureError(
+        "architecture '\(name)': \(classes) classes, over the \(limits.maximumClasses)-class cap; "
+          + "use fewer classes or raise the cap (i2xd --max-classes)")
+    }
+    var walk = ShapeWalk(architecture: name, limits: limits)
+    try walk.enter(input: input)
+    var shapes: [[Int]] = []
+    var shape = input
     for spec in layers {
-      let layer = try LayerFactory.make(spec, generator: &generator, names: &seen)
-      guard let next = layer.outputShape(for: shape) else {
-        throw ArchitectureError(
-          "layer '\(spec.name)' (\(spec.kind)) cannot take input of shape \(Array(shape.dropFirst()))")
-      }
-      shape = next
-      built.append(layer)
+      shape = try walk.walk(spec, from: shape)
+      shapes.append(shape)
     }
     guard let targetIndex = layers.firstIndex(where: { $0.name == target }) else {
       throw ArchitectureError(
         "target layer '\(target)' is not a layer of '\(name)' (layers: \(layers.map(\.name).joined(separator: ", ")))")
     }
-    guard Network.outputShape(of: Array(built[...targetIndex]), for: [1] + input)?.count == 4 else {
+    guard shapes[targetIndex].count == 3 else {
       throw ArchitectureError("target layer '\(target)' must output a (N,C,h,w) feature map")
+    }
+    guard shape == [classes] else {
+      throw ArchitectureError(
+        "architecture '\(name)': output must be [N,\(classes)] logits, got [N,\(shape.map(String.init).joined(separator: ","))]"
+      )
+    }
+    return walk.footprint
+  }
+
+  /// Builds the network with freshly initialised parameters (PyTorch's default init), after
+  /// `validate(limits:)` has accepted the architecture: nothing is allocated before that.
+  /// - Parameters:
+  ///   - seed: Seed of the initialisation; the same seed gives the same parameters.
+  ///   - limits: The caps to enforce.
+  /// - Throws: `ArchitectureError` as `validate(limits:)`.
+  public func build(seed: UInt64, limits: Limits = .default) throws(ArchitectureError) -> Network {
+    try validate(limits: limits)
+    var generator = SplitMix64(seed: seed)
+    var built: [any Layer] = []
+    for spec in layers { built.append(LayerFactory.make(spec, generator: &generator)) }
+    guard let targetIndex = layers.firstIndex(where: { $0.name == target }) else {
+      preconditionFailure("validate(limits:) accepted '\(name)' without its target layer '\(target)'")
     }
     return Network(layers: built, inputShape: input, targetLayerIndex: targetIndex)
   }

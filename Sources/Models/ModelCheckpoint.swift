@@ -23,8 +23,11 @@ public struct ModelCheckpoint {
 
   /// Parses a checkpoint. The architecture comes from the file's metadata or, for files
   /// without i2x metadata (e.g. a PyTorch `save_file` export), from `architectureName`.
+  /// - Parameter limits: Caps on the architecture, checked before the network is built.
   /// - Throws: `ModelCheckpointError`, `SafetensorsError`, `ArchitectureError` or `StateDictError`.
-  public init(file: SafetensorsFile, architectureName: String? = nil) throws {
+  public init(
+    file: SafetensorsFile, architectureName: String? = nil, limits: Architecture.Limits = .default
+  ) throws {
     let architecture: Architecture
     if let name = architectureName {
       guard let reference = Architecture.reference(name) else {
@@ -32,25 +35,30 @@ public struct ModelCheckpoint {
       }
       architecture = reference
     } else if let json = file.metadata[Self.architectureKey] {
-      architecture = try Architecture(json: json)
+      architecture = try Architecture(json: json, limits: limits)
     } else {
       throw ModelCheckpointError.missingArchitecture
     }
-    let network = try architecture.build(seed: 0)
+    let network = try architecture.build(seed: 0, limits: limits)
     try StateDict.load(file.tensors, into: network)
     self.init(architecture: architecture, network: network, metadata: CheckpointMetadata(file.metadata))
   }
 
   /// Parses a checkpoint with a known architecture (e.g. the one its run registered).
-  public init(file: SafetensorsFile, architecture: Architecture) throws {
-    let network = try architecture.build(seed: 0)
+  /// - Parameter limits: Caps on the architecture, checked before the network is built.
+  /// - Throws: `ArchitectureError` or `StateDictError`.
+  public init(file: SafetensorsFile, architecture: Architecture, limits: Architecture.Limits = .default) throws {
+    let network = try architecture.build(seed: 0, limits: limits)
     try StateDict.load(file.tensors, into: network)
     self.init(architecture: architecture, network: network, metadata: CheckpointMetadata(file.metadata))
   }
 
-  /// Reads and parses a checkpoint file (see `init(file:architectureName:)`).
-  public init(contentsOf url: URL, architectureName: String? = nil) throws {
-    try self.init(file: try SafetensorsFile(contentsOf: url), architectureName: architectureName)
+  /// Reads and parses a checkpoint file (see `init(file:architectureName:limits:)`).
+  public init(
+    contentsOf url: URL, architectureName: String? = nil, limits: Architecture.Limits = .default
+  ) throws {
+    try self.init(
+      file: try SafetensorsFile(contentsOf: url), architectureName: architectureName, limits: limits)
   }
 
   /// The safetensors form: state dict plus architecture and metadata.

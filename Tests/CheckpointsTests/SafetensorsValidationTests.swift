@@ -69,14 +69,15 @@ import Testing
 
   /// Claims of 2⁶³ − 1 and cap + 1 bytes on a 71-byte file: the reader must refuse from the
   /// 8-byte length alone, without allocating or reading that much (the test would not finish).
-  @Test func headerLengthOverTheHundredMegabyteCap() {
-    for claim in [UInt64(Int64.max), UInt64.max, 100_000_001] {
+  @Test func headerLengthOverTheSixteenMebibyteCap() {
+    for claim in [UInt64(Int64.max), UInt64.max, 100_000_001, 16_777_217] {
       let bytes = safetensorsBytes(header: good, data: eight, claimedLength: claim)
       let error = expectRejection(bytes, .headerTooLarge)
       #expect(error?.message.contains("\(claim)") == true)
+      #expect(error?.message.contains("16777216-byte cap") == true)
     }
-    // Exactly at the cap is allowed by this rule; it then fails as running past the end.
-    let atCap = safetensorsBytes(header: good, data: eight, claimedLength: 100_000_000)
+    // Exactly at the cap (16 MiB) is allowed by this rule; it then fails as running past the end.
+    let atCap = safetensorsBytes(header: good, data: eight, claimedLength: 16_777_216)
     expectRejection(atCap, .truncated)
   }
 
