@@ -4,7 +4,8 @@ import Synchronization
 /// Log and progress lines on stderr, so stdout holds only results.
 ///
 /// Writes go straight to file descriptor 2 (unbuffered, under a lock), so lines appear at once
-/// and whole even from several threads.
+/// and whole even from several threads. Logging never stops the program: a write that fails
+/// (`2>/dev/full`, a closed pipe) is dropped.
 /// On a terminal, `progress` rewrites one status line in place; the next `info` ends it.
 public enum Log {
   /// Whether a `progress` line is on screen without its newline yet.
@@ -39,8 +40,8 @@ public enum Log {
     }
   }
 
-  /// Writes raw text to file descriptor 2.
+  /// Writes raw text to file descriptor 2; a failed write (full disk, closed pipe) is ignored.
   private static func emit(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
+    FileDescriptorOutput.writeStandardError(text)
   }
 }

@@ -38,9 +38,10 @@ public enum ClientCommands {
     answer: [String: Any], payload: [UInt8]?
   ) {
     let client = RequestClient(
-      endpoint: try options.requiredString("endpoint"),
+      endpoint: try options.connectEndpoint("endpoint"),
       timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
-      attempts: try options.int("retries", minimum: 1) ?? 3)
+      attempts: try options.int("retries", minimum: 1) ?? 3,
+      options: try options.clientSocketOptions())
     defer { client.close() }
     let reply: WireMessage
     do { reply = try client.request(try WireMessage(type: .query, header: header)) } catch let error

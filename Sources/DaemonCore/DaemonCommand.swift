@@ -16,6 +16,7 @@ public enum DaemonCommand {
       .value(
         "max-message-size", "BYTES", "Largest accepted message; bigger senders are disconnected.", default: "268435456"),
       .value("curve-secret-key", "Z85", "Server CURVE secret key (40 chars); required to bind a non-loopback address."),
+      .value("curve-secret-key-file", "FILE", "File with the server secret key (mode 0600; not visible in 'ps')."),
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
       .value("faithfulness-sample", "N", "Probe images per checkpoint for deletion/insertion AUC.", default: "50"),
       .value(

@@ -28,7 +28,8 @@ extension BenchmarkSuite {
       var publisher: Publisher?
       if publishing {
         let p = Publisher(
-          outbox: try Outbox(directory: out.appendingPathComponent("outbox")), endpoint: daemon.endpoint, log: { _ in })
+          outbox: try Outbox(directory: out.appendingPathComponent("outbox")), endpoint: daemon.endpoint,
+          options: SocketOptions(), log: { _ in })
         let probe = try ModelCheckpointProbe.empty(architecture)
         try p.enqueue(
           Outbox.Entry(

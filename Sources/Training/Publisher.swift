@@ -9,6 +9,7 @@ public final class Publisher: @unchecked Sendable {
   /// The spool.
   public let outbox: Outbox
   private let endpoint: String
+  private let options: SocketOptions
   private let log: @Sendable (String) -> Void
   private let condition = NSCondition()
   private var stopping = false
@@ -21,9 +22,18 @@ public final class Publisher: @unchecked Sendable {
   public private(set) var directives: [Directive] = []
 
   /// Creates a publisher for `outbox` (not started).
-  public init(outbox: Outbox, endpoint: String, log: @escaping @Sendable (String) -> Void) {
+  /// - Parameters:
+  ///   - outbox: The spool to send.
+  ///   - endpoint: The daemon's endpoint (validated by the caller with `Endpoint.validate`).
+  ///   - options: Socket options, CURVE keys included (`SocketOptions.client()` for the
+  ///     environment's keys); there is no default so no caller can forget CURVE.
+  ///   - log: Receives one line per acknowledgement, refusal or retry.
+  public init(
+    outbox: Outbox, endpoint: String, options: SocketOptions, log: @escaping @Sendable (String) -> Void
+  ) {
     self.outbox = outbox
     self.endpoint = endpoint
+    self.options = options
     self.log = log
   }
 
@@ -77,7 +87,8 @@ public final class Publisher: @unchecked Sendable {
   private var shouldStop: Bool { condition.withLock { stopping } }
 
   private func run() {
-    let client = RequestClient(endpoint: endpoint, timeoutMilliseconds: timeoutMilliseconds, attempts: 1)
+    let client = RequestClient(
+      endpoint: endpoint, timeoutMilliseconds: timeoutMilliseconds, attempts: 1, options: options)
     defer { client.close() }
     var backoff = 0.1
     while !shouldStop {

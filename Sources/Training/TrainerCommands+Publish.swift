@@ -22,6 +22,8 @@ extension TrainerCommands {
     -> ExitCode
   {
     let options = try ParsedOptions(arguments, spec: publishSpec)
+    let endpoint = try options.connectEndpoint("endpoint")
+    let socketOptions = try options.clientSocketOptions()
     let checkpoint = try loadCheckpoint(options)
     let path = try options.requiredString("checkpoint")
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -39,9 +41,8 @@ extension TrainerCommands {
     let classes = checkpoint.metadata.classes ?? (0..<architecture.classes).map { "class-\($0)" }
     let step = try options.int("step", minimum: 0) ?? checkpoint.metadata.step ?? 0
     let client = RequestClient(
-      endpoint: try options.requiredString("endpoint"),
-      timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 5000,
-      attempts: 3)
+      endpoint: endpoint, timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 5000, attempts: 3,
+      options: socketOptions)
     defer { client.close() }
     let register = try Publisher.message(
       for: Outbox.Entry(kind: "register-run", run: run, architecture: architecture.json(), classes: classes),
@@ -79,12 +80,14 @@ extension TrainerCommands {
     throws -> ExitCode
   {
     let options = try ParsedOptions(arguments, spec: drainSpec)
+    let endpoint = try options.connectEndpoint("endpoint")
+    let socketOptions = try options.clientSocketOptions()
     let directory = URL(fileURLWithPath: try options.requiredString("out")).appendingPathComponent("outbox")
     guard FileManager.default.fileExists(atPath: directory.path) else {
       throw TrainingError("no outbox at \(directory.path); was the run trained with --publish?", exitCode: .noInput)
     }
     let publisher = Publisher(
-      outbox: try Outbox(directory: directory), endpoint: try options.requiredString("endpoint"), log: log)
+      outbox: try Outbox(directory: directory), endpoint: endpoint, options: socketOptions, log: log)
     let before = publisher.outbox.pending().count
     publisher.start()
     let pending = publisher.drain(timeout: try options.double("timeout", minimum: 0) ?? 60)

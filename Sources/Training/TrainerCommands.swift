@@ -93,7 +93,10 @@ public enum TrainerCommands {
     c.probePerClass = try options.int("probe-per-class", minimum: 0) ?? c.probePerClass
     c.generatorSize = try options.int("generator-size", minimum: 0) ?? c.generatorSize
     c.runName = try options.requiredString("run")
-    c.publishEndpoint = options.string("publish")
+    if options.string("publish") != nil {
+      c.publishEndpoint = try options.connectEndpoint("publish")
+      c.publishSocketOptions = try options.clientSocketOptions()
+    }
     c.shuffleLabels = options.flag("shuffle-labels")
     if let every = try options.int("publish-every", minimum: 1) {
       guard c.publishEndpoint != nil else {

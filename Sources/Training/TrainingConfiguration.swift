@@ -1,4 +1,5 @@
 import Foundation
+import Wire
 
 /// Everything `i2x-train train` needs; defaults are the README's recipe.
 public struct TrainingConfiguration: Sendable, Equatable {
@@ -36,6 +37,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var runName = "run"
   /// Daemon endpoint to publish checkpoints to (nil: do not publish).
   public var publishEndpoint: String?
+  /// Socket options of the publisher, with the CURVE keys from the environment
+  /// (`SocketOptions.client()`) when the daemon requires CURVE.
+  public var publishSocketOptions = SocketOptions()
   /// Train on randomly permuted labels (a control run: nothing real to learn); validation and
   /// probe images keep their true labels.
   public var shuffleLabels = false

@@ -143,7 +143,8 @@ public struct TrainingJob {
     _ endpoint: String, architecture: Architecture, data: LabeledImages, probe: [Int]
   ) throws -> Publisher {
     let outbox = try Outbox(directory: configuration.outputDirectory.appendingPathComponent("outbox"))
-    let publisher = Publisher(outbox: outbox, endpoint: endpoint, log: log)
+    let publisher = Publisher(
+      outbox: outbox, endpoint: endpoint, options: configuration.publishSocketOptions, log: log)
     let probeSet = data.subset(probe)
     let file = SafetensorsFile(tensors: [
       "images": TensorRecord(bytes: probeSet.pixels, shape: [probeSet.count, data.channels, data.height, data.width]),

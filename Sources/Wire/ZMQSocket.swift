@@ -10,54 +10,6 @@ public final class ZMQContext: @unchecked Sendable {
   private init() { handle = zmq_ctx_new() }
 }
 
-/// Options set on every socket before it binds or connects.
-public struct SocketOptions: Sendable {
-  /// Milliseconds unsent messages may delay close (`ZMQ_LINGER`); 0 so shutdown never hangs.
-  public var lingerMilliseconds: Int32 = 0
-  /// Largest inbound message in bytes (`ZMQ_MAXMSGSIZE`); a peer sending more is disconnected.
-  public var maximumMessageSize: Int64 = 256 << 20
-  /// Send timeout in milliseconds (`ZMQ_SNDTIMEO`).
-  public var sendTimeoutMilliseconds: Int32 = 5000
-  /// CURVE: act as server with this Z85 secret key.
-  public var curveServerSecretKey: String?
-  /// CURVE: act as client with these Z85 keys (own public, own secret, server public).
-  public var curveClientKeys: (publicKey: String, secretKey: String, serverKey: String)?
-
-  /// Defaults: linger 0, 256 MiB messages, 5 s send timeout, no CURVE.
-  public init() {}
-
-  /// Client options from the environment: CURVE when `I2X_CURVE_SERVER_KEY`,
-  /// `I2X_CURVE_PUBLIC_KEY` and `I2X_CURVE_SECRET_KEY` (Z85) are all set.
-  public static func client(environment: [String: String] = ProcessInfo.processInfo.environment) -> SocketOptions {
-    var options = SocketOptions()
-    if let server = environment["I2X_CURVE_SERVER_KEY"], let publicKey = environment["I2X_CURVE_PUBLIC_KEY"],
-      let secret = environment["I2X_CURVE_SECRET_KEY"]
-    {
-      options.curveClientKeys = (publicKey, secret, server)
-    }
-    return options
-  }
-}
-
-/// A CURVE key pair in Z85 (40 characters each).
-public struct CurveKeyPair: Sendable {
-  /// Public key.
-  public var publicKey: String
-  /// Secret key.
-  public var secretKey: String
-
-  /// Generates a fresh pair with libzmq (libsodium underneath).
-  public static func generate() throws -> CurveKeyPair {
-    var publicKey = [CChar](repeating: 0, count: 41)
-    var secretKey = [CChar](repeating: 0, count: 41)
-    guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZMQError("zmq_curve_keypair") }
-    func text(_ chars: [CChar]) -> String {
-      String(decoding: chars.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-    return CurveKeyPair(publicKey: text(publicKey), secretKey: text(secretKey))
-  }
-}
-
 /// A ZeroMQ socket owned by exactly one thread (libzmq sockets are not thread-safe): create,
 /// use and close it on the same dedicated thread, never in Swift's cooperative pool.
 public final class ZMQSocket {
@@ -102,14 +54,24 @@ public final class ZMQSocket {
     handle = nil
   }
 
-  /// Binds to `endpoint` (`tcp://host:port`, `ipc://path`, `inproc://name`).
+  /// Binds to `endpoint` (`tcp://host:port`, `ipc://path`, `inproc://name`; check it first with
+  /// `Endpoint.validate(_:for:)`).
+  /// - Throws: `ZMQError` naming the endpoint (address in use, no such interface).
   public func bind(_ endpoint: String) throws {
+    try enableIPv6(for: endpoint)
     guard zmq_bind(try live(), endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
   }
 
-  /// Connects to `endpoint`.
+  /// Connects to `endpoint` (libzmq resolves DNS names such as `localhost`).
+  /// - Throws: `ZMQError` for an endpoint libzmq cannot parse.
   public func connect(_ endpoint: String) throws {
+    try enableIPv6(for: endpoint)
     guard zmq_connect(try live(), endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
+  }
+
+  /// libzmq ignores IPv6 addresses unless `ZMQ_IPV6` is set: set it for `tcp://[…]:port`.
+  private func enableIPv6(for endpoint: String) throws {
+    if endpoint.hasPrefix("tcp://[") { try set(ZMQ_IPV6, Int32(1)) }
   }
 
   /// The endpoint actually bound (resolves `tcp://127.0.0.1:*` to the chosen port).

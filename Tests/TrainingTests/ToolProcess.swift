@@ -20,8 +20,10 @@ enum ToolProcess {
   }
 
   /// Runs `product` with `arguments` and waits; output goes through files, so a chatty
-  /// process can never block on a full pipe.
-  static func run(_ arguments: [String], product: String = "i2x-train") throws -> Result {
+  /// process can never block on a full pipe. `environment` entries replace the process's own.
+  static func run(
+    _ arguments: [String], product: String = "i2x-train", environment: [String: String] = [:]
+  ) throws -> Result {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let outURL = directory.appendingPathComponent("stdout")
@@ -31,6 +33,7 @@ enum ToolProcess {
     let process = Process()
     process.executableURL = productsDirectory.appendingPathComponent(product)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
