@@ -18,7 +18,9 @@ struct CheckpointAnalyzer {
     guard let inputs = try store.jobInputs(job) else {
       throw DaemonError(.unknownRun, "checkpoint row for run '\(job.run)' step \(job.step) is missing")
     }
-    let architecture = try Architecture(json: inputs.architecture)
+    // Everything stored passed the daemon's caps when it was acked; the analysis process's
+    // memory cap is the backstop, so no second set of caps here.
+    let architecture = try Architecture(json: inputs.architecture, limits: Self.permissive)
     let checkpoint = try load(inputs.sha256, architecture)
     guard let probe = try store.probe(run: job.run), !probe.labels.isEmpty else {
       return checkpoint.network.parameterCount  // no probe set (e.g. `i2x-train publish` without --probe): verify only
@@ -72,8 +74,16 @@ struct CheckpointAnalyzer {
     do { bytes = try store.blobs.get(sha256) } catch {
       throw RetryableJobError(description: "cannot read blob \(sha256): \(error)")
     }
-    return try ModelCheckpoint(file: try SafetensorsFile(bytes: bytes), architecture: architecture)
+    return try ModelCheckpoint(
+      file: try SafetensorsFile(
+        bytes: bytes, limits: SafetensorsFile.Limits(maximumHeaderBytes: .max, maximumTensors: .max)),
+      architecture: architecture, limits: Self.permissive)
   }
+
+  /// No caps beyond overflow checks (see `run`).
+  static let permissive = Architecture.Limits(
+    maximumParameters: .max, maximumActivationElements: .max, maximumClasses: .max, maximumLayers: .max,
+    maximumDimension: .max)
 
   /// Target-layer activations (n,d,h,w) of `network` on `images`, in batches.
   static func targetFeatures(_ network: Network, _ images: Tensor) -> Tensor {

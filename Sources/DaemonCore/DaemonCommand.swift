@@ -24,6 +24,12 @@ public enum DaemonCommand {
         "Address-space cap of each analysis process; a job over it is retried, then failed.",
         default: "4294967296"),
       .value("max-probe-images", "N", "Largest probe set a run may register.", default: "10000"),
+      .value("max-parameters", "N", "Largest parameter count of a run's architecture.", default: "100000000"),
+      .value(
+        "max-activation-elements", "N", "Largest output of any layer, in elements per image.", default: "16777216"),
+      .value("max-classes", "N", "Most classes an architecture may have.", default: "100000"),
+      .value("max-tensors", "N", "Most tensors in a checkpoint or probe file.", default: "65536"),
+      .value("max-header-bytes", "BYTES", "Largest safetensors header.", default: "16777216"),
     ],
     discussion: """
       Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
@@ -93,8 +99,7 @@ public enum DaemonCommand {
       throw DaemonStartError("cannot bind \(configuration.endpoint): \(error); is another i2xd running there?")
     }
     defer { socket.close() }
-    var limits = RequestLimits()
-    limits.maximumProbeImages = configuration.maximumProbeImages
+    let limits = configuration.limits
     let writer = RequestHandler(store: store, log: log)
     writer.limits = limits
     writer.onStored = { worker.notify() }

@@ -10,7 +10,7 @@ struct DaemonConfiguration {
   var curve: (secretKey: String, allowedKeys: [String])?
   var faithfulnessSample = 50
   var jobMemoryLimit = 4 << 30
-  var maximumProbeImages = 10_000
+  var limits = RequestLimits()
 
   init(_ options: ParsedOptions) throws {
     dataDirectory = URL(fileURLWithPath: try options.requiredString("data-dir"))
@@ -25,7 +25,16 @@ struct DaemonConfiguration {
     socketOptions.maximumMessageSize = Int64(size)
     faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? 50
     jobMemoryLimit = try options.int("job-memory-limit", minimum: 256 << 20) ?? jobMemoryLimit
-    maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? maximumProbeImages
+    limits.maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? limits.maximumProbeImages
+    limits.architecture.maximumParameters =
+      try options.int("max-parameters", minimum: 1) ?? limits.architecture.maximumParameters
+    limits.architecture.maximumActivationElements =
+      try options.int("max-activation-elements", minimum: 1) ?? limits.architecture.maximumActivationElements
+    limits.architecture.maximumClasses =
+      try options.int("max-classes", minimum: 2) ?? limits.architecture.maximumClasses
+    limits.safetensors.maximumTensors = try options.int("max-tensors", minimum: 1) ?? limits.safetensors.maximumTensors
+    limits.safetensors.maximumHeaderBytes =
+      try options.int("max-header-bytes", minimum: 1024) ?? limits.safetensors.maximumHeaderBytes
     curve = try Self.curve(options)
     socketOptions.curveServerSecretKey = curve?.secretKey
     guard Self.isLocal(endpoint) || curve != nil else {

@@ -71,14 +71,14 @@ public final class RequestHandler {
       throw DaemonError(.badData, "probe set sha256 does not match the header; the payload was damaged")
     }
     let architecture: Architecture
-    do { architecture = try Architecture(json: header.architecture) } catch {
+    do { architecture = try Architecture(json: header.architecture, limits: limits.architecture) } catch {
       throw DaemonError(.badData, "run '\(header.run)': \(error)")
     }
     guard header.classes.count == architecture.classes else {
       throw DaemonError(
         .badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
     }
-    let probe = try Self.validateProbe(payload, architecture: architecture)
+    let probe = try Self.validateProbe(payload, architecture: architecture, limits: limits.safetensors)
     guard probe <= limits.maximumProbeImages else {
       throw DaemonError(
         .badData,
@@ -135,8 +135,10 @@ public final class RequestHandler {
         .unknownRun, "run '\(run)' is not registered; the trainer registers it before its first checkpoint")
     }
     do {
-      let architecture = try Architecture(json: json)
-      _ = try ModelCheckpoint(file: try SafetensorsFile(bytes: payload), architecture: architecture)
+      let architecture = try Architecture(json: json, limits: limits.architecture)
+      _ = try ModelCheckpoint(
+        file: try SafetensorsFile(bytes: payload, limits: limits.safetensors), architecture: architecture,
+        limits: limits.architecture)
     } catch {
       throw DaemonError(.badData, "run '\(run)' step \(step) does not fit the run's architecture: \(error)")
     }
@@ -161,9 +163,11 @@ public final class RequestHandler {
 
   /// Checks the probe set: `images` U8 [N,C,H,W] matching the architecture, `labels` I64 [N]
   /// within the classes. Returns N.
-  static func validateProbe(_ payload: [UInt8], architecture: Architecture) throws -> Int {
+  static func validateProbe(
+    _ payload: [UInt8], architecture: Architecture, limits: SafetensorsFile.Limits = .default
+  ) throws -> Int {
     do {
-      let file = try SafetensorsFile(bytes: payload)
+      let file = try SafetensorsFile(bytes: payload, limits: limits)
       let images = try file.tensor("images")
       let labels = try file.tensor("labels")
       guard images.dtype == .u8, images.shape.count == 4, Array(images.shape.dropFirst()) == architecture.input else {
@@ -185,10 +189,17 @@ public final class RequestHandler {
   }
 }
 
-/// Caps on what a trainer may register, configurable in `i2xd`.
+/// Caps on what a trainer may send, configurable in `i2xd`, checked before anything of that
+/// size is allocated.
 public struct RequestLimits: Sendable {
   /// Largest probe set, in images (`--max-probe-images`).
   public var maximumProbeImages = 10_000
+  /// Parameters, activation size, classes, layers (`--max-parameters`,
+  /// `--max-activation-elements`, `--max-classes`).
+  public var architecture = Architecture.Limits.default
+  /// Header bytes and tensor count of checkpoint and probe files (`--max-header-bytes`,
+  /// `--max-tensors`).
+  public var safetensors = SafetensorsFile.Limits.default
   /// Creates the defaults.
   public init() {}
 }
