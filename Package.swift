@@ -51,7 +51,7 @@ let package = Package(
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
     .executableTarget(name: "Daemon", dependencies: ["DaemonCore"]),
     .executableTarget(name: "Client", dependencies: ["ClientCore"]),
-    .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets"]),
+    .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets", "CLI"]),
 
     // Tests.
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),

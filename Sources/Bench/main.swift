@@ -1,4 +1,5 @@
 // i2x-bench: one JSON line per figure on stdout (see README "Benchmarks").
+import CLI
 import Foundation
 import Training
 
@@ -11,9 +12,9 @@ let selected = arguments.filter { !$0.hasPrefix("-") }
 let quick = arguments.contains("--quick")
 do {
   try BenchmarkSuite(quick: quick).run(only: Set(selected)) { line in
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    FileDescriptorOutput.writeStandardOutput(line + "\n")
   }
 } catch {
-  FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+  FileDescriptorOutput.writeStandardError("error: \(error)\n")
   exit(64)
 }

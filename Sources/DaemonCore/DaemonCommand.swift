@@ -24,6 +24,9 @@ public enum DaemonCommand {
         "Address-space cap of each analysis process; a job over it is retried, then failed.",
         default: "4294967296"),
       .value("max-probe-images", "N", "Largest probe set a run may register.", default: "10000"),
+      .value(
+        "max-analysis-bytes", "BYTES", "Largest probe set × target-layer size the analysis may hold (×4 bytes).",
+        default: "2147483648"),
       .value("max-parameters", "N", "Largest parameter count of a run's architecture.", default: "100000000"),
       .value(
         "max-activation-elements", "N", "Largest output of any layer, in elements per image.", default: "16777216"),

@@ -26,6 +26,7 @@ struct DaemonConfiguration {
     faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? 50
     jobMemoryLimit = try options.int("job-memory-limit", minimum: 256 << 20) ?? jobMemoryLimit
     limits.maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? limits.maximumProbeImages
+    limits.maximumAnalysisBytes = try options.int("max-analysis-bytes", minimum: 1 << 20) ?? limits.maximumAnalysisBytes
     limits.architecture.maximumParameters =
       try options.int("max-parameters", minimum: 1) ?? limits.architecture.maximumParameters
     limits.architecture.maximumActivationElements =

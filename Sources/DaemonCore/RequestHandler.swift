@@ -79,6 +79,15 @@ public final class RequestHandler {
         .badData, "run '\(header.run)': \(header.classes.count) class names for \(architecture.classes) classes")
     }
     let probe = try Self.validateProbe(payload, architecture: architecture, limits: limits.safetensors)
+    let targetBytes = probe.multipliedReportingOverflow(
+      by: try architecture.validate(limits: limits.architecture).targetActivationElements)
+    guard !targetBytes.overflow, targetBytes.partialValue <= limits.maximumAnalysisBytes / 4 else {
+      throw DaemonError(
+        .badData,
+        "run '\(header.run)': the analysis would hold \(probe) probe images × the target layer's "
+          + "activations = more than \(limits.maximumAnalysisBytes) bytes (i2xd --max-analysis-bytes); "
+          + "use fewer probe images or an earlier, smaller target layer")
+    }
     guard probe <= limits.maximumProbeImages else {
       throw DaemonError(
         .badData,
@@ -194,6 +203,9 @@ public final class RequestHandler {
 public struct RequestLimits: Sendable {
   /// Largest probe set, in images (`--max-probe-images`).
   public var maximumProbeImages = 10_000
+  /// Bytes of target-layer activations the analysis may hold for the whole probe set
+  /// (`--max-analysis-bytes`): probe images × d·h·w × 4.
+  public var maximumAnalysisBytes = 2 << 30
   /// Parameters, activation size, classes, layers (`--max-parameters`,
   /// `--max-activation-elements`, `--max-classes`).
   public var architecture = Architecture.Limits.default

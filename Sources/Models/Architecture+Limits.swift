@@ -47,6 +47,9 @@ extension Architecture {
     public var largestActivationElements: Int
     /// Layers, counting each residual block and every layer inside one.
     public var layerCount: Int
+    /// Elements per image of the GradCAM target layer's output (d·h·w): what the analysis
+    /// keeps per probe image for the vocabulary.
+    public var targetActivationElements = 0
 
     /// Creates a footprint.
     public init(parameterCount: Int, largestActivationElements: Int, layerCount: Int) {

@@ -107,7 +107,9 @@ public struct Architecture: Codable, Equatable, Sendable {
         "architecture '\(name)': output must be [N,\(classes)] logits, got [N,\(shape.map(String.init).joined(separator: ","))]"
       )
     }
-    return walk.footprint
+    var footprint = walk.footprint
+    footprint.targetActivationElements = ShapeWalk.product(shapes[targetIndex]) ?? .max
+    return footprint
   }
 
   /// Builds the network with freshly initialised parameters (PyTorch's default init), after
