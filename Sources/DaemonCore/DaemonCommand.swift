@@ -35,10 +35,13 @@ public enum DaemonCommand {
       .value("max-header-bytes", "BYTES", "Largest safetensors header.", default: "16777216"),
     ],
     discussion: """
-      Logs go to stderr. SIGINT/SIGTERM finish the request in progress and exit 0. A checkpoint is
-      acknowledged only after its file is fsynced and its row committed.
-      CURVE: 'i2xd keygen' prints a key pair. Clients (i2x, i2x-train) use CURVE when
-      I2X_CURVE_SERVER_KEY, I2X_CURVE_PUBLIC_KEY and I2X_CURVE_SECRET_KEY are set.
+      Logs go to stderr. SIGINT/SIGTERM finish the requests in progress and exit 0. A checkpoint is
+      acknowledged only after it fits its run's architecture with finite values, its file is fsynced
+      and its row committed. Each analysis job runs in its own process (capped by --job-memory-limit);
+      a job that crashes it 3 times is marked failed with the reason, and the daemon keeps serving.
+      CURVE: 'i2xd keygen' prints a key pair; keep the server's secret key in a 0600 file
+      (--curve-secret-key-file). Clients (i2x, i2x-train) use CURVE when I2X_CURVE_SERVER_KEY,
+      I2X_CURVE_PUBLIC_KEY and I2X_CURVE_SECRET_KEY are all set.
       """)
 
   /// Runs the daemon with `arguments`; returns the exit code.
