@@ -49,13 +49,16 @@ extension Architecture {
     public var layerCount: Int
     /// Elements per image of the GradCAM target layer's output (d·h·w): what the analysis
     /// keeps per probe image for the vocabulary.
-    public var targetActivationElements = 0
+    public var targetActivationElements: Int
 
     /// Creates a footprint.
-    public init(parameterCount: Int, largestActivationElements: Int, layerCount: Int) {
+    public init(
+      parameterCount: Int, largestActivationElements: Int, layerCount: Int, targetActivationElements: Int = 0
+    ) {
       self.parameterCount = parameterCount
       self.largestActivationElements = largestActivationElements
       self.layerCount = layerCount
+      self.targetActivationElements = targetActivationElements
     }
   }
 }

@@ -81,6 +81,17 @@ import Wire
       try DaemonStore(directory: directory).runs().map(\.name).sorted() == ["r1", String(repeating: "é", count: 100)])
   }
 
+  /// smallcnn's target conv3 output is 64×7×7 = 3,136 elements; two probe images hold 6,272
+  /// elements = 25,088 bytes.
+  @Test func probeImagesTimesTargetSizeIsCapped() throws {
+    handler.limits.maximumAnalysisBytes = 25_087
+    let answer = try reply(try DaemonFixtures.register(run: "wide"))
+    #expect(answer.outcome == "error:bad-data")
+    #expect(answer.message.contains("--max-analysis-bytes"))
+    handler.limits.maximumAnalysisBytes = 25_088
+    #expect(try reply(try DaemonFixtures.register(run: "wide")).outcome == "registered")
+  }
+
   @Test func theProbeSetIsCapped() throws {
     handler.limits.maximumProbeImages = 1
     let answer = try reply(try DaemonFixtures.register(run: "big"))  // two probe images

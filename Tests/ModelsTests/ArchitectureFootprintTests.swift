@@ -84,7 +84,11 @@ import Testing
   @Test(arguments: boundaries)
   func exactlyAtTheCapPassesAndOneOverFails(_ boundary: Boundary) throws {
     let footprint = try Self.small.validate(limits: boundary.atCap)
-    #expect(footprint == Architecture.Footprint(parameterCount: 15, largestActivationElements: 4, layerCount: 3))
+    // The target 'r' is the ReLU of the 4×1×1 input: 4 elements per image.
+    #expect(
+      footprint
+        == Architecture.Footprint(
+          parameterCount: 15, largestActivationElements: 4, layerCount: 3, targetActivationElements: 4))
     #expect {
       try Self.small.validate(limits: boundary.overCap)
     } throws: { error in
