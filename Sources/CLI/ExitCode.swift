@@ -14,6 +14,8 @@ public enum ExitCode: Int32, Sendable {
   case unavailable = 69
   /// Internal error (EX_SOFTWARE).
   case software = 70
+  /// An output file or directory cannot be created (EX_CANTCREAT).
+  case cannotCreate = 73
   /// I/O error (EX_IOERR).
   case ioError = 74
 }

@@ -12,6 +12,8 @@ struct CheckpointAnalyzer {
   let log: @Sendable (String) -> Void
   /// Probe images per checkpoint used for deletion/insertion AUC.
   var faithfulnessSample = 50
+  /// Checkpoints a pair waits after a directive before a new flag makes another one.
+  var finetuneCooldown = FineTuneTrigger.defaultCooldown
 
   /// Runs the job; returns the checkpoint's parameter count.
   func run(_ job: DaemonStore.Job) throws -> Int {
@@ -58,9 +60,12 @@ struct CheckpointAnalyzer {
       observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
       timings: { timings[$0] = $1 })
     let seconds = Date().timeIntervalSince(started)
+    let analysedStep = observations.last?.step ?? job.step
     try store.saveAnalysis(
-      run: job.run, step: observations.last?.step ?? job.step, vocabulary: vocabulary, report: report, seconds: seconds,
-      timings: timings)
+      run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
+    try FineTuneTrigger.apply(
+      store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
+      cooldown: finetuneCooldown, log: log)
     log(
       String(
         format: "analysed run '%@' step %d in %.2f s (%d checkpoints, %d prototypes, %d uncertain)", job.run, job.step,

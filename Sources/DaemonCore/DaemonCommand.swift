@@ -20,6 +20,12 @@ public enum DaemonCommand {
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
       .value("faithfulness-sample", "N", "Probe images per checkpoint for deletion/insertion AUC.", default: "50"),
       .value(
+        "finetune-cooldown", "N", "Checkpoints before a pair's flag may trigger another fine-tune (policy auto).",
+        default: "6"),
+      .value(
+        "directive-lease", "SECONDS", "A fine-tune with no status or checkpoint for this long is failed: interrupted.",
+        default: "600"),
+      .value(
         "job-memory-limit", "BYTES",
         "Address-space cap of each analysis process; a job over it is retried, then failed.",
         default: "4294967296"),
@@ -92,7 +98,7 @@ public enum DaemonCommand {
 
     let store = try DataDirectory.open(configuration.dataDirectory, log: log)
     let worker = JobWorker(
-      directory: configuration.dataDirectory, faithfulnessSample: configuration.faithfulnessSample,
+      directory: configuration.dataDirectory, settings: configuration.analysis,
       isolation: .process(executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit),
       log: log)
     try worker.start()
@@ -134,7 +140,7 @@ public enum DaemonCommand {
     }
     return JobProcess.childMain(
       dataDirectory: URL(fileURLWithPath: directory), jobID: job,
-      faithfulnessSample: values["--faithfulness-sample"].flatMap(Int.init) ?? 50,
+      settings: AnalysisSettings(values: values),
       memoryLimit: values["--memory-limit"].flatMap(Int.init) ?? 0, parent: parent, log: log)
   }
 }

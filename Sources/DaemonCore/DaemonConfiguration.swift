@@ -8,7 +8,7 @@ struct DaemonConfiguration {
   var endpoint: String
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
-  var faithfulnessSample = 50
+  var analysis = AnalysisSettings()
   var jobMemoryLimit = 4 << 30
   var limits = RequestLimits()
 
@@ -23,7 +23,9 @@ struct DaemonConfiguration {
       throw UsageError("--max-message-size is required", hint: DaemonCommand.spec.hint)
     }
     socketOptions.maximumMessageSize = Int64(size)
-    faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? 50
+    analysis.faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? analysis.faithfulnessSample
+    analysis.finetuneCooldown = try options.int("finetune-cooldown", minimum: 0) ?? analysis.finetuneCooldown
+    analysis.directiveLease = Double(try options.int("directive-lease", minimum: 1) ?? Int(analysis.directiveLease))
     jobMemoryLimit = try options.int("job-memory-limit", minimum: 256 << 20) ?? jobMemoryLimit
     limits.maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? limits.maximumProbeImages
     limits.maximumAnalysisBytes = try options.int("max-analysis-bytes", minimum: 1 << 20) ?? limits.maximumAnalysisBytes

@@ -175,22 +175,5 @@ public final class DaemonStore {
     return counts
   }
 
-  /// Undelivered directives of `run`, marked delivered.
-  public func takeDirectives(run: String) throws -> [(id: Int, kind: String, payload: String)] {
-    let rows = try database.query(
-      "SELECT id, kind, payload FROM directives WHERE run = ? AND delivered_at IS NULL ORDER BY id", [.text(run)])
-    for row in rows {
-      try database.execute("UPDATE directives SET delivered_at = ? WHERE id = ?", [.real(now), row[0]])
-    }
-    return rows.map { ($0[0].int ?? 0, $0[1].string ?? "", $0[2].string ?? "{}") }
-  }
-
-  /// Adds a directive for `run` (delivered in its next ack).
-  public func addDirective(run: String, kind: String, payload: String) throws {
-    try database.execute(
-      "INSERT INTO directives (run, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-      [.text(run), .text(kind), .text(payload), .real(now)])
-  }
-
   var now: Double { Date().timeIntervalSince1970 }
 }

@@ -1,3 +1,4 @@
+import CLI
 import Foundation
 
 #if canImport(Glibc)
@@ -9,22 +10,22 @@ import Foundation
 enum DataDirectory {
   /// Prepares `directory` (created 0700; files the daemon creates are 0600) and opens the
   /// store in it.
-  /// - Throws: `DaemonStartError` (exit 69) naming the path and the fix.
+  /// - Throws: `DataDirectoryError` (exit 73) naming the path and the fix.
   static func open(_ directory: URL, log: (String) -> Void) throws -> DaemonStore {
     umask(0o077)
     let path = directory.path
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
       guard isDirectory.boolValue else {
-        throw DaemonStartError("--data-dir \(path) is a file, not a directory; pass a directory path")
+        throw DataDirectoryError("--data-dir \(path) is a file, not a directory; pass a directory path")
       }
     } else if mkdir(path, 0o700) != 0 && errno != EEXIST {
       let reason = String(cString: strerror(errno))
-      throw DaemonStartError(
+      throw DataDirectoryError(
         "cannot create --data-dir \(path): \(reason); choose a writable location or create it first")
     }
     guard access(path, R_OK | W_OK | X_OK) == 0 else {
-      throw DaemonStartError(
+      throw DataDirectoryError(
         "--data-dir \(path) is not writable by this user (\(String(cString: strerror(errno)))); "
           + "fix its permissions or choose another directory")
     }
@@ -34,7 +35,7 @@ enum DataDirectory {
     let removed = removeTemporaryFiles(in: directory.appendingPathComponent("blobs"))
     if removed > 0 { log("removed \(removed) unfinished temporary blob files left by an interrupted write") }
     do { return try DaemonStore(directory: directory) } catch {
-      throw DaemonStartError(
+      throw DataDirectoryError(
         "cannot open the store in \(path): \(error); check free space and permissions, or move the directory aside")
     }
   }
@@ -50,4 +51,11 @@ enum DataDirectory {
     }
     return removed
   }
+}
+
+/// The data directory cannot be created, written or opened: exit 73 (EX_CANTCREAT).
+struct DataDirectoryError: Error, CustomStringConvertible, ExitCodeProviding {
+  var description: String
+  init(_ description: String) { self.description = description }
+  var exitCode: ExitCode { .cannotCreate }
 }

@@ -30,18 +30,18 @@ struct JobProcess {
   let executable: String
   /// Data directory passed to the child.
   let dataDirectory: URL
-  /// Probe images for deletion/insertion AUC.
-  let faithfulnessSample: Int
+  /// Settings passed to the child.
+  let settings: AnalysisSettings
   /// Address-space cap of the child in bytes.
   let memoryLimit: Int
 
   /// The running child, so `stop` can end it.
   private let child = ChildHandle()
 
-  init(executable: String, dataDirectory: URL, faithfulnessSample: Int, memoryLimit: Int) {
+  init(executable: String, dataDirectory: URL, settings: AnalysisSettings, memoryLimit: Int) {
     self.executable = executable
     self.dataDirectory = dataDirectory
-    self.faithfulnessSample = faithfulnessSample
+    self.settings = settings
     self.memoryLimit = memoryLimit
   }
 
@@ -55,11 +55,11 @@ struct JobProcess {
 
   /// Runs job `id` in a child and waits for it.
   func run(jobID: Int) -> Ending {
-    let arguments = [
-      executable, "run-job", "--data-dir", dataDirectory.path, "--job", String(jobID),
-      "--faithfulness-sample", String(faithfulnessSample), "--memory-limit", String(memoryLimit),
-      "--parent", String(getpid()),
-    ]
+    let arguments =
+      [
+        executable, "run-job", "--data-dir", dataDirectory.path, "--job", String(jobID),
+        "--memory-limit", String(memoryLimit), "--parent", String(getpid()),
+      ] + settings.arguments
     var pipeEnds: [Int32] = [0, 0]
     guard pipe(&pipeEnds) == 0 else { return .transient("cannot create a pipe: \(String(cString: strerror(errno)))") }
     var actions = posix_spawn_file_actions_t()
@@ -121,7 +121,7 @@ struct JobProcess {
   /// The child side: caps memory, ties its life to the parent's, runs the job, and returns
   /// the exit code.
   static func childMain(
-    dataDirectory: URL, jobID: Int, faithfulnessSample: Int, memoryLimit: Int, parent: pid_t,
+    dataDirectory: URL, jobID: Int, settings: AnalysisSettings, memoryLimit: Int, parent: pid_t,
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
@@ -134,7 +134,7 @@ struct JobProcess {
       print("cannot open the store: \(error)")
       return transientExitCode
     }
-    switch JobRunner.run(jobID: jobID, store: store, faithfulnessSample: faithfulnessSample, log: log) {
+    switch JobRunner.run(jobID: jobID, store: store, settings: settings, log: log) {
     case .recorded: return 0
     case .transient(let reason):
       print(reason)

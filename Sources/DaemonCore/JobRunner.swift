@@ -22,12 +22,14 @@ enum JobRunner {
 
   /// Runs job `jobID` (which must be `running`) against `store`.
   static func run(
-    jobID: Int, store: DaemonStore, faithfulnessSample: Int, log: @escaping @Sendable (String) -> Void
+    jobID: Int, store: DaemonStore, settings: AnalysisSettings, log: @escaping @Sendable (String) -> Void
   ) -> Result {
     do {
       guard let (job, state) = try store.job(id: jobID), state == "running" else { return .recorded }
       do {
-        let analyzer = CheckpointAnalyzer(store: store, log: log, faithfulnessSample: faithfulnessSample)
+        let analyzer = CheckpointAnalyzer(
+          store: store, log: log, faithfulnessSample: settings.faithfulnessSample,
+          finetuneCooldown: settings.finetuneCooldown)
         let count = try analyzer.run(job)
         try store.finishJob(job, parameterCount: count)
       } catch let error where TransientFault.matches(error) {

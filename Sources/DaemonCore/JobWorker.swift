@@ -29,21 +29,21 @@ public final class JobWorker: @unchecked Sendable {
   private var thread: Thread?
   private let finished = DispatchSemaphore(value: 0)
   private let log: @Sendable (String) -> Void
-  private let faithfulnessSample: Int
+  private let settings: AnalysisSettings
   private let childProcess: JobProcess?
   private var consecutiveTransientFaults = 0
 
   /// Creates a worker over the store in `directory` (not started).
   public init(
-    directory: URL, faithfulnessSample: Int = 50, isolation: Isolation = .inProcess,
+    directory: URL, settings: AnalysisSettings = AnalysisSettings(), isolation: Isolation = .inProcess,
     log: @escaping @Sendable (String) -> Void
   ) {
     self.directory = directory
-    self.faithfulnessSample = faithfulnessSample
+    self.settings = settings
     self.log = log
     if case .process(let executable, let memoryLimit) = isolation {
       childProcess = JobProcess(
-        executable: executable, dataDirectory: directory, faithfulnessSample: faithfulnessSample,
+        executable: executable, dataDirectory: directory, settings: settings,
         memoryLimit: memoryLimit)
     } else {
       childProcess = nil
@@ -91,6 +91,12 @@ public final class JobWorker: @unchecked Sendable {
         continue
       }
       guard let job = claimed else {
+        do {
+          let expired = try store.expireDirectives(lease: settings.directiveLease)
+          if expired > 0 { log("\(expired) fine-tune directive(s) failed: interrupted (no status within the lease)") }
+        } catch {
+          log("cannot expire directives: \(error)")
+        }
         _ = wake.wait(timeout: .now() + .milliseconds(500))
         continue
       }
@@ -104,7 +110,7 @@ public final class JobWorker: @unchecked Sendable {
     if let childProcess {
       ending = childProcess.run(jobID: job.id)
     } else {
-      switch JobRunner.run(jobID: job.id, store: store, faithfulnessSample: faithfulnessSample, log: log) {
+      switch JobRunner.run(jobID: job.id, store: store, settings: settings, log: log) {
       case .recorded: ending = .recorded
       case .transient(let reason): ending = .transient(reason)
       }

@@ -1,4 +1,5 @@
 import Foundation
+import Prototypes
 import Store
 import Wire
 
@@ -42,6 +43,22 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "directives":
+      guard let run = header.run, let policy = try store.policy(run: run) else {
+        throw DaemonError(.unknownRun, "no run named '\(header.run ?? "")'; 'i2x runs' lists the runs")
+      }
+      answer["run"] = run
+      answer["policy"] = policy.rawValue
+      answer["directives"] = try directivesWithOutcomes(run)
+    case "directive-payload":
+      // One directive's full payload (`i2x directives RUN --export ID`).
+      guard let run = header.run, let id = header.directive, let record = try store.directive(id: id),
+        record.run == run
+      else {
+        throw DaemonError(.unknownRun, "run '\(header.run ?? "")' has no directive \(header.directive ?? -1)")
+      }
+      answer["run"] = run
+      answer["directive"] = (try? JSONSerialization.jsonObject(with: Data(record.payload.utf8))) ?? [:]
     case "probe", "observation":
       // Binary answers: the probe set, or one checkpoint's cached observation, as the payload.
       guard let run = header.run, try store.runExists(run) else {
@@ -100,14 +117,29 @@ extension RequestHandler {
       answer["step"] = analysis.step
       answer["analysis_seconds"] = analysis.seconds
       answer["failed_checkpoints"] = failures.map { ["step": $0.step, "error": $0.error] as [String: Any] }
+      if header.query == "uncertain" {
+        answer["finetune_policy"] = try store.policy(run: run)?.rawValue
+        answer["finetunes"] = try directivesWithOutcomes(run)
+      }
       answer["timings"] = (try? JSONSerialization.jsonObject(with: Data(analysis.timings.utf8))) ?? [:]
     default:
       throw DaemonError(
         .unknownQuery,
-        "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis"
+        "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis, "
+          + "directives, directive-payload"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))
+  }
+
+  /// The run's directives as JSON rows, each with its outcome from the latest analysis.
+  func directivesWithOutcomes(_ run: String) throws -> [[String: Any]] {
+    let latest = try store.analysis(run: run, step: nil).flatMap {
+      try? JSONDecoder().decode(AnalysisReport.self, from: Data($0.report.utf8))
+    }
+    return try store.directives(run: run).map { record in
+      Self.directiveJSON(record, outcome: latest.flatMap { FineTuneTrigger.outcome(of: record, report: $0) })
+    }
   }
 }

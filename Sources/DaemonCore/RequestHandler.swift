@@ -42,6 +42,8 @@ public final class RequestHandler {
       case .registerRun: return try registerRun(message)
       case .checkpoint: return try checkpoint(message)
       case .query: return try query(message)
+      case .directiveStatus: return try directiveStatus(message)
+      case .command: return try command(message)
       case .ack, .error, .reply:
         throw DaemonError(.unknownType, "the daemon does not accept '\(message.type)' messages")
       }
@@ -94,9 +96,16 @@ public final class RequestHandler {
         "run '\(header.run)': \(probe) probe images, over the daemon's cap of \(limits.maximumProbeImages) "
           + "(i2xd --max-probe-images); use fewer (i2x-train --probe-per-class)")
     }
+    let policy = try header.finetunePolicy.map { text in
+      guard let policy = DaemonStore.FineTunePolicy(rawValue: text) else {
+        throw DaemonError(.badData, "run '\(header.run)': fine-tune policy '\(text)' is not auto, manual or off")
+      }
+      return policy
+    }
     let outcome = try store.registerRun(
       name: header.run, architecture: architecture.json(), classes: header.classes, probe: payload,
       probeSHA256: header.sha256, probeCount: probe)
+    if outcome == .stored, let policy { try store.setPolicy(run: header.run, policy) }
     log(
       "run '\(header.run)' \(outcome == .stored ? "registered" : "re-registered") (\(architecture.name), \(probe) probe images)"
     )
@@ -124,6 +133,7 @@ public final class RequestHandler {
       log("run '\(header.run)' step \(header.step): stored \(payload.count) bytes")
       onStored()
     }
+    try store.refreshDirectiveLeases(run: header.run)
     return try WireMessage(
       type: .ack,
       header: AckHeader(
@@ -131,8 +141,10 @@ public final class RequestHandler {
         directives: directives(header.run)))
   }
 
-  private func directives(_ run: String) throws -> [Directive] {
-    try store.takeDirectives(run: run).map { Directive(id: $0.id, kind: $0.kind, payload: $0.payload) }
+  func directives(_ run: String) throws -> [Directive] {
+    try store.deliverableDirectives(run: run).map {
+      Directive(id: $0.id, kind: $0.kind, payload: $0.payload, key: $0.key)
+    }
   }
 
   /// Refuses a checkpoint its run could never load: not a valid safetensors file, tensors

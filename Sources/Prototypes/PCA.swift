@@ -73,6 +73,18 @@ public struct PCA: Sendable, Equatable {
     self.dimension = d
   }
 
+  /// A fitted PCA from its parts (as carried by a `VocabularyBasis`); variances are unknown.
+  public init(mean: [Double], components: [Double], dimension: Int) {
+    precondition(
+      mean.count == dimension && dimension > 0 && components.count % dimension == 0,
+      "PCA: \(mean.count) means and \(components.count) component values for d=\(dimension)")
+    self.mean = mean
+    self.components = components
+    self.variances = [Double](repeating: 0, count: components.count / dimension)
+    self.explained = 0
+    self.dimension = dimension
+  }
+
   /// Projects rows (n×d) onto the components: (n×k).
   public func transform(_ data: [Float], rows n: Int) -> [Double] {
     precondition(data.count == n * dimension, "PCA.transform: \(data.count) values for \(n)×\(dimension)")

@@ -16,6 +16,8 @@ public struct Vocabulary: Codable, Sendable, Equatable {
   public var adjustedRandIndex: Double?
   /// The step whose features it was fitted on.
   public var step: Int
+  /// PCA and centres, to assign cells of other images (nil in vocabularies stored before it).
+  public var basis: VocabularyBasis?
 
   /// Creates a vocabulary from its parts (fitting uses `fit`).
   public init(
@@ -58,9 +60,12 @@ public struct Vocabulary: Codable, Sendable, Equatable {
         new: fit.assignments, clusters: k, old: previous.cellPrototypes, nextID: previous.nextID)
       ari = AdjustedRandIndex.compute(previous.cellPrototypes, fit.assignments)
     }
-    return Vocabulary(
+    var vocabulary = Vocabulary(
       cellPrototypes: fit.assignments.map { ids[$0] }, ids: ids.sorted(), nextID: nextID, components: pca.count,
       explainedVariance: pca.explained, adjustedRandIndex: ari, step: step)
+    vocabulary.basis = VocabularyBasis(
+      dimension: d, mean: pca.mean, components: pca.components, centres: fit.centres, centreIDs: ids)
+    return vocabulary
   }
 
   /// Stable ids: Hungarian on the overlap table; a match keeps the old id when their

@@ -63,6 +63,23 @@ public enum Migrations {
         "ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0",
       ]
     ),
+    (
+      "005-finetune-directives",
+      [
+        "ALTER TABLE runs ADD COLUMN finetune_policy TEXT NOT NULL DEFAULT 'manual'",
+        // Lifecycle: pending, delivered, received, running, done, failed (DESIGN §7).
+        "ALTER TABLE directives ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'",
+        "ALTER TABLE directives ADD COLUMN key TEXT",
+        "ALTER TABLE directives ADD COLUMN pair TEXT",
+        "ALTER TABLE directives ADD COLUMN prototypes TEXT",
+        "ALTER TABLE directives ADD COLUMN source TEXT",
+        "ALTER TABLE directives ADD COLUMN step INTEGER",
+        "ALTER TABLE directives ADD COLUMN reason TEXT",
+        "ALTER TABLE directives ADD COLUMN metrics TEXT",
+        "ALTER TABLE directives ADD COLUMN updated_at REAL",
+        "CREATE INDEX directives_run_state ON directives(run, state, id)",
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.

@@ -9,13 +9,72 @@ public struct RegisterRunHeader: Codable, Equatable, Sendable {
   public var classes: [String]
   /// SHA-256 of the payload (hex).
   public var sha256: String
+  /// Fine-tune policy of the run: `auto`, `manual` or `off` (absent: `manual`).
+  public var finetunePolicy: String?
+
+  enum CodingKeys: String, CodingKey {
+    case run, architecture, classes, sha256
+    case finetunePolicy = "finetune_policy"
+  }
 
   /// Creates a header.
-  public init(run: String, architecture: String, classes: [String], sha256: String) {
+  public init(run: String, architecture: String, classes: [String], sha256: String, finetunePolicy: String? = nil) {
     self.run = run
     self.architecture = architecture
     self.classes = classes
     self.sha256 = sha256
+    self.finetunePolicy = finetunePolicy
+  }
+}
+
+/// `directive-status` header (trainer → daemon, acknowledged): a directive changed state.
+public struct DirectiveStatusHeader: Codable, Equatable, Sendable {
+  /// Run name.
+  public var run: String
+  /// Directive id.
+  public var directive: Int
+  /// The directive's idempotency key (must match the daemon's).
+  public var key: String
+  /// `received`, `running`, `done` or `failed`.
+  public var state: String
+  /// Why (for `failed`), or a note.
+  public var reason: String?
+  /// Scalar results (`removed`, `first_step`, `last_step`, before/after metrics, …).
+  public var metrics: [String: Double]
+
+  /// Creates a header.
+  public init(
+    run: String, directive: Int, key: String, state: String, reason: String? = nil, metrics: [String: Double] = [:]
+  ) {
+    self.run = run
+    self.directive = directive
+    self.key = key
+    self.state = state
+    self.reason = reason
+    self.metrics = metrics
+  }
+}
+
+/// `command` header (client → daemon): a change of daemon state, answered with a `reply`.
+public struct CommandHeader: Codable, Equatable, Sendable {
+  /// `set-policy` or `finetune`.
+  public var command: String
+  /// Run name.
+  public var run: String
+  /// For `set-policy`: `auto`, `manual` or `off`.
+  public var policy: String?
+  /// For `finetune`: the pair, as class names or indices.
+  public var pair: [String]?
+  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair).
+  public var prototypes: [Int]?
+
+  /// Creates a header.
+  public init(command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil) {
+    self.command = command
+    self.run = run
+    self.policy = policy
+    self.pair = pair
+    self.prototypes = prototypes
   }
 }
 
@@ -46,16 +105,31 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
 public struct Directive: Codable, Equatable, Sendable {
   /// Directive id.
   public var id: Int
-  /// Kind (e.g. `fine-tune`).
+  /// Kind (`finetune`).
   public var kind: String
-  /// Kind-specific JSON.
+  /// Kind-specific JSON (for `finetune`: a `FineTuneDirective`, format `i2x.directive/1`).
   public var payload: String
+  /// Idempotency key: the trainer records it durably before acting and never executes a key
+  /// twice, so redelivery is harmless.
+  public var key: String
 
   /// Creates a directive.
-  public init(id: Int, kind: String, payload: String) {
+  public init(id: Int, kind: String, payload: String, key: String = "") {
     self.id = id
     self.kind = kind
     self.payload = payload
+    self.key = key
+  }
+
+  enum CodingKeys: String, CodingKey { case id, kind, payload, key }
+
+  /// Decodes, accepting directives without a key (older daemons).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    id = try container.decode(Int.self, forKey: .id)
+    kind = try container.decode(String.self, forKey: .kind)
+    payload = try container.decode(String.self, forKey: .payload)
+    key = try container.decodeIfPresent(String.self, forKey: .key) ?? ""
   }
 }
 
@@ -104,11 +178,14 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var run: String?
   /// Checkpoint step, for queries about one analysed checkpoint (default: the latest).
   public var step: Int?
+  /// Directive id, for `directive-payload`.
+  public var directive: Int?
 
   /// Creates a header.
-  public init(query: String, run: String? = nil, step: Int? = nil) {
+  public init(query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil) {
     self.query = query
     self.run = run
     self.step = step
+    self.directive = directive
   }
 }

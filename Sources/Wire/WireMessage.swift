@@ -14,6 +14,10 @@ public enum MessageType: UInt8, Sendable, CaseIterable {
   case query = 5
   /// Daemon → client: the query's JSON answer.
   case reply = 6
+  /// Trainer → daemon: a directive changed state (acknowledged with `ack`).
+  case directiveStatus = 7
+  /// Client → daemon: a change of daemon state (set a policy, request a fine-tune); `reply`.
+  case command = 8
 }
 
 /// One protocol message: frame 1 = magic `I2X` + version + type, frame 2 = JSON header,

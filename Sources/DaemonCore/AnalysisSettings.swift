@@ -1,0 +1,30 @@
+/// The settings an analysis job needs, passed from `i2xd`'s flags to the worker and on to
+/// each job's child process.
+public struct AnalysisSettings: Sendable, Equatable {
+  /// Probe images per checkpoint for deletion/insertion AUC (`--faithfulness-sample`).
+  public var faithfulnessSample = 50
+  /// Checkpoints a pair waits after a directive before a flag makes another one
+  /// (`--finetune-cooldown`).
+  public var finetuneCooldown = FineTuneTrigger.defaultCooldown
+  /// Seconds a `received`/`running` directive may go without a status or checkpoint from its
+  /// trainer before it is `failed: interrupted` (`--directive-lease`).
+  public var directiveLease = 600.0
+
+  /// The defaults.
+  public init() {}
+
+  /// As command-line arguments for the child process.
+  var arguments: [String] {
+    [
+      "--faithfulness-sample", String(faithfulnessSample), "--finetune-cooldown", String(finetuneCooldown),
+      "--directive-lease", String(directiveLease),
+    ]
+  }
+
+  /// From the child's `--name value` pairs (defaults where absent).
+  init(values: [String: String]) {
+    faithfulnessSample = values["--faithfulness-sample"].flatMap(Int.init) ?? faithfulnessSample
+    finetuneCooldown = values["--finetune-cooldown"].flatMap(Int.init) ?? finetuneCooldown
+    directiveLease = values["--directive-lease"].flatMap(Double.init) ?? directiveLease
+  }
+}

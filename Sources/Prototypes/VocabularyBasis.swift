@@ -1,0 +1,57 @@
+import Engine
+
+/// What a vocabulary needs to assign cells it was not fitted on (DESIGN §7: a fine-tune
+/// directive carries it, so the trainer needs nothing else from the daemon): the PCA mean and
+/// components, and the k-means centres in PCA space with their stable prototype ids.
+public struct VocabularyBasis: Codable, Sendable, Equatable {
+  /// Channels d of the target layer.
+  public var dimension: Int
+  /// PCA column means (d).
+  public var mean: [Double]
+  /// PCA components (c×d, row-major).
+  public var components: [Double]
+  /// k-means centres in PCA space (k×c, row-major).
+  public var centres: [Double]
+  /// Stable prototype id of each centre (k).
+  public var centreIDs: [Int]
+
+  /// Creates a basis from its parts.
+  public init(dimension: Int, mean: [Double], components: [Double], centres: [Double], centreIDs: [Int]) {
+    self.dimension = dimension
+    self.mean = mean
+    self.components = components
+    self.centres = centres
+    self.centreIDs = centreIDs
+  }
+
+  /// PCA components kept, c.
+  public var componentCount: Int { dimension == 0 ? 0 : components.count / dimension }
+
+  /// Whether the parts have consistent sizes (a basis read from a message may not).
+  public var isConsistent: Bool {
+    let c = componentCount
+    return dimension > 0 && c > 0 && mean.count == dimension && components.count == c * dimension
+      && !centreIDs.isEmpty && centres.count == centreIDs.count * c
+      && (mean + components + centres).allSatisfy(\.isFinite)
+  }
+
+  /// The prototype id of every cell of activations (n,d,h,w), image-major (n·hw): project
+  /// each cell vector on the PCA components and take the nearest centre.
+  public func assign(_ features: Tensor) -> [Int] {
+    precondition(
+      features.shape.count == 4 && features.shape[1] == dimension, "assign: \(features.shape) for d=\(dimension)")
+    precondition(isConsistent, "assign: inconsistent vocabulary basis")
+    let (n, d, cells) = (features.shape[0], dimension, features.shape[2] * features.shape[3])
+    var rows = [Float](repeating: 0, count: n * cells * d)
+    for i in 0..<n {
+      for k in 0..<d {
+        for j in 0..<cells { rows[(i * cells + j) * d + k] = features.scalars[(i * d + k) * cells + j] }
+      }
+    }
+    let c = componentCount
+    let pca = PCA(mean: mean, components: components, dimension: d)
+    let projected = pca.transform(rows, rows: n * cells)
+    return (0..<(n * cells)).map { KMeans.nearest(projected, $0, c, centres, centreIDs.count).index }
+      .map { centreIDs[$0] }
+  }
+}
