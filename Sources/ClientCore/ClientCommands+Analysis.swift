@@ -209,17 +209,25 @@ extension ClientCommands {
       )
       return .success
     }
+    let finetunes = answer["finetunes"] as? [[String: Any]] ?? []
     let rows = flags.map { f -> [String] in
       let pair = f["pair"] as? [Int] ?? [0, 0]
       let examples = (f["examples"] as? [[String: Any]] ?? []).map { "#\($0["probe"] as? Int ?? 0)" }.joined(
         separator: " ")
+      // The newest fine-tune of this pair, with its outcome, next to the flag.
+      let finetune = finetunes.last { ($0["pair"] as? [Int]) == pair.sorted() }.map { d in
+        "#\(d["id"] as? Int ?? 0) \(d["state"] as? String ?? "")"
+          + ((d["outcome"] as? [String: Any]) != nil ? ": " + outcomeSummary(d["outcome"] as? [String: Any]) : "")
+      }
       return [
         "\(f["prototype"] as? Int ?? 0)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
         "\(f["flips"] as? Int ?? 0)", String(format: "%.3f", f["score"] as? Double ?? 0),
-        (f["signs"] as? [Int] ?? []).map { $0 > 0 ? "+" : ($0 < 0 ? "-" : "0") }.joined(), examples,
+        (f["signs"] as? [Int] ?? []).map { $0 > 0 ? "+" : ($0 < 0 ? "-" : "0") }.joined(), examples, finetune ?? "-",
       ]
     }
-    out(TextTable.render(header: ["PROTOTYPE", "PAIR", "FLIPS", "SCORE", "SIGNS", "EXAMPLE PROBES"], rows: rows))
+    out(
+      TextTable.render(
+        header: ["PROTOTYPE", "PAIR", "FLIPS", "SCORE", "SIGNS", "EXAMPLE PROBES", "FINE-TUNE"], rows: rows))
     return .success
   }
 }

@@ -26,6 +26,15 @@ public enum ClientCommands {
         .init(name: "progress", abstract: "Intra-class progress of a run.") { try progress($0, out: out) },
         .init(name: "pairs", abstract: "Inter-class progress and learning order.") { try pairs($0, out: out) },
         .init(name: "uncertain", abstract: "Uncertain prototypes of a run.") { try uncertain($0, out: out) },
+        .init(name: "directives", abstract: "Fine-tune directives of a run, their states and outcomes.") {
+          try directives($0, out: out)
+        },
+        .init(name: "finetune", abstract: "Ask the trainer of a run to fine-tune a confused pair.") {
+          try finetune($0, out: out)
+        },
+        .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
+          try policy($0, out: out)
+        },
       ])
   }
 
@@ -37,6 +46,14 @@ public enum ClientCommands {
   static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader) throws -> (
     answer: [String: Any], payload: [UInt8]?
   ) {
+    try request(options, try WireMessage(type: .query, header: header))
+  }
+
+  /// Sends a query or command and returns the reply's JSON and payload; error replies become
+  /// `ClientError`s with the matching exit code.
+  static func request(_ options: ParsedOptions, _ message: WireMessage) throws -> (
+    answer: [String: Any], payload: [UInt8]?
+  ) {
     let client = RequestClient(
       endpoint: try options.connectEndpoint("endpoint"),
       timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
@@ -44,7 +61,7 @@ public enum ClientCommands {
       options: try options.clientSocketOptions())
     defer { client.close() }
     let reply: WireMessage
-    do { reply = try client.request(try WireMessage(type: .query, header: header)) } catch let error
+    do { reply = try client.request(message) } catch let error
       as DaemonUnreachable
     {
       throw ClientError(error.description, exitCode: .unavailable)
@@ -54,7 +71,12 @@ public enum ClientCommands {
     if reply.type == .error {
       let error = try reply.decode(ErrorHeader.self)
       let code: ExitCode =
-        error.code == "unknown-run" ? .noInput : (error.code == "not-ready" ? .unavailable : .dataError)
+        switch error.code {
+        case "unknown-run": .noInput
+        case "not-ready": .unavailable
+        case "conflict": .usage
+        default: .dataError
+        }
       throw ClientError(error.message, exitCode: code)
     }
     guard reply.type == .reply,

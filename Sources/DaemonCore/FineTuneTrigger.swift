@@ -3,15 +3,15 @@ import Prototypes
 
 /// The daemon's side of DESIGN §7: flags become directives under the `auto` policy, and a
 /// finished fine-tune segment is judged from the run's own analysis, before against after.
-enum FineTuneTrigger {
+public enum FineTuneTrigger {
   /// Checkpoints after a directive during which its pair gets no new one (`--finetune-cooldown`).
-  static let defaultCooldown = 6
+  public static let defaultCooldown = 6
 
   /// Under `auto`, creates one directive per flagged pair (its flagged prototypes together)
   /// unless the pair has one in flight or made within `cooldown` checkpoints.
   /// - Returns: the directives created.
   @discardableResult
-  static func apply(
+  public static func apply(
     store: DaemonStore, run: String, report: AnalysisReport, vocabulary: Vocabulary, step: Int, cooldown: Int,
     log: (String) -> Void
   ) throws -> [DaemonStore.DirectiveRecord] {
@@ -41,7 +41,7 @@ enum FineTuneTrigger {
   /// before the segment and at the latest one after it, and whether the directive's
   /// prototypes are still flagged for the pair. Nil until the segment's steps are known and
   /// analysed.
-  static func outcome(of record: DaemonStore.DirectiveRecord, report: AnalysisReport) -> [String: Any]? {
+  public static func outcome(of record: DaemonStore.DirectiveRecord, report: AnalysisReport) -> [String: Any]? {
     guard let metrics = try? JSONSerialization.jsonObject(with: Data(record.metrics.utf8)) as? [String: Any],
       let first = (metrics["first_step"] as? NSNumber)?.intValue,
       let last = (metrics["last_step"] as? NSNumber)?.intValue, record.pair.count == 2

@@ -126,5 +126,18 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var signs: [Int]
     public var steps: [Int]
     public var examples: [Example]
+
+    /// Creates a flag.
+    public init(
+      prototype: Int, pair: [Int], flips: Int, score: Double, signs: [Int], steps: [Int], examples: [Example]
+    ) {
+      self.prototype = prototype
+      self.pair = pair
+      self.flips = flips
+      self.score = score
+      self.signs = signs
+      self.steps = steps
+      self.examples = examples
+    }
   }
 }

@@ -107,17 +107,6 @@ import Wire
     #expect(rows.count == 1 && rows[0]["step"] as? Int == 5 && rows[0]["job"] as? String == "queued")
   }
 
-  @Test func directivesAreDeliveredOnceInAcks() throws {
-    _ = send(try DaemonFixtures.register())
-    try DaemonStore(directory: directory).addDirective(run: "r1", kind: "fine-tune", payload: #"{"pair":[2,4]}"#)
-    let first = try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
-      .decode(AckHeader.self)
-    #expect(first.directives.map(\.kind) == ["fine-tune"])
-    let second = try send(try DaemonFixtures.checkpoint(step: 2, bytes: try DaemonFixtures.checkpointBytes(seed: 2)))
-      .decode(AckHeader.self)
-    #expect(second.directives.isEmpty)
-  }
-
   @Test func serverLoopOverTheInMemoryTwin() throws {
     let socket = InMemoryServerSocket()
     let server = DaemonServer(socket: socket, handler: handler)
