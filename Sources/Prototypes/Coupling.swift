@@ -86,9 +86,7 @@ struct Coupling {
   func summary(from: Int, to: Int, null permutations: Int, seed: UInt64) -> AnalysisReport.IntervalCoupling {
     var null95: Double?
     if permutations > 0 {
-      let null = RidgeCoupling.permutationNull(
-        x: deltaP, y: deltaY, rows: n, predictors: k, targets: classes, lambda: pooled.lambda,
-        permutations: permutations, seed: seed)
+      let null = pooled.permutationNull(x: deltaP, y: deltaY, rows: n, permutations: permutations, seed: seed)
       null95 = null.sorted()[min(null.count - 1, Int(0.95 * Double(null.count)))]
     }
     let grouped = groupRows.count == 1 && groupRows[0].count == n ? [] : groupRows

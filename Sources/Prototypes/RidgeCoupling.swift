@@ -14,6 +14,8 @@ public struct RidgeCoupling: Sendable {
   public var crossValidatedR2: Double
   /// Predictors p and targets q.
   public var predictors: Int, targets: Int
+  /// Seed of the fold assignment; the permutation null reuses the same folds.
+  public var foldSeed: UInt64
 
   /// λ grid: 10^-3, 10^-2.5, …, 10^3.
   public static let lambdas: [Double] = (0...12).map { pow10(-3 + Double($0) * 0.5) }
@@ -25,8 +27,7 @@ public struct RidgeCoupling: Sendable {
       "ridge: \(x.count) and \(y.count) values for n=\(n), p=\(p), q=\(q)")
     let xs = Standardised(x, n, p).values
     let ys = Standardised(y, n, q).values
-    var generator = SplitMix64(seed: seed)
-    let order = Array(0..<n).shuffled(using: &generator)
+    let order = Self.foldOrder(n, seed: seed)
     let k = max(2, min(folds, n))
     let scores = Self.crossValidatedR2(xs, ys, n, p, q, lambdas: Self.lambdas, folds: k, order: order)
     let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
@@ -37,6 +38,22 @@ public struct RidgeCoupling: Sendable {
     crossValidatedR2 = bestR2
     predictors = p
     targets = q
+    foldSeed = seed
+  }
+
+  /// The row order whose stride-k slices are the CV folds.
+  static func foldOrder(_ n: Int, seed: UInt64) -> [Int] {
+    var generator = SplitMix64(seed: seed)
+    return Array(0..<n).shuffled(using: &generator)
+  }
+
+  /// Cross-validated R² at this fit's λ, on its folds, of `permutations` refits with the rows
+  /// of x shuffled: the null the fit's CV R² must beat (its 95th percentile). Same folds and
+  /// the same per-fold centring as the fit, so the two are comparable.
+  public func permutationNull(x: [Double], y: [Double], rows n: Int, permutations: Int = 50, seed: UInt64) -> [Double] {
+    Self.permutationNull(
+      x: x, y: y, rows: n, predictors: predictors, targets: targets, lambda: lambda, permutations: permutations,
+      foldSeed: foldSeed, seed: seed)
   }
 
   /// Pooled out-of-fold R² of standardised data at a fixed λ.
@@ -47,7 +64,9 @@ public struct RidgeCoupling: Sendable {
   }
 
   /// Out-of-fold R² for several λ at once: each fold's Gram matrix is the full one minus the
-  /// fold's, computed once and reused for every λ.
+  /// fold's, computed once and reused for every λ. Each fold is centred on its training rows'
+  /// means (x and y), and SST is taken around the training mean of y, so no statistic of the
+  /// held-out rows leaks into the fit (centring over all rows biases R² up by about 2.25/n).
   static func crossValidatedR2(
     _ xs: [Double], _ ys: [Double], _ n: Int, _ p: Int, _ q: Int, lambdas: [Double], folds k: Int, order: [Int]
   ) -> [Double] {
@@ -57,18 +76,18 @@ public struct RidgeCoupling: Sendable {
     for fold in 0..<k {
       let test = stride(from: fold, to: n, by: k).map { order[$0] }
       let held = Gram(x: xs, y: ys, rows: test, p, q)
-      let train = all.subtracting(held)
       let trainCount = Double(n - test.count)
+      let train = all.subtracting(held).centred(rows: trainCount)
+      let (meanX, meanY) = train.means
       for j in 0..<q {
-        let mean = (all.ySums[j] - held.ySums[j]) / max(1, trainCount)
-        for i in test { sst += (ys[i * q + j] - mean) * (ys[i * q + j] - mean) }
+        for i in test { sst += (ys[i * q + j] - meanY[j]) * (ys[i * q + j] - meanY[j]) }
       }
       for (index, lambda) in lambdas.enumerated() {
         let b = train.solve(lambda)
         for i in test {
           for j in 0..<q {
-            var prediction = 0.0
-            for f in 0..<p { prediction += xs[i * p + f] * b[f * q + j] }
+            var prediction = meanY[j]
+            for f in 0..<p { prediction += (xs[i * p + f] - meanX[f]) * b[f * q + j] }
             sse[index] += (ys[i * q + j] - prediction) * (ys[i * q + j] - prediction)
           }
         }
@@ -91,15 +110,17 @@ public struct RidgeCoupling: Sendable {
   }
 
   /// Cross-validated R² at `lambda` of `permutations` fits with the rows of x shuffled: the
-  /// null a real coupling must beat (its 95th percentile).
+  /// null a real coupling must beat (its 95th percentile). `foldSeed` must be the fit's, so
+  /// the null uses the same folds (`RidgeCoupling.permutationNull(x:y:rows:permutations:seed:)`
+  /// passes it).
   public static func permutationNull(
     x: [Double], y: [Double], rows n: Int, predictors p: Int, targets q: Int, lambda: Double, permutations: Int = 50,
-    seed: UInt64
+    foldSeed: UInt64, seed: UInt64
   ) -> [Double] {
     var generator = SplitMix64(seed: seed ^ 0xC0FFEE)
     let xs = Standardised(x, n, p).values
     let ys = Standardised(y, n, q).values
-    let order = Array(0..<n).shuffled(using: &generator)
+    let order = foldOrder(n, seed: foldSeed)
     return (0..<permutations).map { _ in
       let permutation = Array(0..<n).shuffled(using: &generator)
       var shuffled = [Double](repeating: 0, count: n * p)
@@ -134,6 +155,9 @@ struct Gram {
   var xx: [Double]
   var xy: [Double]
   var ySums: [Double]
+  var xSums: [Double]
+  /// Rows summed (set by `centred`; 0 means unknown).
+  var count = 0.0
   let p: Int, q: Int
 
   init(x: [Double], y: [Double], rows: [Int], _ p: Int, _ q: Int) {
@@ -143,8 +167,12 @@ struct Gram {
     var gx = [Double](repeating: 0, count: m * p)
     var gy = [Double](repeating: 0, count: m * q)
     var sums = [Double](repeating: 0, count: q)
+    var xSums = [Double](repeating: 0, count: p)
     for (r, i) in rows.enumerated() {
-      for f in 0..<p { gx[r * p + f] = x[i * p + f] }
+      for f in 0..<p {
+        gx[r * p + f] = x[i * p + f]
+        xSums[f] += x[i * p + f]
+      }
       for j in 0..<q {
         gy[r * q + j] = y[i * q + j]
         sums[j] += y[i * q + j]
@@ -163,6 +191,7 @@ struct Gram {
     self.xx = xx
     self.xy = xy
     ySums = sums
+    self.xSums = xSums
   }
 
   func subtracting(_ other: Gram) -> Gram {
@@ -170,6 +199,26 @@ struct Gram {
     for i in 0..<xx.count { out.xx[i] -= other.xx[i] }
     for i in 0..<xy.count { out.xy[i] -= other.xy[i] }
     for j in 0..<q { out.ySums[j] -= other.ySums[j] }
+    for f in 0..<p { out.xSums[f] -= other.xSums[f] }
+    return out
+  }
+
+  /// Column means of x and y over the `rows` rows summed.
+  var means: (x: [Double], y: [Double]) {
+    let m = max(1, count)
+    return (xSums.map { $0 / m }, ySums.map { $0 / m })
+  }
+
+  /// The Gram matrices of the same rows centred on their own means:
+  /// XᵀX − m·μₓμₓᵀ and XᵀY − m·μₓμᵧᵀ (sums unchanged, so `means` still gives μ).
+  func centred(rows m: Double) -> Gram {
+    var out = self
+    out.count = m
+    let (mx, my) = out.means
+    for a in 0..<p {
+      for b in 0..<p { out.xx[a * p + b] -= m * mx[a] * mx[b] }
+      for j in 0..<q { out.xy[a * q + j] -= m * mx[a] * my[j] }
+    }
     return out
   }
 
