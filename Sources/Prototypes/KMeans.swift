@@ -1,5 +1,6 @@
 import COpenBLAS
 import Engine
+import Foundation
 
 /// k-means with k-means++ seeding (Arthur & Vassilvitskii 2007), Lloyd iterations, and the
 /// best inertia over several seeded restarts.
@@ -62,36 +63,53 @@ public struct KMeans: Sendable, Equatable {
     return (bestIndex, bestDistance)
   }
 
+  /// ‖a_i − b_j‖² for rows i of `a` and j of `b` (p columns).
+  static func squaredDistance(_ a: [Double], _ i: Int, _ b: [Double], _ j: Int, _ p: Int) -> Double {
+    var sum = 0.0
+    for f in 0..<p {
+      let d = a[i * p + f] - b[j * p + f]
+      sum += d * d
+    }
+    return sum
+  }
+
   static func fitOnce(_ x: [Double], _ n: Int, _ p: Int, _ k: Int, _ iterations: Int, _ generator: inout SplitMix64)
     -> KMeans
   {
-    // k-means++: first centre uniform, each next with probability ∝ D(x)².
+    // Greedy k-means++ (Arthur & Vassilvitskii 2007; scikit-learn's default): first centre
+    // uniform; each next one the best of 2 + ⌊ln k⌋ candidates drawn with probability ∝ D(x)²,
+    // "best" = lowest total D² after adding it.
     var centres = [Double]()
     let first = Int(generator.next() % UInt64(n))
     centres += x[(first * p)..<(first * p + p)]
-    var distances = (0..<n).map { i in
-      (0..<p).reduce(0.0) { $0 + (x[i * p + $1] - centres[$1]) * (x[i * p + $1] - centres[$1]) }
-    }
+    var distances = (0..<n).map { i in squaredDistance(x, i, centres, 0, p) }
+    let trials = 2 + Int(log(Double(k)))
     while centres.count < k * p {
       let total = distances.reduce(0, +)
-      var chosen = Int(generator.next() % UInt64(n))
-      if total > 0 {
-        var target = Double(generator.next() >> 11) / Double(1 << 53) * total
-        for i in 0..<n {
-          target -= distances[i]
-          if target <= 0 {
-            chosen = i
-            break
+      var best: (index: Int, distances: [Double], potential: Double)?
+      for _ in 0..<trials {
+        var candidate = Int(generator.next() % UInt64(n))
+        if total > 0 {
+          var target = Double(generator.next() >> 11) / Double(1 << 53) * total
+          for i in 0..<n {
+            target -= distances[i]
+            if target <= 0 {
+              candidate = i
+              break
+            }
           }
         }
+        var updated = distances
+        var potential = 0.0
+        for i in 0..<n {
+          updated[i] = min(updated[i], squaredDistance(x, i, x, candidate, p))
+          potential += updated[i]
+        }
+        if best.map({ potential < $0.potential }) ?? true { best = (candidate, updated, potential) }
       }
-      let c = centres.count / p
-      centres += x[(chosen * p)..<(chosen * p + p)]
-      for i in 0..<n {
-        var d = 0.0
-        for j in 0..<p { d += (x[i * p + j] - centres[c * p + j]) * (x[i * p + j] - centres[c * p + j]) }
-        distances[i] = min(distances[i], d)
-      }
+      guard let chosen = best else { break }
+      centres += x[(chosen.index * p)..<(chosen.index * p + p)]
+      distances = chosen.distances
     }
     var assignments = [Int](repeating: -1, count: n)
     var inertia = 0.0
