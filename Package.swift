@@ -67,6 +67,8 @@ let package = Package(
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
     .testTarget(name: "DaemonTests", dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine"]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "CLI"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "Checkpoints", "Datasets", "CLI", "Prototypes", "Wire", "Engine", "Models"]),
   ]
 )

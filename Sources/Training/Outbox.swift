@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Wire
 
 /// The trainer's durable outbox (DESIGN §4): one entry per message, written atomically into a
 /// spool directory before anything is sent and removed only once the daemon acknowledged it.
@@ -8,10 +9,23 @@ import Foundation
 /// An entry is `<seq>.json` (its description; written last, temp + fsync + rename, so its
 /// presence commits the entry) plus `<seq>.payload` (for checkpoints a hard link to the file
 /// in `--out`, so the daemon receives exactly those bytes).
+///
+/// On-disk format of `<seq>.json` (a JSON object, keys sorted; the Python package mirrors it):
+/// - `kind` (`register-run`, `checkpoint`, `directive-status`) and `run`, always;
+/// - `checkpoint`: `step`, `epoch`, `metrics` (object of numbers);
+/// - `register-run`: `architecture` (JSON text), `classes`, and since the fine-tune issue
+///   `finetune_policy` (`auto`|`manual`|`off`; absent in older entries: the daemon's default,
+///   `manual`);
+/// - `directive-status` (added with the fine-tune issue): `directive` (id), `key`, `state`,
+///   `reason` (optional), `metrics`; its payload file is empty.
+/// Every added key is optional, so entries written before the change still read; a reader
+/// that meets an unknown `kind` moves the entry to `rejected/` with the reason. Entries of all
+/// kinds share one sequence, so a directive's statuses and its segment's checkpoints reach
+/// the daemon in the order they were written.
 public struct Outbox: Sendable {
   /// What an entry sends.
   public struct Entry: Codable, Equatable, Sendable {
-    /// `register-run` or `checkpoint`.
+    /// `register-run`, `checkpoint` or `directive-status`.
     public var kind: String
     /// Run name.
     public var run: String
@@ -23,6 +37,43 @@ public struct Outbox: Sendable {
     /// Architecture JSON and class names (registrations).
     public var architecture: String?
     public var classes: [String]?
+    /// Fine-tune policy (registrations): `auto`, `manual` or `off`.
+    public var finetunePolicy: String?
+    /// Directive id, idempotency key, new state and reason (directive statuses).
+    public var directive: Int?
+    public var key: String?
+    public var state: String?
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+      case kind, run, step, epoch, metrics, architecture, classes, directive, key, state, reason
+      case finetunePolicy = "finetune_policy"
+    }
+
+    /// Creates an entry; each kind sets only its own fields.
+    public init(
+      kind: String, run: String, step: Int? = nil, epoch: Int? = nil, metrics: [String: Double]? = nil,
+      architecture: String? = nil, classes: [String]? = nil, finetunePolicy: String? = nil
+    ) {
+      self.kind = kind
+      self.run = run
+      self.step = step
+      self.epoch = epoch
+      self.metrics = metrics
+      self.architecture = architecture
+      self.classes = classes
+      self.finetunePolicy = finetunePolicy
+    }
+
+    /// A `directive-status` entry.
+    public static func directiveStatus(_ header: DirectiveStatusHeader) -> Entry {
+      var entry = Entry(kind: "directive-status", run: header.run, metrics: header.metrics)
+      entry.directive = header.directive
+      entry.key = header.key
+      entry.state = header.state
+      entry.reason = header.reason
+      return entry
+    }
   }
 
   /// The spool directory.

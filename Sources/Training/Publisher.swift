@@ -18,8 +18,13 @@ public final class Publisher: @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
   /// Per-attempt reply timeout.
   public var timeoutMilliseconds = 2000
-  /// Directives received in acks (handed to the trainer; executed by the fine-tune issue).
-  public private(set) var directives: [Directive] = []
+  /// How often to ask the daemon for directives while the outbox is empty, in seconds (nil:
+  /// never). The question is a re-sent registration, which the daemon acknowledges as
+  /// `duplicate` with the run's pending directives.
+  public var pollInterval: Double?
+  private var received: [Directive] = []
+  private var registration: WireMessage?
+  private var lastContact = Date.distantPast
 
   /// Creates a publisher for `outbox` (not started).
   /// - Parameters:
@@ -70,6 +75,16 @@ public final class Publisher: @unchecked Sendable {
     return outbox.pending().count
   }
 
+  /// Removes and returns the directives received in acks since the last call (thread-safe;
+  /// the training thread calls it between steps). Redeliveries are included: the caller's
+  /// journal makes execution exactly-once.
+  public func takeDirectives() -> [Directive] {
+    condition.withLock {
+      defer { received = [] }
+      return received
+    }
+  }
+
   /// Stops the thread after the current attempt.
   public func stop() {
     condition.withLock {
@@ -93,6 +108,7 @@ public final class Publisher: @unchecked Sendable {
     var backoff = 0.1
     while !shouldStop {
       guard let sequence = outbox.pending().first else {
+        poll(client)
         condition.withLock {
           if !stopping { _ = condition.wait(until: Date().addingTimeInterval(1)) }
         }
@@ -109,6 +125,24 @@ public final class Publisher: @unchecked Sendable {
         backoff = min(5, backoff * 2)
       }
     }
+  }
+
+  /// Re-sends the registration when the outbox has been idle for `pollInterval`, to collect
+  /// directives; failures are quiet (the next poll tries again).
+  private func poll(_ client: RequestClient) {
+    guard let interval = pollInterval, let registration = condition.withLock({ self.registration }),
+      Date().timeIntervalSince(lastContact) >= interval
+    else { return }
+    lastContact = Date()
+    guard let reply = try? client.request(registration), reply.type == .ack,
+      let ack = try? reply.decode(AckHeader.self)
+    else { return }
+    collect(ack.directives)
+  }
+
+  private func collect(_ directives: [Directive]) {
+    guard !directives.isEmpty else { return }
+    condition.withLock { received += directives }
   }
 
   private enum Attempt {
@@ -134,9 +168,11 @@ public final class Publisher: @unchecked Sendable {
     }
     switch reply.type {
     case .ack:
+      lastContact = Date()
+      if entry.kind == "register-run" { condition.withLock { registration = message } }
       if let ack = try? reply.decode(AckHeader.self) {
-        if !ack.directives.isEmpty { condition.withLock { directives += ack.directives } }
-        log("publish: \(entry.kind) \(entry.run)\(entry.step.map { " step \($0)" } ?? ""): \(ack.status)")
+        collect(ack.directives)
+        log("publish: \(Self.describe(entry)): \(ack.status)")
       }
       outbox.remove(sequence)
       return .acknowledged
@@ -144,7 +180,7 @@ public final class Publisher: @unchecked Sendable {
       let error = (try? reply.decode(ErrorHeader.self)) ?? ErrorHeader(code: "internal", message: "unreadable error")
       if error.code == "internal" { return .retry("daemon error: \(error.message)") }
       log(
-        "publish: daemon refused \(entry.kind) \(entry.run)\(entry.step.map { " step \($0)" } ?? ""): \(error.message); kept in outbox/rejected"
+        "publish: daemon refused \(Self.describe(entry)): \(error.message); kept in outbox/rejected"
       )
       outbox.reject(sequence, reason: "\(error.code): \(error.message)")
       return .acknowledged
@@ -153,18 +189,34 @@ public final class Publisher: @unchecked Sendable {
     }
   }
 
+  /// `checkpoint run step 40`, `directive-status run directive 3 done`, … for log lines.
+  static func describe(_ entry: Outbox.Entry) -> String {
+    var text = "\(entry.kind) \(entry.run)"
+    if let step = entry.step { text += " step \(step)" }
+    if let id = entry.directive { text += " directive \(id) \(entry.state ?? "")" }
+    return text
+  }
+
   /// The wire message of an outbox entry; digests are computed here, off the training thread.
   static func message(for entry: Outbox.Entry, payload: [UInt8]) throws -> WireMessage {
     let sha = SHA256.hex(payload)
     switch entry.kind {
     case "register-run":
       let header = RegisterRunHeader(
-        run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha)
+        run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha,
+        finetunePolicy: entry.finetunePolicy)
       return try WireMessage(type: .registerRun, header: header, payload: payload)
     case "checkpoint":
       let header = CheckpointHeader(
         run: entry.run, step: entry.step ?? 0, epoch: entry.epoch ?? 0, sha256: sha, metrics: entry.metrics ?? [:])
       return try WireMessage(type: .checkpoint, header: header, payload: payload)
+    case "directive-status":
+      guard let id = entry.directive, let key = entry.key, let state = entry.state else {
+        throw TrainingError("directive-status outbox entry without directive, key or state")
+      }
+      let header = DirectiveStatusHeader(
+        run: entry.run, directive: id, key: key, state: state, reason: entry.reason, metrics: entry.metrics ?? [:])
+      return try WireMessage(type: .directiveStatus, header: header)
     default:
       throw TrainingError("unknown outbox entry kind '\(entry.kind)'")
     }

@@ -66,11 +66,22 @@ public enum TrainerCommands {
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
       .value(
         "drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),
+      .value(
+        "finetune", "POLICY", "With --publish: fine-tune policy registered with the daemon (auto, manual or off).",
+        default: "manual"),
+      .value(
+        "await-directives", "SECONDS", "With --publish: after the last epoch, wait this long for fine-tune directives.",
+        default: "0"),
+      .value(
+        "finetune-variant", "NAME", "Curated epoch: remove, downweight, region-blur or region-noise.", default: "remove"
+      ),
       .value("out", "DIR", "Output directory for step-<n>.safetensors files.", required: true),
     ],
     discussion: """
       Deterministic for a seed. Progress (epoch, step, images/s, loss, ETA) goes to stderr; the
       final checkpoint is also linked as DIR/final.safetensors, the splits are in DIR/splits.json.
+      With --publish the trainer acts on the daemon's fine-tune directives between steps
+      (journaled in DIR/directives/, each executed at most once).
       """)
 
   static func train(_ arguments: [String], out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void)
@@ -105,6 +116,14 @@ public enum TrainerCommands {
       c.checkpointEvery = every
     }
     c.drainTimeout = try options.double("drain-timeout", minimum: 0) ?? 30
+    c.finetunePolicy = try options.choice("finetune", in: ["auto", "manual", "off"]) ?? c.finetunePolicy
+    c.finetuneVariant =
+      try options.choice("finetune-variant", in: ["remove", "downweight", "region-blur", "region-noise"])
+      ?? c.finetuneVariant
+    c.awaitDirectives = try options.double("await-directives", minimum: 0) ?? 0
+    if c.awaitDirectives > 0 && c.publishEndpoint == nil {
+      throw UsageError("--await-directives needs --publish ENDPOINT", hint: trainSpec.hint)
+    }
     c.outputDirectory = URL(fileURLWithPath: try options.requiredString("out"))
     let summary = try TrainingJob(configuration: c, log: log).run()
     out(

@@ -45,6 +45,14 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var shuffleLabels = false
   /// Seconds to wait at the end for the outbox to drain.
   public var drainTimeout: Double = 30
+  /// Fine-tune policy registered with the daemon: `auto`, `manual` or `off`.
+  public var finetunePolicy = "manual"
+  /// Seconds to keep publishing after the last epoch, acting on directives that arrive.
+  public var awaitDirectives: Double = 0
+  /// How the curated epoch treats the removal set R: `remove` (DESIGN §7), `downweight`
+  /// (keep R with loss weight 0.5), `region-blur` or `region-noise` (keep R with the
+  /// prototype's cells blurred or replaced by seeded noise).
+  public var finetuneVariant = "remove"
 
   /// Creates the default configuration.
   public init() {}

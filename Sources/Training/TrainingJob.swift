@@ -78,6 +78,13 @@ public struct TrainingJob {
     }
     let network = try architecture.build(seed: c.seed)
     let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
+    let segment = FineTuneSegment(
+      configuration: c, architecture: architecture, loop: loop, data: train, splits: splits,
+      writeCheckpoint: { step, epoch, metrics, tag in
+        try writeCheckpoint(
+          architecture, network, train, step: step, epoch: epoch, metrics: metrics, publisher: publisher, segment: tag)
+      }, log: log)
+    let directives = try publisher.map { try directiveRunner($0) }
     let stepsPerEpoch = (splits.train.count + c.batchSize - 1) / c.batchSize
     let totalSteps = stepsPerEpoch * c.epochs
     log(
@@ -87,6 +94,17 @@ public struct TrainingJob {
     var progress = ProgressMeter(totalSteps: totalSteps, batchSize: c.batchSize, log: log)
     var summary = Summary(steps: 0, validationAccuracy: [], checkpoints: [], imagesPerSecond: 0)
     var lastLoss: Float = .nan
+    var mainSteps = 0
+    /// Acts on the directives delivered since the last call (between steps).
+    func handleDirectives(epoch: Int) throws {
+      guard let publisher, let directives else { return }
+      let delivered = publisher.takeDirectives()
+      guard !delivered.isEmpty else { return }
+      segment.epoch = epoch
+      try directives.handle(delivered, executor: segment)
+      summary.checkpoints += segment.written
+      segment.written = []
+    }
     for epoch in 1...c.epochs {
       let order = TrainingLoop.epochOrder(splits.train, seed: c.seed, epoch: epoch)
       var start = 0
@@ -95,14 +113,16 @@ public struct TrainingJob {
         // A one-image batch has no batch statistics; PyTorch would fail on it too. Skip it.
         if end - start < 2 && architecture.layers.contains(where: { $0.kind == "batchnorm2d" }) { break }
         lastLoss = try loop.step(on: train, indices: order[start..<end])
+        mainSteps += 1
         progress.stepFinished(epoch: epoch, epochs: c.epochs, loss: lastLoss)
-        if c.checkpointEvery > 0 && loop.step % c.checkpointEvery == 0 && loop.step < totalSteps {
+        if c.checkpointEvery > 0 && loop.step % c.checkpointEvery == 0 && mainSteps < totalSteps {
           summary.checkpoints.append(
             try writeCheckpoint(
               architecture, network, train, step: loop.step, epoch: epoch, metrics: ["loss": Double(lastLoss)],
               publisher: publisher))
         }
         start = end
+        try handleDirectives(epoch: epoch)
       }
       let validation = Evaluation.run(network, on: train, indices: splits.validation)
       summary.validationAccuracy.append(validation.accuracy)
@@ -117,8 +137,17 @@ public struct TrainingJob {
             metrics: ["loss": Double(lastLoss), "validation_accuracy": validation.accuracy], publisher: publisher))
       }
     }
-    summary.steps = loop.step
     summary.imagesPerSecond = progress.imagesPerSecond
+    if publisher != nil && c.awaitDirectives > 0 {
+      // Keep publishing (and polling) for late directives, act on them, wait for the rest.
+      log("waiting \(Int(c.awaitDirectives)) s for fine-tune directives")
+      let deadline = Date().addingTimeInterval(c.awaitDirectives)
+      while Date() < deadline {
+        try handleDirectives(epoch: c.epochs)
+        Thread.sleep(forTimeInterval: 0.2)
+      }
+    }
+    summary.steps = loop.step
     if let last = summary.checkpoints.last { try linkFinal(to: last) }
     if let publisher {
       log(
@@ -152,8 +181,10 @@ public struct TrainingJob {
     ])
     try publisher.enqueue(
       Outbox.Entry(
-        kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames),
+        kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames,
+        finetunePolicy: configuration.finetunePolicy),
       payload: try file.serialized())
+    publisher.pollInterval = configuration.awaitDirectives > 0 ? 1 : 2
     publisher.start()
     log(
       "publishing to \(endpoint) as run '\(configuration.runName)' (outbox \(outbox.directory.path), \(probeSet.count) probe images)"
@@ -161,14 +192,29 @@ public struct TrainingJob {
     return publisher
   }
 
+  /// The journal and runner of this job's directives; reports directives the trainer was
+  /// executing when it last stopped as `failed: interrupted` first.
+  private func directiveRunner(_ publisher: Publisher) throws -> DirectiveRunner {
+    let journal = try DirectiveJournal(directory: configuration.outputDirectory.appendingPathComponent("directives"))
+    let runner = DirectiveRunner(
+      journal: journal, run: configuration.runName,
+      send: { status in try publisher.enqueue(.directiveStatus(status), payload: []) }, log: log)
+    try runner.recoverInterrupted()
+    return runner
+  }
+
+  /// Writes (and publishes) a checkpoint; `segment` tags a fine-tune segment's checkpoints
+  /// with the metadata key `i2x.segment`.
   private func writeCheckpoint(
     _ architecture: Architecture, _ network: Network, _ data: LabeledImages, step: Int, epoch: Int,
-    metrics: [String: Double], publisher: Publisher?
+    metrics: [String: Double], publisher: Publisher?, segment: String? = nil
   ) throws -> URL {
     let url = configuration.outputDirectory.appendingPathComponent("step-\(step).safetensors")
     let metadata = CheckpointMetadata(
       run: configuration.runName, step: step, epoch: epoch, classes: data.classNames, metrics: metrics)
-    try ModelCheckpoint(architecture: architecture, network: network, metadata: metadata).write(to: url)
+    var file = ModelCheckpoint(architecture: architecture, network: network, metadata: metadata).file
+    if let segment { file.metadata["i2x.segment"] = segment }
+    try file.write(to: url)
     log("wrote \(url.path)")
     try publisher?.enqueue(
       Outbox.Entry(kind: "checkpoint", run: configuration.runName, step: step, epoch: epoch, metrics: metrics),

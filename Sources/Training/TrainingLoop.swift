@@ -48,16 +48,17 @@ public final class TrainingLoop {
   }
 
   /// One optimiser step on the images `indices` of `data`.
-  /// - Returns: the batch's mean loss.
+  /// - Parameter weights: Per-image loss weights aligned with `indices` (nil: all 1).
+  /// - Returns: the batch's mean (weighted) loss.
   /// - Throws: `TrainingError` when the loss is not finite (diverged).
   @discardableResult
-  public func step(on data: LabeledImages, indices: ArraySlice<Int>) throws -> Float {
+  public func step(on data: LabeledImages, indices: ArraySlice<Int>, weights: [Float]? = nil) throws -> Float {
     let n = indices.count
     if batch.shape[0] != n { batch = Tensor(shape: [n] + network.inputShape) }
     batch.withMutablePointer { data.fillBatch(Array(indices), into: $0) }
     labels = indices.map { data.labels[$0] }
     let (logits, _) = network.forward(batch, training: true)
-    let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
+    let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, weights: weights)
     guard result.loss.isFinite else {
       throw TrainingError("loss became \(result.loss) at step \(step + 1); lower --lr or check the data")
     }

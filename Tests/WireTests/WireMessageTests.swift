@@ -19,6 +19,12 @@ import Wire
       try? WireMessage(type: .error, header: ErrorHeader(code: "bad-data", message: "no")),
       try? WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "r")),
       WireMessage(type: .reply, headerBytes: Array(#"{"schema_version":1}"#.utf8)),
+      try? WireMessage(
+        type: .directiveStatus,
+        header: DirectiveStatusHeader(
+          run: "r", directive: 3, key: "r/k", state: "done", reason: nil, metrics: ["removed": 12])),
+      try? WireMessage(
+        type: .command, header: CommandHeader(command: "finetune", run: "r", pair: ["Shirt", "Coat"], prototypes: [4])),
     ]
     return messages.compactMap { $0 }
   }()
@@ -44,6 +50,18 @@ import Wire
       String(decoding: message.frames[1], as: UTF8.self)
         == #"{"epoch":1,"metrics":{},"run":"demo","sha256":"ff","step":3}"#)
     #expect(message.frames[2] == [0xAA])
+  }
+
+  /// Type 7 (directive-status): key-sorted header, no payload; nil reasons are omitted.
+  @Test func directiveStatusGoldenBytes() throws {
+    let message = try WireMessage(
+      type: .directiveStatus,
+      header: DirectiveStatusHeader(run: "r", directive: 3, key: "r/k", state: "running", metrics: ["removed": 2]))
+    #expect(message.frames[0] == [0x49, 0x32, 0x58, 0x01, 0x07])
+    #expect(
+      String(decoding: message.frames[1], as: UTF8.self)
+        == #"{"directive":3,"key":"r/k","metrics":{"removed":2},"run":"r","state":"running"}"#)
+    #expect(message.frames.count == 2)
   }
 
   @Test func queryGoldenBytes() throws {

@@ -1,0 +1,84 @@
+import Checkpoints
+import Foundation
+import Glibc
+import Testing
+import Wire
+
+/// DESIGN §7 with the real binaries: a manual directive made with a raw `command` message
+/// reaches a trainer waiting with --await-directives, which runs the segment, publishes its
+/// checkpoints and reports `done` with the segment's steps.
+@Suite(.serialized) struct FineTuneTests {
+  @Test func manualDirectiveRunsASegmentAndIsReportedDone() throws {
+    let daemon = try DaemonUnderTest(extraArguments: ["--faithfulness-sample", "2"])
+    try daemon.start()
+    let out = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    // 2400 synthetic images − 200 − 100 − 100 = 2000 for training, batch 50: 40 steps; a
+    // checkpoint every 10 → 10, 20, 30, 40. The segment (⌈|D \ R| / 50⌉ + 40 steps) runs
+    // mid-training or during --await-directives, whichever the directive meets. smallcnn-bn,
+    // because plain smallcnn is still at chance after 40 steps on synthetic data (R would be
+    // empty).
+    let trainer = try RunningProcess(
+      "i2x-train",
+      [
+        "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "1", "--batch", "50",
+        "--validation-size", "200", "--probe-per-class", "10", "--generator-size", "100", "--run", "tuned",
+        "--publish", daemon.endpoint, "--publish-every", "10", "--finetune", "manual", "--await-directives", "60",
+        "--drain-timeout", "5", "--out", out.path,
+      ], log: out.appendingPathComponent("trainer.log"))
+    defer { if trainer.isRunning { trainer.kill(SIGKILL) } }
+
+    // Wait for an analysis, then pick the prototype most present in classes 0 and 1.
+    var prototypes: [[String: Any]] = []
+    let analysed = Date().addingTimeInterval(40)
+    while Date() < analysed, prototypes.isEmpty {
+      prototypes =
+        (try? daemon.query("prototypes", run: "tuned", timeout: 3000))?["prototypes"] as? [[String: Any]] ?? []
+      if prototypes.isEmpty { Thread.sleep(forTimeInterval: 0.3) }
+    }
+    try #require(!prototypes.isEmpty, "no analysis: \(trainer.output)")
+    func presence(_ row: [String: Any]) -> Double {
+      let values = row["presence"] as? [Double] ?? []
+      return values.count > 1 ? values[0] + values[1] : 0
+    }
+    let prototype = try #require(prototypes.max { presence($0) < presence($1) }?["id"] as? Int)
+
+    let client = RequestClient(endpoint: daemon.endpoint, timeoutMilliseconds: 3000, attempts: 1)
+    let reply = try client.request(
+      try WireMessage(
+        type: .command,
+        header: CommandHeader(command: "finetune", run: "tuned", pair: ["0", "1"], prototypes: [prototype])))
+    client.close()
+    #expect(reply.type == .reply, "\(String(decoding: reply.header, as: UTF8.self))")
+
+    var directive: [String: Any] = [:]
+    let finished = Date().addingTimeInterval(60)
+    while Date() < finished, directive["state"] as? String != "done", directive["state"] as? String != "failed" {
+      Thread.sleep(forTimeInterval: 0.3)
+      directive =
+        (try? daemon.query("directives", run: "tuned", timeout: 3000))
+        .flatMap { ($0["directives"] as? [[String: Any]])?.first } ?? [:]
+    }
+    #expect(directive["state"] as? String == "done", "\(directive)\n\(trainer.output)")
+    let metrics = directive["metrics"] as? [String: Any] ?? [:]
+    let first = metrics["first_step"] as? Int ?? 0
+    let last = metrics["last_step"] as? Int ?? 0
+    #expect(first > 1 && last > first, "\(metrics)")
+    #expect(metrics["removed"] is Int || metrics["removed"] is Double)
+    #expect(metrics["steps"] as? Int == last - first + 1)
+    // The status follows the segment's checkpoints in the outbox, so they are stored by now.
+    let stored = try daemon.storedCheckpoints(run: "tuned")
+    #expect(stored.keys.contains(last) && stored.keys.filter { $0 >= first }.count >= 4, "\(stored.keys.sorted())")
+    let journal = try String(
+      contentsOf: out.appendingPathComponent("directives").appendingPathComponent(
+        try #require(
+          FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("directives").path).first)),
+      encoding: .utf8)
+    #expect(journal.contains("\"state\":\"done\""))
+    let tagged = try SafetensorsFile(contentsOf: out.appendingPathComponent("step-\(last).safetensors"))
+    #expect(tagged.metadata["i2x.segment"] == "finetune:\(directive["id"] as? Int ?? -1)")
+    // The trainer would wait out --await-directives; nothing is left to check there.
+    trainer.kill(SIGKILL)
+    daemon.kill(SIGTERM)
+  }
+}

@@ -1,0 +1,172 @@
+import Datasets
+import Engine
+import Foundation
+import Models
+import Prototypes
+import Testing
+import Wire
+
+@testable import Training
+
+/// Exactly-once directive handling: the journal, restarts, refusals and the outbox entry.
+@Suite struct FineTuneJournalTests {
+  /// Counts executions; its metrics are fixed.
+  final class CountingExecutor: DirectiveExecutor {
+    var executed: [Int] = []
+    func check(_ directive: FineTuneDirective) throws {}
+    func execute(_ directive: FineTuneDirective) throws -> [String: Double] {
+      executed.append(directive.id)
+      return ["first_step": 11, "last_step": 20]
+    }
+  }
+
+  /// Collects what a runner reports.
+  final class Statuses: @unchecked Sendable {
+    var sent: [DirectiveStatusHeader] = []
+    var states: [String] { sent.map(\.state) }
+  }
+
+  static func directive(id: Int = 3, key: String = "r1/0f1e", run: String = "r1", dimension: Int = 2)
+    -> FineTuneDirective
+  {
+    let basis = VocabularyBasis(
+      dimension: dimension, mean: [Double](repeating: 0, count: dimension),
+      components: (0..<dimension * dimension).map { $0 % (dimension + 1) == 0 ? 1 : 0 },
+      centres: [Double](repeating: 0, count: dimension), centreIDs: [7])
+    return FineTuneDirective(
+      id: id, key: key, run: run, pair: [0, 1], classNames: ["class-0", "class-1"], prototypes: [7],
+      vocabulary: basis, step: 10, source: "manual")
+  }
+
+  static func delivered(_ directive: FineTuneDirective) -> Directive {
+    Directive(id: directive.id, kind: "finetune", payload: directive.json(), key: directive.key)
+  }
+
+  func runner(_ directory: URL, _ statuses: Statuses) throws -> DirectiveRunner {
+    DirectiveRunner(
+      journal: try DirectiveJournal(directory: directory), run: "r1", send: { statuses.sent.append($0) }, log: { _ in })
+  }
+
+  @Test func aDirectiveDeliveredTwiceAndAfterARestartRunsOnce() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let statuses = Statuses()
+    let executor = CountingExecutor()
+    let first = Self.delivered(Self.directive())
+    // Delivered twice in one batch of acks, then again in a later ack.
+    #expect(try runner(directory, statuses).handle([first, first], executor: executor) == [3])
+    #expect(try runner(directory, statuses).handle([first], executor: executor).isEmpty)
+    #expect(statuses.states == ["received", "running", "done", "done"])
+    #expect(statuses.sent[2].metrics == ["first_step": 11, "last_step": 20] && statuses.sent[2].key == "r1/0f1e")
+    // A restarted trainer (new runner, same journal) finds nothing interrupted and only re-sends.
+    let restarted = try runner(directory, statuses)
+    #expect(try restarted.recoverInterrupted().isEmpty)
+    #expect(try restarted.handle([first], executor: executor).isEmpty)
+    #expect(executor.executed == [3])
+    #expect(statuses.states.last == "done")
+    let record = try #require(try restarted.journal.record(key: "r1/0f1e"))
+    #expect(record.state == "done" && record.id == 3)
+    // The key's '/' never reaches the file system as a directory separator.
+    let file = restarted.journal.url(for: "r1/0f1e")
+    #expect(file.path == directory.path + "/" + file.lastPathComponent && file.lastPathComponent.hasPrefix("_r1_0f1e-"))
+    #expect(restarted.journal.url(for: "r1/0f1e") != restarted.journal.url(for: "r1_0f1e"))
+  }
+
+  @Test func aRunningEntryAtStartBecomesFailedInterrupted() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let statuses = Statuses()
+    let journal = try DirectiveJournal(directory: directory)
+    try journal.write(.init(id: 5, key: "r1/dead", run: "r1", state: "running"))
+    try journal.write(.init(id: 4, key: "r1/old", run: "r1", state: "done", metrics: ["steps": 3]))
+    let restarted = try runner(directory, statuses)
+    #expect(try restarted.recoverInterrupted() == [5])
+    #expect(statuses.sent.map(\.state) == ["failed"])
+    #expect(statuses.sent[0].reason == "interrupted: the trainer restarted" && statuses.sent[0].directive == 5)
+    #expect(try journal.record(key: "r1/dead")?.state == "failed")
+    // Redelivered afterwards: not executed, the failure re-sent.
+    let executor = CountingExecutor()
+    let again = Directive(
+      id: 5, kind: "finetune", payload: Self.directive(id: 5, key: "r1/dead").json(), key: "r1/dead")
+    #expect(try restarted.handle([again], executor: executor).isEmpty)
+    #expect(executor.executed.isEmpty && statuses.sent.last?.state == "failed")
+    #expect(try restarted.recoverInterrupted().isEmpty)
+  }
+
+  @Test func malformedDirectivesFailWithAClearReason() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let statuses = Statuses()
+    let executor = CountingExecutor()
+    var wrongVersion = Self.directive(id: 8, key: "k8")
+    wrongVersion.format = "i2x.directive/2"
+    let cases: [(Directive, String)] = [
+      (Directive(id: 6, kind: "finetune", payload: "{not json", key: "k6"), "not valid i2x.directive/1 JSON"),
+      (Directive(id: 7, kind: "reboot", payload: "{}", key: "k7"), "kind 'reboot' is not known"),
+      (
+        Directive(id: 8, kind: "finetune", payload: wrongVersion.json(), key: "k8"),
+        "'i2x.directive/2' is not supported"
+      ),
+      (Self.delivered(Self.directive(id: 9, key: "k9", run: "other")), "of run 'other'"),
+    ]
+    let runner = try runner(directory, statuses)
+    #expect(try runner.handle(cases.map(\.0), executor: executor).isEmpty)
+    #expect(executor.executed.isEmpty)
+    let failures = statuses.sent.filter { $0.state == "failed" }
+    #expect(failures.map(\.directive) == [6, 7, 8, 9])
+    for (failure, expected) in zip(failures, cases.map(\.1)) {
+      #expect(failure.reason?.contains(expected) == true, "\(failure.reason ?? "")")
+    }
+  }
+
+  /// The trainer's own checks: a pair outside the dataset's classes and a vocabulary whose
+  /// dimension is not the target layer's channel count (smallcnn's relu3 has 64).
+  @Test func theSegmentRefusesWhatItCannotActOn() throws {
+    let architecture = try #require(Architecture.reference("smallcnn"))
+    let network = try architecture.build(seed: 1)
+    let loop = TrainingLoop(network: network, rule: SGD(learningRate: 0.01), batchSize: 8)
+    let data = SyntheticImages.make(count: 40, seed: 1)
+    let segment = FineTuneSegment(
+      configuration: TrainingConfiguration(), architecture: architecture, loop: loop, data: data,
+      splits: DatasetSplits(train: Array(0..<30), validation: Array(30..<40), probe: [], generator: []),
+      writeCheckpoint: { _, _, _, _ in URL(fileURLWithPath: "/dev/null") }, log: { _ in })
+    #expect(segment.targetChannels == 64)
+    var outOfRange = Self.directive(dimension: 64)
+    outOfRange.pair = [3, 12]
+    #expect(throws: DirectiveRefusal.self) { try segment.check(outOfRange) }
+    do { try segment.check(Self.directive(dimension: 2)) } catch {
+      #expect("\(error)".contains("dimension 2 but the target layer 'relu3' has 64 channels"))
+    }
+    try segment.check(Self.directive(dimension: 64))
+  }
+
+  @Test func directiveStatusesTravelThroughTheOutboxAndOldEntriesStillRead() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outbox = try Outbox(directory: directory)
+    // An entry written before the fine-tune issue (no new keys).
+    try Data(#"{"epoch":1,"kind":"checkpoint","metrics":{"loss":0.5},"run":"r1","step":3}"#.utf8)
+      .write(to: directory.appendingPathComponent("00000001.json"))
+    try Data([1, 2]).write(to: directory.appendingPathComponent("00000001.payload"))
+    let status = DirectiveStatusHeader(
+      run: "r1", directive: 3, key: "r1/0f1e", state: "done", reason: nil, metrics: ["last_step": 20])
+    #expect(try outbox.enqueue(.directiveStatus(status), payload: []) == 2)
+    let old = try outbox.read(1).entry
+    #expect(old.kind == "checkpoint" && old.step == 3 && old.finetunePolicy == nil && old.directive == nil)
+    let (entry, payload) = try outbox.read(2)
+    #expect(payload.isEmpty)
+    let message = try Publisher.message(for: entry, payload: payload)
+    #expect(message.type == .directiveStatus && message.payload == nil)
+    #expect(try message.decode(DirectiveStatusHeader.self) == status)
+    let json = String(decoding: try Data(contentsOf: directory.appendingPathComponent("00000002.json")), as: UTF8.self)
+    #expect(
+      json
+        == #"{"directive":3,"key":"r1\/0f1e","kind":"directive-status","metrics":{"last_step":20},"run":"r1","state":"done"}"#
+    )
+    // Registrations carry the policy.
+    let registration = Outbox.Entry(
+      kind: "register-run", run: "r1", architecture: "{}", classes: ["a"], finetunePolicy: "auto")
+    #expect(
+      try Publisher.message(for: registration, payload: []).decode(RegisterRunHeader.self).finetunePolicy == "auto")
+  }
+}
