@@ -2,7 +2,10 @@
 # The main job, end to end on real Fashion-MNIST: start the daemon, train smallcnn-bn for one
 # epoch while publishing checkpoints to it, let the daemon analyse every checkpoint (GradCAM
 # prototypes on 1,000 probe images), print the learning order of class pairs and the uncertain
-# prototypes it found, evaluate the final model and write GradCAM maps for 16 test images.
+# prototypes it found; under the `auto` fine-tune policy the first flag triggers a
+# targeted-perturbation fine-tune of its pair in the trainer (one epoch without the removal set,
+# one with everything), whose before/after numbers are printed; evaluate the final model and
+# write GradCAM maps for 16 test images. Budget: about 2–3 minutes on 2 cores after the build.
 # Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
@@ -17,6 +20,8 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo; then export
 echo "== building (release)" >&2
 swift build -c release >&2
 bin=.build/release
+# A fresh store and run each time, so the demo always shows the same story.
+rm -rf "$out/daemon" "$out/run"
 mkdir -p "$out"
 
 echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log)" >&2
@@ -25,9 +30,9 @@ daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
 for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
 
-echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 steps" >&2
+echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 steps, fine-tune policy auto" >&2
 "$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
-  --run demo --publish "$endpoint" --publish-every 100 --out "$out/run"
+  --run demo --publish "$endpoint" --publish-every 100 --finetune auto --await-directives 45 --out "$out/run"
 
 echo "== waiting for the daemon to finish analysing" >&2
 for _ in $(seq 600); do
@@ -41,6 +46,8 @@ echo "== learning order of class pairs" >&2
 "$bin/i2x" pairs demo --endpoint "$endpoint"
 echo "== uncertain prototypes" >&2
 "$bin/i2x" uncertain demo --endpoint "$endpoint"
+echo "== fine-tunes the flags triggered (policy auto): removal set, segment, before/after" >&2
+"$bin/i2x" directives demo --endpoint "$endpoint"
 echo "== per-class progress, faithfulness, coupling" >&2
 "$bin/i2x" progress demo --endpoint "$endpoint"
 

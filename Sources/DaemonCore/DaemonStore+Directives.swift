@@ -45,8 +45,9 @@ extension DaemonStore {
     public var metrics: String
     /// The payload (a `FineTuneDirective`).
     public var payload: String
-    /// Unix times.
+    /// Unix times (delivered: first put in an ack).
     public var createdAt: Double, updatedAt: Double
+    public var deliveredAt: Double?
   }
 
   /// States a directive never leaves.
@@ -198,7 +199,8 @@ extension DaemonStore {
     try database.query(
       """
       SELECT id, run, kind, COALESCE(key, ''), COALESCE(pair, ''), COALESCE(prototypes, ''), COALESCE(source, ''),
-        COALESCE(step, 0), state, reason, COALESCE(metrics, '{}'), payload, created_at, COALESCE(updated_at, created_at)
+        COALESCE(step, 0), state, reason, COALESCE(metrics, '{}'), payload, created_at, COALESCE(updated_at, created_at),
+        delivered_at
       FROM directives \(clause)
       """, parameters
     ).map { row in
@@ -207,7 +209,8 @@ extension DaemonStore {
         id: row[0].int ?? 0, run: row[1].string ?? "", kind: row[2].string ?? "", key: row[3].string ?? "",
         pair: integers(row[4]), prototypes: integers(row[5]), source: row[6].string ?? "", step: row[7].int ?? 0,
         state: row[8].string ?? "", reason: row[9].string, metrics: row[10].string ?? "{}",
-        payload: row[11].string ?? "{}", createdAt: row[12].double ?? 0, updatedAt: row[13].double ?? 0)
+        payload: row[11].string ?? "{}", createdAt: row[12].double ?? 0, updatedAt: row[13].double ?? 0,
+        deliveredAt: row[14].double)
     }
   }
 }

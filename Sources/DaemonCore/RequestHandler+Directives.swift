@@ -104,6 +104,7 @@ extension RequestHandler {
       "created_at": record.createdAt, "updated_at": record.updatedAt,
     ]
     if let reason = record.reason { row["reason"] = reason }
+    if let delivered = record.deliveredAt { row["delivered_at"] = delivered }
     if let outcome { row["outcome"] = outcome }
     return row
   }

@@ -7,14 +7,16 @@ import Prototypes
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune]
 
     Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
     warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
     shapes), training with and without publishing to a daemon, daemon ingest rate and query
     latency (p50/p99), and per-checkpoint analysis time by stage while smallcnn-bn trains on
-    Fashion-MNIST publishing every 200 steps (with the queue depth once a second; 'analysis' is
-    not part of the default set: it trains for a minute). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+    Fashion-MNIST publishing every 200 steps (with the queue depth once a second), and the
+    fine-tune loop under the auto policy: seconds from flag to directive delivery, the segment's
+    seconds and images/s ('analysis' and 'finetune' are not in the default set: each trains for
+    a minute or two). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -29,12 +31,12 @@ public struct BenchmarkSuite {
 
   /// Runs the selected groups (all when empty), emitting JSON lines.
   public func run(only: Set<String>, emit: (String) -> Void) throws {
-    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis"]
+    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune"]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
-    let groups = only.isEmpty ? known.subtracting(["analysis"]) : only
+    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
       for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
@@ -45,6 +47,7 @@ public struct BenchmarkSuite {
     if groups.contains("publish") { try publishOverhead(emit) }
     if groups.contains("ingest") { try ingestAndQueries(emit) }
     if groups.contains("analysis") { try analysis(emit) }
+    if groups.contains("finetune") { try finetune(emit) }
   }
 
   private var environment: [String: Any] {
