@@ -34,6 +34,7 @@ enum ExperimentCommand {
       .value("from-daemon", "RUN", "Fetch the newest directive of RUN from the daemon instead."),
       .value("pair", "A,B", "With --from-daemon: the newest directive for this pair (class names or indices)."),
       .value("endpoint", "ENDPOINT", "With --from-daemon: daemon endpoint.", default: "tcp://127.0.0.1:7070"),
+      .value("timeout", "MS", "With --from-daemon: milliseconds to wait for each of 3 attempts.", default: "5000"),
       .value("seeds", "N", "Paired data-order seeds 1…N (DESIGN §7 asks for ≥ 10).", required: true),
       .value(
         "out", "DIR", "Results: settings.json, results/<arm>-<seed>.json, experiment.json.", default: "experiment"),
@@ -82,7 +83,8 @@ enum ExperimentCommand {
     // Connection options are checked before any work, so a typo exits 64 at once.
     let client = try run.map { _ in
       RequestClient(
-        endpoint: try options.connectEndpoint("endpoint"), timeoutMilliseconds: 5000, attempts: 3,
+        endpoint: try options.connectEndpoint("endpoint"),
+        timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 5000, attempts: 3,
         options: try options.clientSocketOptions())
     }
     defer { client?.close() }
