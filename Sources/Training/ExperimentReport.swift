@@ -48,12 +48,15 @@ public struct ExperimentReport: Encodable, Sendable {
 
   /// The directive, as far as the report needs it.
   public struct DirectiveSummary: Encodable, Sendable {
-    /// Directive id, run and source.
+    /// Directive id.
     public var id: Int
+    /// Run name.
     public var run: String
+    /// `auto` or `manual`.
     public var source: String
-    /// Pair and class names.
+    /// The pair (class indices).
     public var pair: [Int]
+    /// The pair's class names.
     public var classNames: [String]
     /// Uncertain prototypes.
     public var prototypes: [Int]
@@ -66,29 +69,39 @@ public struct ExperimentReport: Encodable, Sendable {
     }
   }
 
+  /// Version of this JSON layout.
   public var schemaVersion = Self.schemaVersion
   /// `finetune`.
   public var experiment = "finetune"
-  /// Dataset, architecture, start checkpoint path and its step.
+  /// Dataset name.
   public var dataset: String
+  /// Architecture name.
   public var architecture: String
+  /// Path of the start checkpoint.
   public var startCheckpoint: String
+  /// Its step, when recorded.
   public var startStep: Int?
   /// The directive.
   public var directive: DirectiveSummary
-  /// Where the splits came from, |D|, images of a and b in D, test images.
+  /// Where the splits came from.
   public var splits: String
+  /// |D|.
   public var trainingImages: Int
+  /// Images of classes a and b in D.
   public var pairTrainingImages: Int
+  /// Test images.
   public var testImages: Int
   /// |R|.
   public var removed: Int
   /// Optimiser steps of every arm.
   public var steps: Int
-  /// Optimiser settings.
+  /// Images per step.
   public var batchSize: Int
+  /// Learning rate.
   public var learningRate: Double
+  /// SGD momentum.
   public var momentum: Double
+  /// `sgd` or `adam`.
   public var optimizer: String
   /// Always `fresh optimiser per arm`.
   public var optimizerState = "fresh optimiser per arm"
@@ -103,9 +116,13 @@ public struct ExperimentReport: Encodable, Sendable {
 
   /// Resamples, confidence and seed of the intervals.
   public struct Bootstrap: Encodable, Sendable {
+    /// Resamples per interval.
     public var resamples = ExperimentStatistics.resamples
+    /// Confidence level.
     public var confidence = ExperimentStatistics.confidence
+    /// SplitMix64 seed.
     public var seed = ExperimentStatistics.bootstrapSeed
+    /// What is resampled.
     public var method = "percentile of the resampled mean of paired differences (arm − c1)"
   }
 
