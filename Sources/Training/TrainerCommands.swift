@@ -35,6 +35,9 @@ public enum TrainerCommands {
         .init(name: "drain", abstract: "Send what an earlier run left in its outbox.") {
           try drain($0, out: out, log: log)
         },
+        .init(name: "experiment", abstract: "Experiments on fine-tune directives (finetune, directive).") {
+          ExitCode(rawValue: ExperimentCommand.tool(out: out, log: log).run($0, out: out, err: log)) ?? .failure
+        },
       ])
   }
 
