@@ -3,8 +3,12 @@ import Foundation
 import Glibc
 import Wire
 
-/// The built products (next to the test bundle).
+/// The built products (next to the test bundle), or `I2X_PRODUCTS_DIR` when set (e.g. the
+/// release binaries, for suites whose analyses would take minutes in a debug build).
 let productsDirectory: URL = {
+  if let override = ProcessInfo.processInfo.environment["I2X_PRODUCTS_DIR"], !override.isEmpty {
+    return URL(fileURLWithPath: override)
+  }
   let bundle = Bundle.main.bundleURL
   for candidate in [bundle, bundle.deletingLastPathComponent()]
   where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("i2xd").path) {
