@@ -25,7 +25,7 @@ let package = Package(
     .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ",
       providers: [.apt(["libzmq3-dev"])]),
-    // glibc process controls (prctl, setrlimit) for the daemon's analysis processes.
+    // glibc process control (prctl) for the daemon's analysis processes.
     .systemLibrary(name: "CProcess", path: "Sources/CProcess"),
 
     // Libraries.

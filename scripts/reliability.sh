@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--long" ]; then export I2X_RELIABILITY_LONG=1; fi
 scripts/install-prerequisites.sh >&2
-swift build -c release >&2
+swift build -c release -Xswiftc -warnings-as-errors >&2
 swift build --build-tests -Xswiftc -warnings-as-errors >&2
 log=$(mktemp)
 started=$(date +%s)

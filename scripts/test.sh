@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# The test command: installs prerequisites, then runs every test (unit, fixture, end to end).
+# The test command: installs prerequisites, then runs every test (unit, fixture, end to end),
+# then the reliability suite (kill storm, wire fuzzer, hostile corpora, disk full, degenerate
+# runs, crash containment) against the release binaries. With arguments, runs only
+# `swift test --skip-build ARGS` (e.g. scripts/test.sh --filter DaemonTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prerequisites.sh
 swift build --build-tests -Xswiftc -warnings-as-errors
-swift test --skip-build "$@"
+if (($#)); then
+  swift test --skip-build "$@"
+  exit
+fi
+swift test --skip-build --skip Reliability
+scripts/reliability.sh

@@ -1,17 +1,11 @@
-// Linux process controls Swift cannot call directly (prctl is variadic). Part of glibc:
+// Linux process control Swift cannot call directly (prctl is variadic). Part of glibc:
 // nothing to install.
 #ifndef I2X_CPROCESS_SHIM_H
 #define I2X_CPROCESS_SHIM_H
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
 /* Delivers `sig` to this process when its parent thread exits (PR_SET_PDEATHSIG). */
 static inline int i2x_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0); }
 
-/* Caps this process's address space at `bytes` (RLIMIT_AS): allocations beyond it fail. */
-static inline int i2x_limit_address_space(unsigned long long bytes) {
-  struct rlimit limit = {(rlim_t)bytes, (rlim_t)bytes};
-  return setrlimit(RLIMIT_AS, &limit);
-}
 #endif

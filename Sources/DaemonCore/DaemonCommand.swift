@@ -29,6 +29,9 @@ public enum DaemonCommand {
         "job-memory-limit", "BYTES",
         "Address-space cap of each analysis process; a job over it is retried, then failed.",
         default: "4294967296"),
+      .value(
+        "job-timeout", "SECONDS", "Longest one analysis job may run; a job over it is retried, then failed.",
+        default: "3600"),
       .value("max-probe-images", "N", "Largest probe set a run may register.", default: "10000"),
       .value(
         "max-analysis-bytes", "BYTES", "Largest probe set × target-layer size the analysis may hold (×4 bytes).",
@@ -99,7 +102,9 @@ public enum DaemonCommand {
     let store = try DataDirectory.open(configuration.dataDirectory, log: log)
     let worker = JobWorker(
       directory: configuration.dataDirectory, settings: configuration.analysis,
-      isolation: .process(executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit),
+      isolation: .process(
+        executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit,
+        timeout: configuration.jobTimeout),
       log: log)
     try worker.start()
     defer { worker.stop() }
@@ -141,7 +146,7 @@ public enum DaemonCommand {
     return JobProcess.childMain(
       dataDirectory: URL(fileURLWithPath: directory), jobID: job,
       settings: AnalysisSettings(values: values),
-      memoryLimit: values["--memory-limit"].flatMap(Int.init) ?? 0, parent: parent, log: log)
+      parent: parent, log: log)
   }
 }
 

@@ -10,6 +10,7 @@ struct DaemonConfiguration {
   var curve: (secretKey: String, allowedKeys: [String])?
   var analysis = AnalysisSettings()
   var jobMemoryLimit = 4 << 30
+  var jobTimeout = 3600.0
   var limits = RequestLimits()
 
   init(_ options: ParsedOptions) throws {
@@ -26,7 +27,8 @@ struct DaemonConfiguration {
     analysis.faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? analysis.faithfulnessSample
     analysis.finetuneCooldown = try options.int("finetune-cooldown", minimum: 0) ?? analysis.finetuneCooldown
     analysis.directiveLease = Double(try options.int("directive-lease", minimum: 1) ?? Int(analysis.directiveLease))
-    jobMemoryLimit = try options.int("job-memory-limit", minimum: 256 << 20) ?? jobMemoryLimit
+    jobMemoryLimit = try options.int("job-memory-limit", minimum: 64 << 20) ?? jobMemoryLimit
+    jobTimeout = Double(try options.int("job-timeout", minimum: 1) ?? Int(jobTimeout))
     limits.maximumProbeImages = try options.int("max-probe-images", minimum: 1) ?? limits.maximumProbeImages
     limits.maximumAnalysisBytes = try options.int("max-analysis-bytes", minimum: 1 << 20) ?? limits.maximumAnalysisBytes
     limits.architecture.maximumParameters =

@@ -10,8 +10,11 @@ import Foundation
 ///
 /// The child runs `JobRunner`, records the outcome itself and exits 0; it exits
 /// `transientExitCode` (75, EX_TEMPFAIL) after a transient fault, with the reason as its last
-/// stdout line. It caps its own address space (`RLIMIT_AS`) and dies with the daemon
-/// (`PR_SET_PDEATHSIG`), so an orphan never works on a job that a restarted daemon requeued.
+/// stdout line. It dies with the daemon (`PR_SET_PDEATHSIG`), so an orphan never works on a job
+/// that a restarted daemon requeued. The daemon watches it: a child whose resident memory
+/// passes `memoryLimit`, or that runs longer than `timeout`, is killed and the job counts a
+/// crash. (An address-space cap, `RLIMIT_AS`, was tried first: under it libdispatch could not
+/// start threads and spun forever instead of failing.)
 struct JobProcess {
   /// Exit code of a child stopped by a transient fault (sysexits EX_TEMPFAIL).
   static let transientExitCode: Int32 = 75
@@ -32,13 +35,16 @@ struct JobProcess {
   let dataDirectory: URL
   /// Settings passed to the child.
   let settings: AnalysisSettings
-  /// Address-space cap of the child in bytes.
+  /// Resident-memory cap of the child in bytes.
   let memoryLimit: Int
+  /// Longest a job may run, in seconds.
+  let timeout: Double
 
   /// The running child, so `stop` can end it.
   private let child = ChildHandle()
 
-  init(executable: String, dataDirectory: URL, settings: AnalysisSettings, memoryLimit: Int) {
+  init(executable: String, dataDirectory: URL, settings: AnalysisSettings, memoryLimit: Int, timeout: Double) {
+    self.timeout = timeout
     self.executable = executable
     self.dataDirectory = dataDirectory
     self.settings = settings
@@ -58,7 +64,7 @@ struct JobProcess {
     let arguments =
       [
         executable, "run-job", "--data-dir", dataDirectory.path, "--job", String(jobID),
-        "--memory-limit", String(memoryLimit), "--parent", String(getpid()),
+        "--parent", String(getpid()),
       ] + settings.arguments
     var pipeEnds: [Int32] = [0, 0]
     guard pipe(&pipeEnds) == 0 else { return .transient("cannot create a pipe: \(String(cString: strerror(errno)))") }
@@ -77,12 +83,13 @@ struct JobProcess {
       return .transient("cannot start the analysis process \(executable): \(String(cString: strerror(status)))")
     }
     child.set(pid)
-    let output = Self.readAll(pipeEnds[0])
+    let (output, killedBecause) = watch(pid, output: pipeEnds[0])
     close(pipeEnds[0])
     var waitStatus: Int32 = 0
     while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
     child.set(nil)
     let lastLine = output.split(separator: "\n").last.map(String.init) ?? ""
+    if let killedBecause { return .crashed(killedBecause) }
     let signal = waitStatus & 0x7F
     if signal != 0 {
       let name = String(cString: strsignal(signal))
@@ -104,31 +111,54 @@ struct JobProcess {
     if let pid = child.get() { kill(pid, SIGKILL) }
   }
 
-  private static func readAll(_ fd: Int32) -> String {
+  /// Reads the child's stdout until it closes, checking its resident memory and run time
+  /// every 100 ms; kills it (SIGKILL) past `memoryLimit` or `timeout`.
+  /// - Returns: the output's tail, and why the child was killed, if it was.
+  private func watch(_ pid: pid_t, output fd: Int32) -> (String, String?) {
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
+    let started = Date()
+    var killedBecause: String?
     while true {
-      let n = read(fd, &buffer, buffer.count)
-      if n < 0 && errno == EINTR { continue }
-      guard n > 0 else { break }
-      // Only the tail matters (the reason line); keep memory bounded whatever the child prints.
-      bytes += buffer[0..<n]
-      if bytes.count > 65536 { bytes.removeFirst(bytes.count - 65536) }
+      var item = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&item, 1, 100)
+      if ready > 0 {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }  // EOF: the child exited
+        // Only the tail matters (the reason line); keep memory bounded whatever the child prints.
+        bytes += buffer[0..<n]
+        if bytes.count > 65536 { bytes.removeFirst(bytes.count - 65536) }
+      } else if ready < 0 && errno != EINTR {
+        break
+      }
+      guard killedBecause == nil else { continue }
+      if let resident = Self.residentBytes(pid), resident > memoryLimit {
+        killedBecause =
+          "killed: resident memory \(resident >> 20) MiB passed --job-memory-limit \(memoryLimit >> 20) MiB"
+      } else if Date().timeIntervalSince(started) > timeout {
+        killedBecause = "killed: ran longer than --job-timeout \(Int(timeout)) s"
+      }
+      if killedBecause != nil { kill(pid, SIGKILL) }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return (String(decoding: bytes, as: UTF8.self), killedBecause)
   }
 
-  /// The child side: caps memory, ties its life to the parent's, runs the job, and returns
-  /// the exit code.
+  /// Resident set size of `pid` from `/proc/PID/statm` (pages × page size).
+  static func residentBytes(_ pid: pid_t) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return nil }
+    let fields = text.split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+  }
+
+  /// The child side: ties its life to the parent's, runs the job, and returns the exit code.
   static func childMain(
-    dataDirectory: URL, jobID: Int, settings: AnalysisSettings, memoryLimit: Int, parent: pid_t,
+    dataDirectory: URL, jobID: Int, settings: AnalysisSettings, parent: pid_t,
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
     guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
-    if memoryLimit > 0, i2x_limit_address_space(UInt64(memoryLimit)) != 0 {
-      log("cannot cap the analysis process's memory: \(String(cString: strerror(errno)))")
-    }
     let store: DaemonStore
     do { store = try DaemonStore(directory: dataDirectory) } catch {
       print("cannot open the store: \(error)")

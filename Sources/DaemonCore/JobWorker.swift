@@ -17,9 +17,9 @@ public final class JobWorker: @unchecked Sendable {
   public enum Isolation: Sendable {
     /// On the worker thread (benchmarks and tests inside one process).
     case inProcess
-    /// In a child process of `executable` (`i2xd run-job`), capped at `memoryLimit` bytes of
-    /// address space.
-    case process(executable: String, memoryLimit: Int)
+    /// In a child process of `executable` (`i2xd run-job`), killed past `memoryLimit` bytes of
+    /// resident memory or `timeout` seconds.
+    case process(executable: String, memoryLimit: Int, timeout: Double)
   }
 
   private let directory: URL
@@ -41,10 +41,10 @@ public final class JobWorker: @unchecked Sendable {
     self.directory = directory
     self.settings = settings
     self.log = log
-    if case .process(let executable, let memoryLimit) = isolation {
+    if case .process(let executable, let memoryLimit, let timeout) = isolation {
       childProcess = JobProcess(
         executable: executable, dataDirectory: directory, settings: settings,
-        memoryLimit: memoryLimit)
+        memoryLimit: memoryLimit, timeout: timeout)
     } else {
       childProcess = nil
     }

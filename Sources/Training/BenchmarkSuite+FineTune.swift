@@ -32,7 +32,8 @@ extension BenchmarkSuite {
     let seconds = Date().timeIntervalSince(started)
     let client = RequestClient(endpoint: daemon.endpoint, timeoutMilliseconds: 10_000, attempts: 1)
     defer { client.close() }
-    let reply = try client.request(try WireMessage(type: .query, header: QueryHeader(query: "directives", run: "bench")))
+    let reply = try client.request(
+      try WireMessage(type: .query, header: QueryHeader(query: "directives", run: "bench")))
     let answer = (try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]) ?? [:]
     let directives = answer["directives"] as? [[String: Any]] ?? []
     if directives.isEmpty {
