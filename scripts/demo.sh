@@ -31,8 +31,11 @@ trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' 
 for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 steps, fine-tune policy auto" >&2
+echo "   (the first uncertain-prototype flag triggers one fine-tune of its pair: 2 epochs, about 1 minute;" >&2
+echo "    later flags are answered 'failed: --max-finetunes limit' by the trainer)" >&2
 "$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
-  --run demo --publish "$endpoint" --publish-every 100 --finetune auto --await-directives 45 --out "$out/run"
+  --run demo --publish "$endpoint" --publish-every 100 --finetune auto --max-finetunes 1 --await-directives 45 \
+  --out "$out/run"
 
 echo "== waiting for the daemon to finish analysing" >&2
 for _ in $(seq 600); do

@@ -33,12 +33,16 @@ public struct DirectiveRunner {
   public let send: (DirectiveStatusHeader) throws -> Void
   /// Receives one line per state change.
   public let log: (String) -> Void
+  /// Most directives executed to `done` over the run's life (the journal counts them);
+  /// further ones are refused with the reason.
+  public let maximumExecutions: Int
 
   /// Creates a runner.
   public init(
     journal: DirectiveJournal, run: String, send: @escaping (DirectiveStatusHeader) throws -> Void,
-    log: @escaping (String) -> Void
+    log: @escaping (String) -> Void, maximumExecutions: Int = .max
   ) {
+    self.maximumExecutions = maximumExecutions
     self.journal = journal
     self.run = run
     self.send = send
@@ -88,6 +92,11 @@ public struct DirectiveRunner {
       do {
         directive = try parse(delivered)
         try executor.check(directive)
+        let done = journal.records().filter { $0.state == "done" }.count
+        guard done < maximumExecutions else {
+          throw DirectiveRefusal(
+            "this trainer has executed \(done) fine-tune(s), its --max-finetunes limit; not executed")
+        }
       } catch {
         record.reason = "\(error)"
         try advance(&record, to: "failed")

@@ -78,6 +78,7 @@ public enum TrainerCommands {
       .value(
         "finetune-variant", "NAME", "Curated epoch: remove, downweight, region-blur or region-noise.", default: "remove"
       ),
+      .value("max-finetunes", "N", "With --publish: execute at most N fine-tune directives (default: no limit)."),
       .value("out", "DIR", "Output directory for step-<n>.safetensors files.", required: true),
     ],
     discussion: """
@@ -124,6 +125,7 @@ public enum TrainerCommands {
       try options.choice("finetune-variant", in: ["remove", "downweight", "region-blur", "region-noise"])
       ?? c.finetuneVariant
     c.awaitDirectives = try options.double("await-directives", minimum: 0) ?? 0
+    c.maximumFineTunes = try options.int("max-finetunes", minimum: 0) ?? c.maximumFineTunes
     if c.awaitDirectives > 0 && c.publishEndpoint == nil {
       throw UsageError("--await-directives needs --publish ENDPOINT", hint: trainSpec.hint)
     }

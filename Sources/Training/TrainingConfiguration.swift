@@ -53,6 +53,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
   /// (keep R with loss weight 0.5), `region-blur` or `region-noise` (keep R with the
   /// prototype's cells blurred or replaced by seeded noise).
   public var finetuneVariant = "remove"
+  /// Most fine-tunes this trainer executes (`--max-finetunes`); further directives are
+  /// answered `failed` with the reason.
+  public var maximumFineTunes = Int.max
 
   /// Creates the default configuration.
   public init() {}

@@ -198,7 +198,8 @@ public struct TrainingJob {
     let journal = try DirectiveJournal(directory: configuration.outputDirectory.appendingPathComponent("directives"))
     let runner = DirectiveRunner(
       journal: journal, run: configuration.runName,
-      send: { status in try publisher.enqueue(.directiveStatus(status), payload: []) }, log: log)
+      send: { status in try publisher.enqueue(.directiveStatus(status), payload: []) }, log: log,
+      maximumExecutions: configuration.maximumFineTunes)
     try runner.recoverInterrupted()
     return runner
   }

@@ -72,6 +72,28 @@ import Wire
     #expect(restarted.journal.url(for: "r1/0f1e") != restarted.journal.url(for: "r1_0f1e"))
   }
 
+  /// `--max-finetunes 1`: the first directive runs, the second is answered `failed` with the
+  /// limit as the reason, and a restarted trainer still counts the first.
+  @Test func theFineTuneLimitRefusesFurtherDirectives() throws {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let statuses = Statuses()
+    let executor = CountingExecutor()
+    func limited() throws -> DirectiveRunner {
+      DirectiveRunner(
+        journal: try DirectiveJournal(directory: directory), run: "r1", send: { statuses.sent.append($0) },
+        log: { _ in }, maximumExecutions: 1)
+    }
+    let first = Self.delivered(Self.directive(id: 3, key: "r1/a"))
+    let second = Self.delivered(Self.directive(id: 4, key: "r1/b"))
+    #expect(try limited().handle([first, second], executor: executor) == [3])
+    #expect(statuses.states == ["received", "running", "done", "received", "failed"])
+    #expect(statuses.sent[4].reason?.contains("--max-finetunes") == true)
+    let third = Self.delivered(Self.directive(id: 5, key: "r1/c"))
+    #expect(try limited().handle([third], executor: executor).isEmpty)
+    #expect(executor.executed == [3])
+  }
+
   @Test func aRunningEntryAtStartBecomesFailedInterrupted() throws {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
