@@ -81,4 +81,58 @@ import Wire
     trainer.kill(SIGKILL)
     daemon.kill(SIGTERM)
   }
+
+  /// The whole loop with nothing inserted by hand: the real analysis flags an uncertain
+  /// prototype, the `auto` policy makes a directive, the trainer fine-tunes (at most once),
+  /// the segment's checkpoints are analysed, and the outcome is queryable. Synthetic data,
+  /// smallcnn-bn, a checkpoint every 10 steps over 2 epochs (about 80 steps): on this recipe
+  /// flags appear from the fifth checkpoint on (measured).
+  @Test func anAutoFlagBecomesAFineTuneWithAQueryableOutcome() throws {
+    let daemon = try DaemonUnderTest(extraArguments: ["--faithfulness-sample", "2"])
+    try daemon.start()
+    let out = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: out) }
+    let trainer = try RunningProcess(
+      "i2x-train",
+      [
+        "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "2", "--batch", "50",
+        "--validation-size", "200", "--probe-per-class", "20", "--generator-size", "100", "--run", "auto",
+        "--publish", daemon.endpoint, "--publish-every", "10", "--finetune", "auto", "--max-finetunes", "1",
+        "--await-directives", "15", "--drain-timeout", "10", "--out", out.path,
+      ], log: out.appendingPathComponent("trainer.log"))
+    defer { if trainer.isRunning { trainer.kill(SIGKILL) } }
+    trainer.process.waitUntilExit()
+    #expect(trainer.process.terminationStatus == 0, "\(trainer.output)")
+
+    // Let the daemon analyse everything, then read the first directive and its outcome.
+    var directive: [String: Any] = [:]
+    let settled = Date().addingTimeInterval(90)
+    while Date() < settled {
+      let status = try daemon.query("status", run: nil, timeout: 3000)
+      directive =
+        (try? daemon.query("directives", run: "auto", timeout: 3000))
+        .flatMap { ($0["directives"] as? [[String: Any]])?.first } ?? [:]
+      if status["queue_depth"] as? Int == 0, directive["outcome"] != nil { break }
+      Thread.sleep(forTimeInterval: 0.5)
+    }
+    #expect(directive["source"] as? String == "auto", "\(directive)\n\(trainer.output)")
+    #expect(directive["state"] as? String == "done", "\(directive)")
+    let outcome = directive["outcome"] as? [String: Any] ?? [:]
+    #expect(outcome["analysed"] as? Bool == true, "\(outcome)")
+    #expect(outcome["pair_confusions_before"] is Int && outcome["pair_confusions_after"] is Int)
+    let metrics = directive["metrics"] as? [String: Any] ?? [:]
+    let last = metrics["last_step"] as? Int ?? 0
+    #expect((outcome["after_step"] as? Int ?? 0) >= last && last > 0, "\(outcome) \(metrics)")
+    // The flag that raised it is in the analysis the directive was made from.
+    let flagged = try daemon.query("uncertain", run: "auto", step: directive["step"] as? Int, timeout: 3000)
+    let pairs = (flagged["uncertain"] as? [[String: Any]] ?? []).map { ($0["pair"] as? [Int] ?? []).sorted() }
+    #expect(pairs.contains(directive["pair"] as? [Int] ?? []), "\(pairs) \(directive)")
+    // Later directives were refused by the trainer's limit, never executed.
+    let all = (try daemon.query("directives", run: "auto", timeout: 3000))["directives"] as? [[String: Any]] ?? []
+    #expect(all.filter { $0["state"] as? String == "done" }.count == 1)
+    for later in all.dropFirst() where later["state"] as? String == "failed" {
+      #expect((later["reason"] as? String ?? "").contains("--max-finetunes"))
+    }
+    daemon.kill(SIGTERM)
+  }
 }

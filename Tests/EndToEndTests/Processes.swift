@@ -117,10 +117,11 @@ final class DaemonUnderTest: @unchecked Sendable {
   func kill(_ signal: Int32 = SIGKILL) { process?.kill(signal) }
 
   /// A JSON query answered by the daemon (throws on error replies or timeouts).
-  func query(_ name: String, run: String? = nil, timeout: Int = 1000) throws -> [String: Any] {
+  func query(_ name: String, run: String? = nil, step: Int? = nil, timeout: Int = 1000) throws -> [String: Any] {
     let client = RequestClient(endpoint: endpoint, timeoutMilliseconds: timeout, attempts: 1)
     defer { client.close() }
-    let reply = try client.request(try WireMessage(type: .query, header: QueryHeader(query: name, run: run)))
+    let reply = try client.request(
+      try WireMessage(type: .query, header: QueryHeader(query: name, run: run, step: step)))
     guard reply.type == .reply,
       let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]
     else {
