@@ -104,6 +104,14 @@ import Wire
       let payload = try FineTuneDirective(json: ack.directives[0].payload)
       #expect(payload.pair == [0, 1] && payload.prototypes == [prototype] && payload.vocabulary.isConsistent)
     }
+    // A daemon restart (a new handler over the same files) still delivers it.
+    let restarted = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    let afterRestart = try WireMessage(
+      frames: restarted.handle(
+        try DaemonFixtures.checkpoint(step: 9, bytes: try DaemonFixtures.checkpointBytes(seed: 9)).frames
+      ).frames
+    ).decode(AckHeader.self)
+    #expect(afterRestart.directives.map(\.key) == [key])
     #expect(try status(id, "wrong-key", "received").outcome == "error:conflict")
     #expect(try status(id, key, "received").outcome == "stored")
     #expect(

@@ -133,6 +133,26 @@ import Wire
     for later in all.dropFirst() where later["state"] as? String == "failed" {
       #expect((later["reason"] as? String ?? "").contains("--max-finetunes"))
     }
+    // The controlled experiment takes the directive from the daemon (--from-daemon) and runs
+    // all four arms from an early checkpoint (one seed: this checks the plumbing, not the
+    // statistics).
+    let experiment = try runProduct(
+      "i2x-train",
+      [
+        "experiment", "finetune", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--start",
+        out.appendingPathComponent("step-10.safetensors").path, "--from-daemon", "auto", "--endpoint", daemon.endpoint,
+        "--seeds", "1", "--batch", "50", "--out", out.appendingPathComponent("experiment").path, "--json",
+      ])
+    #expect(experiment.status == 0, "\(experiment.output)")
+    let report =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: out.appendingPathComponent("experiment/experiment.json"))) as? [String: Any] ?? [:]
+    #expect(
+      Set((report["arms"] as? [[String: Any]] ?? []).compactMap { $0["arm"] as? String })
+        == ["i2x", "c1_equal_compute", "c2_random_removal", "c3_highest_loss"])
+    // Without --pair it takes the newest directive.
+    let newest = (try daemon.query("directives", run: "auto", timeout: 3000))["directives"] as? [[String: Any]] ?? []
+    #expect((report["directive"] as? [String: Any])?["id"] as? Int == newest.compactMap { $0["id"] as? Int }.max())
     daemon.kill(SIGTERM)
   }
 }
