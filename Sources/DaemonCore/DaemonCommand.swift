@@ -27,7 +27,7 @@ public enum DaemonCommand {
         default: "600"),
       .value(
         "job-memory-limit", "BYTES",
-        "Address-space cap of each analysis process; a job over it is retried, then failed.",
+        "Resident-memory cap of each analysis process; a job over it is retried, then failed.",
         default: "4294967296"),
       .value(
         "job-timeout", "SECONDS", "Longest one analysis job may run; a job over it is retried, then failed.",
