@@ -111,7 +111,8 @@ extension ClientCommands {
       return [
         "\(d["id"] as? Int ?? 0)", (d["pair"] as? [Int] ?? []).map(String.init).joined(separator: ","),
         (d["prototypes"] as? [Int] ?? []).map(String.init).joined(separator: ","), d["source"] as? String ?? "",
-        "\(d["step"] as? Int ?? 0)", (d["state"] as? String ?? "") + ((d["reason"] as? String).map { ": \($0)" } ?? ""),
+        "\(d["step"] as? Int ?? 0)",
+        clipped((d["state"] as? String ?? "") + ((d["reason"] as? String).map { ": \($0)" } ?? "")),
         removed, steps, outcomeSummary(d["outcome"] as? [String: Any]),
       ]
     }
@@ -124,6 +125,11 @@ extension ClientCommands {
           header: ["ID", "PAIR", "PROTOTYPES", "SOURCE", "AT STEP", "STATE", "|R|", "SEGMENT", "OUTCOME"], rows: rows))
     }
     return .success
+  }
+
+  /// A table cell of at most 48 characters (`--json` has the whole text).
+  static func clipped(_ text: String) -> String {
+    text.count <= 48 ? text : String(text.prefix(47)) + "…"
   }
 
   /// "confusions 14→9, accuracy 0.71→0.78, stopped flipping" or what is still missing.

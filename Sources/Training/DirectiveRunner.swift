@@ -95,7 +95,7 @@ public struct DirectiveRunner {
         let done = journal.records().filter { $0.state == "done" }.count
         guard done < maximumExecutions else {
           throw DirectiveRefusal(
-            "this trainer has executed \(done) fine-tune(s), its --max-finetunes limit; not executed")
+            "not executed: --max-finetunes \(maximumExecutions) reached (\(done) done)")
         }
       } catch {
         record.reason = "\(error)"
