@@ -6,8 +6,9 @@ extension BenchmarkSuite {
   /// The fine-tune loop end to end, in process: smallcnn-bn trains on Fashion-MNIST for one
   /// epoch publishing every 100 steps to an embedded daemon under the `auto` policy; the
   /// first uncertain-prototype flag becomes a directive, the trainer runs the curated → full
-  /// segment. Reports the time from flag (directive created) to delivery (in an ack) and the
-  /// segment's time and images/s, as the trainer measured them.
+  /// segment (at most one: `maximumFineTunes = 1`). Reports the time from flag (directive
+  /// created) to delivery (in an ack) and the segment's time and images/s, as the trainer
+  /// measured them.
   func finetune(_ emit: (String) -> Void) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "i2x-bench-finetune-\(UUID().uuidString)")
@@ -24,6 +25,7 @@ extension BenchmarkSuite {
     configuration.generatorSize = quick ? 100 : 5000
     configuration.publishEndpoint = daemon.endpoint
     configuration.finetunePolicy = "auto"
+    configuration.maximumFineTunes = 1
     configuration.awaitDirectives = quick ? 10 : 60
     configuration.runName = "bench"
     configuration.outputDirectory = directory.appendingPathComponent("run")
@@ -43,7 +45,8 @@ extension BenchmarkSuite {
           "note": "no uncertain prototype was flagged in this run, so nothing was fine-tuned",
         ]))
     }
-    for directive in directives {
+    // The executed one (later directives are refused by the one-fine-tune limit).
+    for directive in directives where directive["state"] as? String == "done" {
       let metrics = directive["metrics"] as? [String: Any] ?? [:]
       var fields: [String: Any] = [
         "figure": "finetune", "dataset": configuration.dataset, "arch": configuration.architecture,
