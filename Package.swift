@@ -49,8 +49,8 @@ let package = Package(
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
-    .executableTarget(name: "Daemon", dependencies: ["DaemonCore"]),
-    .executableTarget(name: "Client", dependencies: ["ClientCore"]),
+    .executableTarget(name: "Daemon", dependencies: ["DaemonCore", "CLI"]),
+    .executableTarget(name: "Client", dependencies: ["ClientCore", "CLI"]),
     .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets", "CLI"]),
 
     // Tests.

@@ -106,6 +106,14 @@ public enum ClientCommands {
       out("runs        \(answer["runs"] as? Int ?? 0)")
       out(
         "queue depth \(answer["queue_depth"] as? Int ?? 0) (done \(jobs["done"] ?? 0), failed \(jobs["failed"] ?? 0))")
+      // How far analysis lags, per run with work waiting: say it rather than fall behind silently.
+      for lag in answer["lag"] as? [[String: Any]] ?? [] {
+        let analysed = (lag["analysed_step"] as? Int).map { "analysed up to step \($0)" } ?? "nothing analysed yet"
+        out(
+          "lag         run \(lag["run"] as? String ?? ""): \(lag["queued"] as? Int ?? 0) checkpoint(s) waiting, "
+            + "oldest \(Int(lag["oldest_queued_seconds"] as? Double ?? 0)) s; latest step \(lag["latest_step"] as? Int ?? 0), "
+            + analysed)
+      }
     }
     return .success
   }

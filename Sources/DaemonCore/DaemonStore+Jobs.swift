@@ -29,15 +29,21 @@ extension DaemonStore {
       [.real(now)])
   }
 
-  /// Claims the oldest queued job (checkpoint order within a run), marking it running. A job
-  /// postponed by a transient fault is not claimed before its `not_before` time.
+  /// Claims the next job, marking it running: runs take turns (the run served least recently
+  /// goes first), and within a run jobs go in checkpoint order — a run's oldest queued job is
+  /// the only one it offers, so a job postponed by a transient fault (not before its
+  /// `not_before` time) holds back its run's later ones, never another run's.
   public func claimJob() throws -> Job? {
     try database.transaction {
       guard
         let row = try database.query(
           """
-          SELECT id, kind, run, step, attempts FROM jobs
-          WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+          SELECT j.id, j.kind, j.run, j.step, j.attempts FROM jobs j
+          WHERE j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?)
+            AND j.id = (SELECT MIN(id) FROM jobs q WHERE q.run = j.run AND q.state = 'queued')
+          ORDER BY (SELECT COALESCE(MAX(s.updated_at), 0) FROM jobs s
+                    WHERE s.run = j.run AND s.state IN ('running', 'done', 'failed')), j.id
+          LIMIT 1
           """, [.real(now)]
         ).first
       else { return nil }
@@ -116,6 +122,21 @@ extension DaemonStore {
       id: row[0].int ?? 0, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
       attempts: row[4].int ?? 0)
     return (job, row[5].string ?? "")
+  }
+
+  /// Per run with work waiting: queued jobs, seconds since the oldest was queued, and the
+  /// latest stored and latest analysed checkpoint steps (how far analysis lags).
+  public func lag() throws -> [(run: String, queued: Int, oldestSeconds: Double, latestStep: Int, analysedStep: Int?)] {
+    try database.query(
+      """
+      SELECT j.run, COUNT(*), MIN(j.updated_at),
+        (SELECT MAX(step) FROM checkpoints c WHERE c.run = j.run),
+        (SELECT MAX(step) FROM analyses a WHERE a.run = j.run)
+      FROM jobs j WHERE j.state IN ('queued', 'running') GROUP BY j.run ORDER BY j.run
+      """
+    ).map { row in
+      (row[0].string ?? "", row[1].int ?? 0, max(0, now - (row[2].double ?? now)), row[3].int ?? 0, row[4].int)
+    }
   }
 
   /// Failed jobs of `run` by step, with their reasons.

@@ -16,6 +16,10 @@ import Foundation
 /// crash. (An address-space cap, `RLIMIT_AS`, was tried first: under it libdispatch could not
 /// start threads and spun forever instead of failing.)
 struct JobProcess {
+  /// Niceness of analysis processes (0 = normal, 19 = lowest): a trainer on the same cores
+  /// keeps its speed, and analysis uses what it leaves.
+  static let analysisNiceness: Int32 = 10
+
   /// Exit code of a child stopped by a transient fault (sysexits EX_TEMPFAIL).
   static let transientExitCode: Int32 = 75
 
@@ -158,6 +162,8 @@ struct JobProcess {
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
+    // Below the trainers that share these cores: analysis keeps up in their idle time.
+    _ = i2x_lower_priority(analysisNiceness)
     guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
     let store: DaemonStore
     do { store = try DaemonStore(directory: dataDirectory) } catch {

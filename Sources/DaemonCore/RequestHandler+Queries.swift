@@ -18,6 +18,14 @@ extension RequestHandler {
       answer["runs"] = try store.runs().count
       answer["queue_depth"] = (jobs["queued"] ?? 0) + (jobs["running"] ?? 0)
       answer["jobs"] = jobs
+      answer["lag"] = try store.lag().map { lag -> [String: Any] in
+        var row: [String: Any] = [
+          "run": lag.run, "queued": lag.queued, "oldest_queued_seconds": lag.oldestSeconds,
+          "latest_step": lag.latestStep,
+        ]
+        if let analysed = lag.analysedStep { row["analysed_step"] = analysed }
+        return row
+      }
     case "runs":
       answer["runs"] = try store.runs().map { run -> [String: Any] in
         [

@@ -43,10 +43,22 @@ public struct HDBSCAN: Sendable {
   static func mutualReachabilityMST(_ x: [Double], _ n: Int, _ p: Int, _ minimumSamples: Int) -> [(Int, Int, Double)] {
     var core = [Double](repeating: 0, count: n)
     let k = min(minimumSamples, n) - 1  // the point itself is its own nearest neighbour
+    // The (k+1)-th smallest distance of each row, kept in a sorted buffer of k+1 entries:
+    // O(n·k) per row instead of sorting all n distances.
+    var smallest = [Double](repeating: .infinity, count: k + 1)
     for i in 0..<n {
-      var row = (0..<n).map { distance(x, i, $0, p) }
-      row.sort()
-      core[i] = row[k]
+      for position in 0...k { smallest[position] = .infinity }
+      for j in 0..<n {
+        let d = distance(x, i, j, p)
+        guard d < smallest[k] else { continue }
+        var position = k
+        while position > 0 && smallest[position - 1] > d {
+          smallest[position] = smallest[position - 1]
+          position -= 1
+        }
+        smallest[position] = d
+      }
+      core[i] = smallest[k]
     }
     var inTree = [Bool](repeating: false, count: n)
     var best = [Double](repeating: .infinity, count: n)

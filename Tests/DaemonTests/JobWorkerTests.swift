@@ -47,6 +47,30 @@ import Wire
     #expect(row.jobError?.contains("crashed on this checkpoint 3 times (last: signal 4") == true)
   }
 
+  /// Two runs with three checkpoints each, queued one run after the other: the worker
+  /// alternates between them, and each run's checkpoints go in step order.
+  @Test func runsTakeTurnsAndStepsStayInOrder() throws {
+    let directory = try DaemonFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = try DaemonStore(directory: directory)
+    let handler = RequestHandler(store: store, log: { _ in })
+    for run in ["r1", "r2"] {
+      _ = handler.handle(try DaemonFixtures.register(run: run).frames)
+      for step in 1...3 {
+        _ = handler.handle(
+          try DaemonFixtures.checkpoint(run: run, step: step, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames
+        )
+      }
+    }
+    var order: [String] = []
+    while let job = try store.claimJob() {
+      order.append("\(job.run)@\(job.step)")
+      try store.finishJob(job, parameterCount: 0)
+    }
+    #expect(order == ["r1@1", "r2@1", "r1@2", "r2@2", "r1@3", "r2@3"])
+    #expect(try store.lag().isEmpty)
+  }
+
   @Test func transientFaultsPostponeWithoutUsingAttempts() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
