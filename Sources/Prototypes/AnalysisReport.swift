@@ -13,7 +13,7 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var prototypes: [PrototypeSummary]
   /// One entry per class.
   public var classes: [ClassProgress]
-  /// One entry per unordered class pair with any confusion.
+  /// One entry per unordered class pair (only the confused ones above 50 classes).
   public var pairs: [PairProgress]
   /// Pairs by separation step (earliest first); unseparated pairs last.
   public var learningOrder: [[Int]]
@@ -25,6 +25,11 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var uncertain: [UncertainPrototype]
   /// Zero GradCAM maps per checkpoint.
   public var zeroMaps: [Int]
+  /// True when the vocabulary-dependent series of checkpoints before the last window
+  /// (drift, concentration, intervals) come from earlier analyses, under earlier vocabularies
+  /// (`RunAnalysis.merge`); nil or false for a full retrospective analysis under the current
+  /// vocabulary. The daemon replaces incremental reports with full ones when idle.
+  public var incremental: Bool?
 
   /// Vocabulary facts.
   public struct VocabularySummary: Codable, Sendable, Equatable {

@@ -21,9 +21,13 @@ public enum RunAnalysis {
   }
 
   /// The report for `observations` (in step order) of probe images with `labels`.
+  ///
+  /// - Parameter firstInterval: The run-wide index of the first interval among
+  ///   `observations` (0 for a whole run; the window's offset for `window(…)`), so every
+  ///   interval's seeded folds and permutations are the same whichever way it is computed.
   public static func analyze(
     observations: [CheckpointObservation], labels: [Int], classNames: [String], vocabulary: Vocabulary,
-    settings: Settings = Settings(), timings: ((String, Double) -> Void)? = nil
+    settings: Settings = Settings(), firstInterval: Int = 0, timings: ((String, Double) -> Void)? = nil
   ) -> AnalysisReport {
     var clock = Date()
     func lap(_ name: String) {
@@ -55,7 +59,7 @@ public enum RunAnalysis {
     let intervals = (1..<max(1, observations.count)).map { t in
       Coupling(
         before: (fields[t - 1].intensity, probabilities[t - 1]), after: (fields[t].intensity, probabilities[t]),
-        n: n, k: k, classes: classes, seed: settings.seed &+ UInt64(t))
+        n: n, k: k, classes: classes, seed: settings.seed &+ UInt64(t + firstInterval))
     }
     let latestGroups = intervals.last?.groupRows ?? []
     let summaries = intervals.enumerated().map { index, coupling in
@@ -106,16 +110,16 @@ public enum RunAnalysis {
         let confusions = predictions.map { p in
           members[a].filter { p[$0] == b }.count + members[b].filter { p[$0] == a }.count
         }
-        guard let peak = confusions.max(), peak > 0 else { continue }
+        // Every pair while there are few classes (so a pair's series are known from the first
+        // checkpoint on, which incremental analysis relies on); else only confused ones.
+        guard classes <= Self.allPairsUpToClasses || (confusions.max() ?? 0) > 0 else { continue }
         let margins = observations.map { o -> Double in
           let rows =
             members[a].map { (o.logits[$0 * classes + a] - o.logits[$0 * classes + b]) }
             + members[b].map { (o.logits[$0 * classes + b] - o.logits[$0 * classes + a]) }
           return rows.isEmpty ? 0 : rows.reduce(0.0) { $0 + Double($1) } / Double(rows.count)
         }
-        let separation = (0..<confusions.count).first { s in
-          confusions[s...].allSatisfy { Double($0) <= 0.25 * Double(peak) }
-        }
+        let separation = separationIndex(confusions)
         var forA: [Int] = []
         var forB: [Int] = []
         var contested: [Int] = []
@@ -141,14 +145,7 @@ public enum RunAnalysis {
             discriminativeForA: forA, discriminativeForB: forB, contested: contested))
       }
     }
-    let order = pairs.sorted { x, y in
-      switch (x.separationStep, y.separationStep) {
-      case (let s?, let t?): return s != t ? s < t : (x.confusions.max() ?? 0) > (y.confusions.max() ?? 0)
-      case (.some, .none): return true
-      case (.none, .some): return false
-      case (.none, .none): return (x.confusions.last ?? 0) < (y.confusions.last ?? 0)
-      }
-    }.map { [$0.a, $0.b] }
+    let order = learningOrder(pairs)
 
     lap("class_and_pair_metrics")
     let uncertain = UncertaintyRule(
@@ -179,6 +176,29 @@ public enum RunAnalysis {
           randomDeletion: $0.faithfulness[2], randomInsertion: $0.faithfulness[3])
       },
       uncertain: uncertain, zeroMaps: observations.map(\.zeroMaps))
+  }
+
+  /// Up to this many classes the report lists every pair, confused or not.
+  public static let allPairsUpToClasses = 50
+
+  /// Index of the first checkpoint after which confusions stay ≤ 25% of their maximum (DESIGN
+  /// §6.8), or nil; pairs never confused have none.
+  static func separationIndex(_ confusions: [Int]) -> Int? {
+    guard let peak = confusions.max(), peak > 0 else { return nil }
+    return (0..<confusions.count).first { s in confusions[s...].allSatisfy { Double($0) <= 0.25 * Double(peak) } }
+  }
+
+  /// Pairs ever confused, by separation step (earliest first; ties: the more confused first);
+  /// unseparated pairs last, the least confused first.
+  static func learningOrder(_ pairs: [AnalysisReport.PairProgress]) -> [[Int]] {
+    pairs.filter { ($0.confusions.max() ?? 0) > 0 }.sorted { x, y in
+      switch (x.separationStep, y.separationStep) {
+      case (let s?, let t?): return s != t ? s < t : (x.confusions.max() ?? 0) > (y.confusions.max() ?? 0)
+      case (.some, .none): return true
+      case (.none, .some): return false
+      case (.none, .none): return (x.confusions.last ?? 0) < (y.confusions.last ?? 0)
+      }
+    }.map { [$0.a, $0.b] }
   }
 
   /// π̄_c[k] = mean over the class's images of P_ik.

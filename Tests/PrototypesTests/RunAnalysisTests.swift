@@ -114,6 +114,33 @@ import Testing
   }
 }
 
+/// Incremental = full when the vocabulary is the same: the full analysis of the first 7
+/// checkpoints merged with `analyze` of the last 7 (6 intervals, offset 1) equals the full
+/// analysis of all 8, field for field; without a matching overlap there is no merge.
+@Test func incrementalMergeEqualsTheFullAnalysis() throws {
+  let (observations, labels, vocabulary) = SwingingRun.make(seed: 3, swinging: true)
+  var settings = RunAnalysis.Settings()
+  settings.bootstrap = 50
+  settings.permutations = 10
+  func analyze(_ slice: ArraySlice<CheckpointObservation>, offset: Int) -> AnalysisReport {
+    RunAnalysis.analyze(
+      observations: Array(slice), labels: labels, classNames: ["a", "b", "c"], vocabulary: vocabulary,
+      settings: settings, firstInterval: offset)
+  }
+  let full = analyze(observations[...], offset: 0)
+  let previous = analyze(observations[0..<7], offset: 0)
+  let window = analyze(observations[1...], offset: 1)
+  var merged = try #require(RunAnalysis.merge(previous: previous, window: window))
+  #expect(merged.incremental == true)
+  merged.incremental = nil
+  #expect(merged == full)
+  #expect(!full.uncertain.isEmpty, "the comparison covers the flags too")
+  #expect(full.pairs.count == 3, "every pair of the 3 classes is listed")
+  // A window must start inside the previous report and continue past it.
+  #expect(RunAnalysis.merge(previous: analyze(observations[3...], offset: 3), window: window) == nil)
+  #expect(RunAnalysis.merge(previous: full, window: window) == nil)
+}
+
 /// Observations of a constructed run: 3 classes (120 of class 0, 120 of class 1, 60 of class
 /// 2), 2×2 maps whose cell j is prototype j. Interval t moves prototype 0's intensity by u_i
 /// and, when `swinging`, moves p(0) − p(1) by ±0.2·u_i with the sign alternating per interval.
@@ -190,5 +217,6 @@ enum SwingingRun {
   #expect(report.prototypes[1].presence == [0, 0.5])
   #expect(report.prototypes[0].sharedBy == [0])
   #expect(a.accuracy == [1, 1] && report.classes[1].accuracy == [1, 1])
-  #expect(report.pairs.isEmpty)  // no confusions at all
+  // No confusions at all: the one pair is listed with zeros, and is not in the learning order.
+  #expect(report.pairs.map(\.confusions) == [[0, 0]] && report.learningOrder.isEmpty)
 }
