@@ -55,12 +55,9 @@ struct CheckpointAnalyzer {
       previous: try store.latestVocabulary(run: job.run), seed: 17)
     timings["vocabulary"] = Date().timeIntervalSince(vocabularyStart)
 
-    let observations = try store.observations(run: job.run).filter(\.isFinite)
-    let report = RunAnalysis.analyze(
-      observations: observations, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
-      timings: { timings[$0] = $1 })
+    let report = try analysis(job, probe: probe, vocabulary: vocabulary, timings: &timings)
     let seconds = Date().timeIntervalSince(started)
-    let analysedStep = observations.last?.step ?? job.step
+    let analysedStep = report.steps.last ?? job.step
     try store.saveAnalysis(
       run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
     try FineTuneTrigger.apply(
@@ -68,10 +65,63 @@ struct CheckpointAnalyzer {
       cooldown: finetuneCooldown, log: log)
     log(
       String(
-        format: "analysed run '%@' step %d in %.2f s (%d checkpoints, %d prototypes, %d uncertain)", job.run, job.step,
-        seconds,
-        observations.count, vocabulary.ids.count, report.uncertain.count))
+        format: "analysed run '%@' step %d in %.2f s (%d checkpoints%@, %d prototypes, %d uncertain)", job.run,
+        job.step, seconds, report.steps.count, report.incremental == true ? ", incremental" : "",
+        vocabulary.ids.count, report.uncertain.count))
     return checkpoint.network.parameterCount
+  }
+
+  /// The run's report after a new checkpoint: incremental (the last
+  /// `RunAnalysis.incrementalWindow` intervals recomputed and merged onto the previous report,
+  /// a cost independent of the run's length) when the new checkpoint is the run's latest and
+  /// the previous report covers every earlier one; otherwise the full retrospective analysis.
+  func analysis(
+    _ job: DaemonStore.Job, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String]),
+    vocabulary: Vocabulary, timings: inout [String: Double]
+  ) throws -> AnalysisReport {
+    var stages: [String: Double] = [:]
+    defer { timings.merge(stages) { _, new in new } }
+    let steps = try store.observedSteps(run: job.run)
+    let window = RunAnalysis.incrementalWindow
+    if steps.count > window + 1, steps.last == job.step,
+      let stored = try store.analysis(run: job.run, step: nil),
+      let previous = try? JSONDecoder().decode(AnalysisReport.self, from: Data(stored.report.utf8)),
+      previous.steps == Array(steps.dropLast())
+    {
+      let recent = try store.observations(run: job.run, last: window + 1)
+      let windowReport = RunAnalysis.analyze(
+        observations: recent, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
+        firstInterval: steps.count - window - 1, timings: { stages[$0] = $1 })
+      if let merged = RunAnalysis.merge(previous: previous, window: windowReport) { return merged }
+    }
+    return try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { stages[$0] = $1 })
+  }
+
+  /// I2X's retrospective analysis: every observation under `vocabulary`.
+  func fullAnalysis(
+    _ run: String, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String]), vocabulary: Vocabulary,
+    timings: @escaping (String, Double) -> Void
+  ) throws -> AnalysisReport {
+    RunAnalysis.analyze(
+      observations: try store.observations(run: run).filter(\.isFinite), labels: probe.labels,
+      classNames: probe.classes, vocabulary: vocabulary, timings: timings)
+  }
+
+  /// A `refresh` job: replaces the run's latest report, if it is incremental and still the
+  /// latest, by the full retrospective analysis under the same vocabulary, so a run that
+  /// stops publishing ends with exactly I2X's result.
+  func refresh(_ job: DaemonStore.Job) throws {
+    guard let stored = try store.analysis(run: job.run, step: nil), stored.step == job.step,
+      let vocabulary = try store.latestVocabulary(run: job.run), let probe = try store.probe(run: job.run)
+    else { return }  // a newer checkpoint came in; its own analysis will be refreshed later
+    let started = Date()
+    var timings: [String: Double] = [:]
+    let report = try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { timings[$0] = $1 })
+    let seconds = Date().timeIntervalSince(started)
+    try store.saveAnalysis(
+      run: job.run, step: job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
+      newVocabulary: false)
+    log(String(format: "refreshed run '%@' at step %d: full analysis in %.2f s", job.run, job.step, seconds))
   }
 
   private func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {

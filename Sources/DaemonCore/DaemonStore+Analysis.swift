@@ -26,10 +26,20 @@ extension DaemonStore {
       [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
   }
 
-  /// Every cached observation of `run`, by step.
-  public func observations(run: String) throws -> [CheckpointObservation] {
-    try database.query("SELECT sha256 FROM observations WHERE run = ? ORDER BY step", [.text(run)]).map { row in
+  /// Every cached observation of `run`, by step (or only the last `last` of them).
+  public func observations(run: String, last: Int? = nil) throws -> [CheckpointObservation] {
+    let rows = try database.query(
+      "SELECT sha256 FROM observations WHERE run = ? ORDER BY step DESC LIMIT ?",
+      [.text(run), .integer(Int64(last ?? Int(Int64.max)))])
+    return try rows.reversed().map { row in
       try CheckpointObservation(file: try SafetensorsFile(bytes: try blobs.get(row[0].string ?? "")))
+    }
+  }
+
+  /// The steps of `run` with a cached observation, in order.
+  public func observedSteps(run: String) throws -> [Int] {
+    try database.query("SELECT step FROM observations WHERE run = ? ORDER BY step", [.text(run)]).compactMap {
+      $0[0].int
     }
   }
 
@@ -44,8 +54,10 @@ extension DaemonStore {
   }
 
   /// Records a vocabulary fit and the report it produced.
+  /// - Parameter newVocabulary: false for a refresh, which reuses the stored vocabulary.
   public func saveAnalysis(
-    run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double]
+    run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double],
+    newVocabulary: Bool = true
   ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -67,12 +79,20 @@ extension DaemonStore {
         .badData, "the analysis of run '\(run)' step \(step) produced a non-finite number (at \(field)); not stored")
     }
     try database.transaction {
+      if newVocabulary {
+        try database.execute(
+          "INSERT INTO vocabularies (run, step, document, created_at) VALUES (?, ?, ?, ?)",
+          [.text(run), .integer(Int64(step)), .text(vocabularyText), .real(now)])
+      }
       try database.execute(
-        "INSERT INTO vocabularies (run, step, document, created_at) VALUES (?, ?, ?, ?)",
-        [.text(run), .integer(Int64(step)), .text(vocabularyText), .real(now)])
-      try database.execute(
-        "INSERT OR REPLACE INTO analyses (run, step, report, seconds, timings, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [.text(run), .integer(Int64(step)), .text(reportText), .real(seconds), .text(timingText), .real(now)])
+        """
+        INSERT OR REPLACE INTO analyses (run, step, report, seconds, timings, created_at, incremental)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+          .text(run), .integer(Int64(step)), .text(reportText), .real(seconds), .text(timingText), .real(now),
+          .integer(report.incremental == true ? 1 : 0),
+        ])
     }
   }
 

@@ -39,13 +39,20 @@ extension DaemonStore {
         let row = try database.query(
           """
           SELECT j.id, j.kind, j.run, j.step, j.attempts FROM jobs j
-          WHERE j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?)
-            AND j.id = (SELECT MIN(id) FROM jobs q WHERE q.run = j.run AND q.state = 'queued')
+          WHERE j.state = 'queued' AND j.kind = 'analyze' AND (j.not_before IS NULL OR j.not_before <= ?)
+            AND j.id = (SELECT MIN(id) FROM jobs q WHERE q.run = j.run AND q.state = 'queued' AND q.kind = 'analyze')
           ORDER BY (SELECT COALESCE(MAX(s.updated_at), 0) FROM jobs s
                     WHERE s.run = j.run AND s.state IN ('running', 'done', 'failed')), j.id
           LIMIT 1
           """, [.real(now)]
         ).first
+          // Refreshes (full re-analyses) only when no checkpoint is waiting.
+          ?? database.query(
+            """
+            SELECT id, kind, run, step, attempts FROM jobs
+            WHERE state = 'queued' AND kind = 'refresh' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+            """, [.real(now)]
+          ).first
       else { return nil }
       let id = row[0].int ?? 0
       try database.execute(
@@ -57,16 +64,38 @@ extension DaemonStore {
     }
   }
 
-  /// Marks a job done and records the checkpoint's parameter count.
-  public func finishJob(_ job: Job, parameterCount: Int) throws {
+  /// Marks a job done and records the checkpoint's parameter count (when given).
+  public func finishJob(_ job: Job, parameterCount: Int?) throws {
     try database.transaction {
       try database.execute(
         "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
         [.real(now), .integer(Int64(job.id))])
-      try database.execute(
-        "UPDATE checkpoints SET parameter_count = ? WHERE run = ? AND step = ?",
-        [.integer(Int64(parameterCount)), .text(job.run), .integer(Int64(job.step))])
+      if let parameterCount {
+        try database.execute(
+          "UPDATE checkpoints SET parameter_count = ? WHERE run = ? AND step = ?",
+          [.integer(Int64(parameterCount)), .text(job.run), .integer(Int64(job.step))])
+      }
     }
+  }
+
+  /// Queues a `refresh` (a full, retrospective re-analysis) for every run whose latest report
+  /// is incremental and that has no analysis or refresh waiting. Called when the worker is
+  /// idle, so refreshes never delay a new checkpoint.
+  /// - Returns: how many were queued.
+  @discardableResult
+  public func enqueueRefreshes() throws -> Int {
+    let candidates = try database.query(
+      """
+      SELECT a.run, a.step FROM analyses a
+      WHERE a.incremental = 1 AND a.step = (SELECT MAX(step) FROM analyses b WHERE b.run = a.run)
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.state IN ('queued', 'running'))
+      """)
+    for row in candidates {
+      try database.execute(
+        "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('refresh', ?, ?, 'queued', ?)",
+        [row[0], row[1], .real(now)])
+    }
+    return candidates.count
   }
 
   /// Records a failure: back to the queue while attempts remain, else failed for good.

@@ -154,8 +154,10 @@ public final class DaemonStore {
     try database.query(
       """
       SELECT c.run, c.step, c.epoch, c.sha256, c.size, c.metrics, c.parameter_count,
-             (SELECT state FROM jobs j WHERE j.run = c.run AND j.step = c.step ORDER BY id DESC LIMIT 1),
-             (SELECT error FROM jobs j WHERE j.run = c.run AND j.step = c.step ORDER BY id DESC LIMIT 1)
+             (SELECT state FROM jobs j WHERE j.run = c.run AND j.step = c.step AND j.kind = 'analyze'
+              ORDER BY id DESC LIMIT 1),
+             (SELECT error FROM jobs j WHERE j.run = c.run AND j.step = c.step AND j.kind = 'analyze'
+              ORDER BY id DESC LIMIT 1)
       FROM checkpoints c WHERE c.run = ? ORDER BY c.step
       """, [.text(run)]
     ).map { row in

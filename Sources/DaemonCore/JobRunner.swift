@@ -30,8 +30,12 @@ enum JobRunner {
         let analyzer = CheckpointAnalyzer(
           store: store, log: log, faithfulnessSample: settings.faithfulnessSample,
           finetuneCooldown: settings.finetuneCooldown)
-        let count = try analyzer.run(job)
-        try store.finishJob(job, parameterCount: count)
+        if job.kind == "refresh" {
+          try analyzer.refresh(job)
+          try store.finishJob(job, parameterCount: nil)
+        } else {
+          try store.finishJob(job, parameterCount: try analyzer.run(job))
+        }
       } catch let error where TransientFault.matches(error) {
         return .transient("\(error)")
       } catch let error as RetryableJobError {

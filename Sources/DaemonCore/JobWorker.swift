@@ -94,8 +94,10 @@ public final class JobWorker: @unchecked Sendable {
         do {
           let expired = try store.expireDirectives(lease: settings.directiveLease)
           if expired > 0 { log("\(expired) fine-tune directive(s) failed: interrupted (no status within the lease)") }
+          // Idle: replace incremental reports by full ones (at once if one was queued).
+          if try store.enqueueRefreshes() > 0 { continue }
         } catch {
-          log("cannot expire directives: \(error)")
+          log("cannot expire directives or queue refreshes: \(error)")
         }
         _ = wake.wait(timeout: .now() + .milliseconds(500))
         continue

@@ -80,6 +80,15 @@ public enum Migrations {
         "CREATE INDEX directives_run_state ON directives(run, state, id)",
       ]
     ),
+    (
+      "006-incremental-analyses",
+      [
+        // 1: the report merges a recomputed window onto earlier ones (RunAnalysis.merge);
+        // a `refresh` job replaces it with a full analysis when the daemon is idle.
+        "ALTER TABLE analyses ADD COLUMN incremental INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_run_kind_state ON jobs(run, kind, state, id)",
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.
