@@ -31,6 +31,16 @@ public struct KMeans: Sendable, Equatable {
     self = best ?? Self.fitOnce(points, n, p, k, maximumIterations, &generator)
   }
 
+  /// Fits `points` (n×p) by Lloyd iterations from given `centres` (k×p), e.g. a previous fit's
+  /// (a warm start: fewer iterations, and clusters that stay where they were).
+  public init(
+    fitting points: [Double], rows n: Int, columns p: Int, from centres: [Double], maximumIterations: Int = 100
+  ) {
+    let k = centres.count / max(1, p)
+    precondition(n >= k && k > 0 && points.count == n * p && centres.count == k * p, "KMeans: bad warm start")
+    self = Self.lloyd(points, n, p, k, centres: centres, iterations: maximumIterations)
+  }
+
   init(centres: [Double], assignments: [Int], inertia: Double, clusters: Int, dimension: Int) {
     self.centres = centres
     self.assignments = assignments
@@ -111,6 +121,12 @@ public struct KMeans: Sendable, Equatable {
       centres += x[(chosen.index * p)..<(chosen.index * p + p)]
       distances = chosen.distances
     }
+    return lloyd(x, n, p, k, centres: centres, iterations: iterations)
+  }
+
+  /// Lloyd iterations from `centres` (k×p) until no assignment changes or `iterations` pass.
+  static func lloyd(_ x: [Double], _ n: Int, _ p: Int, _ k: Int, centres start: [Double], iterations: Int) -> KMeans {
+    var centres = start
     var assignments = [Int](repeating: -1, count: n)
     var inertia = 0.0
     let pointNorms = (0..<n).map { i in (0..<p).reduce(0.0) { $0 + x[i * p + $1] * x[i * p + $1] } }

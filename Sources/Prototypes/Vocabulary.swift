@@ -51,7 +51,18 @@ public struct Vocabulary: Codable, Sendable, Equatable {
     let pca = PCA(fitting: rows, rows: count, columns: d, varianceTarget: 0.95, maximumComponents: maximumComponents)
     let projected = pca.transform(rows, rows: count)
     let k = min(requested, count)
-    let fit = KMeans(fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: 3, seed: seed)
+    let warm = previous?.basis?.centres(projectedInto: pca, dimension: d).flatMap {
+      $0.count == k * pca.count ? $0 : nil
+    }
+    var fit = KMeans(
+      fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: warm == nil ? 3 : 1, seed: seed)
+    // Warm start: the previous centres, carried into this PCA space, refined by Lloyd, against
+    // one fresh seeding (three without a previous fit). The warm fit is kept when it fits at
+    // least as well; it keeps clusters where they were, which steadies prototype ids.
+    if let warm {
+      let refined = KMeans(fitting: projected, rows: count, columns: pca.count, from: warm)
+      if refined.inertia <= fit.inertia * (1 + 1e-9) { fit = refined }
+    }
     var ids = Array(0..<k)
     var nextID = k
     var ari: Double?

@@ -35,6 +35,22 @@ public struct VocabularyBasis: Codable, Sendable, Equatable {
       && (mean + components + centres).allSatisfy(\.isFinite)
   }
 
+  /// Its centres in another PCA space over the same d channels (k×c'): each centre back in
+  /// channel space (mean + componentsᵀ·centre), then projected with `pca`. Nil when d differs.
+  public func centres(projectedInto pca: PCA, dimension d: Int) -> [Double]? {
+    guard d == dimension, isConsistent else { return nil }
+    let c = componentCount
+    var original = [Float](repeating: 0, count: centreIDs.count * d)
+    for centre in 0..<centreIDs.count {
+      for channel in 0..<d {
+        var value = mean[channel]
+        for component in 0..<c { value += components[component * d + channel] * centres[centre * c + component] }
+        original[centre * d + channel] = Float(value)
+      }
+    }
+    return pca.transform(original, rows: centreIDs.count)
+  }
+
   /// The prototype id of every cell of activations (n,d,h,w), image-major (n·hw): project
   /// each cell vector on the PCA components and take the nearest centre.
   public func assign(_ features: Tensor) -> [Int] {

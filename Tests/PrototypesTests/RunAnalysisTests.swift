@@ -43,6 +43,27 @@ import Testing
     #expect(second.nextID == first.nextID)
   }
 
+  /// The basis carries a fit into another fit's PCA space: its own space gives back its
+  /// centres; a refit of the same features from it (another seed, one fresh restart) keeps
+  /// every cell's prototype id.
+  @Test func warmStartCarriesCentresAndKeepsIds() throws {
+    var g = SplitMix64(seed: 5)
+    let (n, d, h, w) = (40, 6, 3, 3)
+    let features = Tensor(
+      shape: [n, d, h, w],
+      scalars: (0..<(n * d * h * w)).map { i in Float((i / (h * w)) % 3) + Float(g.next() % 1000) / 4000 })
+    let first = Vocabulary.fit(features: features, step: 1, clusters: 4, maximumComponents: 4, previous: nil, seed: 1)
+    let basis = try #require(first.basis)
+    let pca = PCA(mean: basis.mean, components: basis.components, dimension: d)
+    let back = try #require(basis.centres(projectedInto: pca, dimension: d))
+    #expect(zip(back, basis.centres).allSatisfy { abs($0 - $1) < 1e-4 })
+    let second = Vocabulary.fit(
+      features: features, step: 2, clusters: 4, maximumComponents: 4, previous: first, seed: 77)
+    #expect(second.cellPrototypes == first.cellPrototypes)
+    #expect(
+      basis.assign(features) == first.cellPrototypes, "the basis assigns the cells it was fitted on as the fit did")
+  }
+
   /// A run built so that one prototype's evidence swings between classes 0 and 1 each
   /// interval: the rule flags it (and only it) for the pair (0, 1).
   @Test func uncertainPrototypeFiresOnASwingingRun() {
