@@ -45,13 +45,17 @@ let package = Package(
       ]),
     .target(
       name: "Training",
-      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire", "DaemonCore"]),
+      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire"]),
+    // Benchmarks (i2x-bench): here, not in Training, so the trainer does not depend on the daemon.
+    .target(
+      name: "Benchmarks",
+      dependencies: ["Training", "DaemonCore", "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "Wire"]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
     .executableTarget(name: "Daemon", dependencies: ["DaemonCore", "CLI"]),
     .executableTarget(name: "Client", dependencies: ["ClientCore", "CLI"]),
-    .executableTarget(name: "Bench", dependencies: ["Training", "Engine", "Prototypes", "Datasets", "CLI"]),
+    .executableTarget(name: "Bench", dependencies: ["Benchmarks", "CLI"]),
 
     // Tests.
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),

@@ -1,7 +1,7 @@
+import Benchmarks
 // i2x-bench: one JSON line per figure on stdout (see README "Benchmarks").
 import CLI
 import Foundation
-import Training
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.contains("--help") || arguments.contains("-h") {

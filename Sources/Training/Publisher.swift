@@ -198,7 +198,7 @@ public final class Publisher: @unchecked Sendable {
   }
 
   /// The wire message of an outbox entry; digests are computed here, off the training thread.
-  static func message(for entry: Outbox.Entry, payload: [UInt8]) throws -> WireMessage {
+  public static func message(for entry: Outbox.Entry, payload: [UInt8]) throws -> WireMessage {
     let sha = SHA256.hex(payload)
     switch entry.kind {
     case "register-run":

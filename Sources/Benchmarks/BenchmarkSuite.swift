@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import Prototypes
+import Training
 
 /// The figures `i2x-bench` prints, one JSON object per line.
 public struct BenchmarkSuite {

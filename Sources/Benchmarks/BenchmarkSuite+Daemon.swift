@@ -4,6 +4,7 @@ import Datasets
 import Engine
 import Foundation
 import Models
+import Training
 import Wire
 
 extension BenchmarkSuite {

@@ -1,5 +1,6 @@
 import DaemonCore
 import Foundation
+import Training
 import Wire
 
 extension BenchmarkSuite {
