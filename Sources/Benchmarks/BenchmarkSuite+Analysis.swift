@@ -8,6 +8,35 @@ extension BenchmarkSuite {
   /// in-process daemon on the same cores (1,000 probe images), samples the analysis queue depth
   /// once a second, then reports each checkpoint's analysis time by stage.
   func analysis(_ emit: (String) -> Void) throws {
+    try analysisRun(emit, checkpointEvery: quick ? 20 : 200, epochs: 1, figure: "analysis")
+  }
+
+  /// Growth of the per-checkpoint analysis time over a long run: smallcnn-bn on Fashion-MNIST
+  /// publishing every 10 steps until `I2X_BENCH_CHECKPOINTS` checkpoints (500; 30 with
+  /// `--quick`, on synthetic data), then the median analysis seconds around checkpoint 10 and
+  /// around the last, and their ratio (issue target ≤ 1.5).
+  func growth(_ emit: (String) -> Void) throws {
+    let wanted = Int(ProcessInfo.processInfo.environment["I2X_BENCH_CHECKPOINTS"] ?? "") ?? (quick ? 30 : 500)
+    let stepsPerEpoch = quick ? 30 : 860
+    let epochs = max(1, (wanted * 10 + stepsPerEpoch - 1) / stepsPerEpoch)
+    let seconds = try analysisRun(emit, checkpointEvery: 10, epochs: epochs, figure: "growth_checkpoint")
+    func median(_ values: ArraySlice<Double>) -> Double {
+      let sorted = values.sorted()
+      return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+    let early = median(seconds.dropFirst(7).prefix(6))
+    let late = median(seconds.suffix(6))
+    emit(
+      line([
+        "figure": "analysis_growth", "checkpoints": seconds.count, "median_seconds_near_10": early,
+        "median_seconds_at_end": late, "ratio": late / max(early, 1e-9),
+      ]))
+  }
+
+  /// Trains with an in-process daemon and emits one line per analysed checkpoint (named
+  /// `figure`); returns the per-checkpoint analysis seconds in step order.
+  @discardableResult
+  func analysisRun(_ emit: (String) -> Void, checkpointEvery: Int, epochs: Int, figure: String) throws -> [Double] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "i2x-bench-analysis-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -16,8 +45,8 @@ extension BenchmarkSuite {
     var configuration = TrainingConfiguration()
     configuration.dataset = quick ? "synthetic" : "fashion-mnist"
     configuration.architecture = "smallcnn-bn"
-    configuration.epochs = 1
-    configuration.checkpointEvery = quick ? 20 : 200
+    configuration.epochs = epochs
+    configuration.checkpointEvery = checkpointEvery
     configuration.probePerClass = quick ? 10 : 100
     configuration.validationSize = quick ? 200 : 5000
     configuration.generatorSize = quick ? 100 : 5000
@@ -40,10 +69,12 @@ extension BenchmarkSuite {
     let samples = monitor.stop()
     let steps = (try ask(QueryHeader(query: "checkpoints", run: "bench"))["checkpoints"] as? [[String: Any]] ?? [])
       .compactMap { $0["step"] as? Int }
+    var perCheckpoint: [Double] = []
     for step in steps {
       let answer = try ask(QueryHeader(query: "progress", run: "bench", step: step))
+      perCheckpoint.append(answer["analysis_seconds"] as? Double ?? 0)
       var fields: [String: Any] = [
-        "figure": "analysis", "arch": "smallcnn-bn", "dataset": configuration.dataset,
+        "figure": figure, "arch": "smallcnn-bn", "dataset": configuration.dataset,
         "probe_images": configuration.probePerClass * 10,
         "step": step, "checkpoints_analysed": (answer["steps"] as? [Int])?.count ?? 0,
         "seconds": answer["analysis_seconds"] as? Double ?? 0,
@@ -57,6 +88,7 @@ extension BenchmarkSuite {
         "training_seconds": trainingSeconds, "seconds_to_drain_after_training": drained,
         "max_queue_depth": samples.max() ?? 0, "queue_depth_per_second": samples,
       ]))
+    return perCheckpoint
   }
 }
 

@@ -8,7 +8,7 @@ import Training
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth]
 
     Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
     warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
@@ -16,8 +16,9 @@ public struct BenchmarkSuite {
     latency (p50/p99), and per-checkpoint analysis time by stage while smallcnn-bn trains on
     Fashion-MNIST publishing every 200 steps (with the queue depth once a second), and the
     fine-tune loop under the auto policy: seconds from flag to directive delivery, the segment's
-    seconds and images/s ('analysis' and 'finetune' are not in the default set: each trains for
-    a minute or two). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+    seconds and images/s, and 'growth': per-checkpoint analysis time over a run publishing every
+    10 steps up to I2X_BENCH_CHECKPOINTS checkpoints (500) with the ratio of late to early
+    ('analysis', 'finetune' and 'growth' are not in the default set: they train for minutes). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -32,12 +33,12 @@ public struct BenchmarkSuite {
 
   /// Runs the selected groups (all when empty), emitting JSON lines.
   public func run(only: Set<String>, emit: (String) -> Void) throws {
-    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune"]
+    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth"]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
-    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune"]) : only
+    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
       for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
@@ -49,6 +50,7 @@ public struct BenchmarkSuite {
     if groups.contains("ingest") { try ingestAndQueries(emit) }
     if groups.contains("analysis") { try analysis(emit) }
     if groups.contains("finetune") { try finetune(emit) }
+    if groups.contains("growth") { try growth(emit) }
   }
 
   private var environment: [String: Any] {
