@@ -38,6 +38,12 @@ public struct Architecture: Codable, Equatable, Sendable {
   ///   - limits: The caps to enforce; the defaults suit the i2x image classifiers.
   /// - Throws: `ArchitectureError` naming what is malformed or which cap is exceeded.
   public init(json: String, limits: Limits = .default) throws(ArchitectureError) {
+    let depth = Self.nestingDepth(json)
+    guard depth <= Self.maximumNesting else {
+      throw ArchitectureError(
+        "architecture JSON nests \(depth) levels deep (residual blocks inside residual blocks); at most "
+          + "\(Self.maximumNesting) levels are accepted")
+    }
     let decoded: Architecture
     do {
       decoded = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
@@ -50,6 +56,39 @@ public struct Architecture: Codable, Equatable, Sendable {
     }
     try decoded.validate(limits: limits)
     self = decoded
+  }
+
+  /// Deepest nesting of JSON objects and arrays accepted (about 60 residual levels).
+  public static let maximumNesting = 128
+
+  /// The deepest nesting of `{`/`[` outside strings, by one pass over the bytes (before the
+  /// decoder, whose own limit reports only "not valid JSON").
+  public static func nestingDepth(_ json: String) -> Int {
+    var depth = 0
+    var deepest = 0
+    var inString = false
+    var escaped = false
+    for byte in json.utf8 {
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
+        }
+        continue
+      }
+      switch byte {
+      case UInt8(ascii: "\""): inString = true
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        depth += 1
+        deepest = max(deepest, depth)
+      case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+      default: break
+      }
+    }
+    return deepest
   }
 
   /// Compact, key-sorted JSON (stable bytes for the same architecture).

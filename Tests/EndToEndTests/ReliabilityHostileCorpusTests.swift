@@ -106,7 +106,7 @@ import Wire
   /// Daemon defect (reported): residual blocks nested past Foundation's JSON depth limit (512
   /// levels) are refused as "architecture JSON is malformed … not valid JSON", which is wrong
   /// (the JSON is valid) and does not name the problem (nesting depth).
-  @Test(.disabled("i2xd calls deeply nested architecture JSON 'not valid JSON' instead of naming the nesting depth"))
+  @Test
   func deeplyNestedResidualsAreRefusedNamingTheDepth() throws {
     let daemon = try DaemonUnderTest()
     try daemon.start()

@@ -131,8 +131,8 @@ import Testing
   }
 
   /// 1,500 residual blocks, each inside the previous one: the walk stops at the layer cap
-  /// (1,000 frames deep) instead of recursing further; as JSON the nesting is refused as
-  /// malformed before any walk.
+  /// (1,000 frames deep) instead of recursing further; as JSON the nesting (3,002 levels) is
+  /// refused by its depth before any decoding.
   @Test func deeplyNestedResidualsAreRefused() {
     var block = LayerSpec(kind: "relu", name: "leaf")
     for depth in 0..<1500 { block = LayerSpec(kind: "residual", name: "block\(depth)", layers: [block]) }
@@ -148,7 +148,9 @@ import Testing
       String(repeating: #"{"kind":"residual","name":"b","layers":["#, count: 1500)
       + #"{"kind":"relu","name":"leaf"}"# + String(repeating: "]}", count: 1500)
     let message = Self.rejection(Self.json(input: [1, 4, 4], classes: 1, target: "b", layers: json))
-    #expect(message != nil)
+    #expect(message?.contains("levels deep") == true, "\(message ?? "nil")")
+    // Brackets inside strings do not count.
+    #expect(Architecture.nestingDepth(#"{"a":"[[[{{{\"[[","b":[1,[2]]}"#) == 3)
   }
 
   /// Reads this process's resident set size from /proc/self/statm (pages × page size).
