@@ -10,6 +10,7 @@ let package = Package(
     .executable(name: "i2x-bench", targets: ["Bench"]),
     .executable(name: "i2xd", targets: ["Daemon"]),
     .executable(name: "i2x", targets: ["Client"]),
+    .executable(name: "i2x-crosscheck", targets: ["CrossCheck"]),
   ],
   targets: [
     // C libraries (apt providers named so SwiftPM can say what to install).
@@ -56,6 +57,7 @@ let package = Package(
     .executableTarget(name: "Daemon", dependencies: ["DaemonCore", "CLI"]),
     .executableTarget(name: "Client", dependencies: ["ClientCore", "CLI"]),
     .executableTarget(name: "Bench", dependencies: ["Benchmarks", "CLI"]),
+    .executableTarget(name: "CrossCheck", dependencies: ["Prototypes", "CLI"]),
 
     // Tests.
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),

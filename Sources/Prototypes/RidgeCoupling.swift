@@ -41,8 +41,19 @@ public struct RidgeCoupling: Sendable {
     foldSeed = seed
   }
 
-  /// The row order whose stride-k slices are the CV folds.
-  static func foldOrder(_ n: Int, seed: UInt64) -> [Int] {
+  /// Out-of-fold R² (pooled over targets) at each of `lambdas`, on the folds `foldSeed` makes,
+  /// for raw x (n×p) and y (n×q), standardised as the fit does: what `init` maximises.
+  public static func crossValidatedR2(
+    x: [Double], y: [Double], rows n: Int, predictors p: Int, targets q: Int, lambdas: [Double], folds: Int = 5,
+    foldSeed: UInt64
+  ) -> [Double] {
+    crossValidatedR2(
+      Standardised(x, n, p).values, Standardised(y, n, q).values, n, p, q, lambdas: lambdas,
+      folds: max(2, min(folds, n)), order: foldOrder(n, seed: foldSeed))
+  }
+
+  /// The row order whose stride-k slices are the CV folds (fold f = rows order[f], order[f+k], …).
+  public static func foldOrder(_ n: Int, seed: UInt64) -> [Int] {
     var generator = SplitMix64(seed: seed)
     return Array(0..<n).shuffled(using: &generator)
   }
