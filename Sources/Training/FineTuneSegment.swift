@@ -132,7 +132,7 @@ final class FineTuneSegment: DirectiveExecutor {
   /// The images of the curated epoch: the data itself, or for the region variants a copy in
   /// which each image of R has the cells of its flagged prototype (the target layer's grid,
   /// upsampled by nearest cell) replaced by a σ=2 blur of the image or by seeded noise.
-  private func curatedImages(
+  func curatedImages(
     _ variant: String, removed: Set<Int>, scores: [RemovalSet.Score?], _ directive: FineTuneDirective, seed: UInt64
   ) throws -> LabeledImages {
     guard variant == "region-blur" || variant == "region-noise", !removed.isEmpty else { return data }

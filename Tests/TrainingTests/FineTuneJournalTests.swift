@@ -192,3 +192,56 @@ import Wire
       try Publisher.message(for: registration, payload: []).decode(RegisterRunHeader.self).finetunePolicy == "auto")
   }
 }
+
+/// Every `--finetune-variant` runs its schedule on a real network: `remove` takes
+/// ⌈(|D| − |R|)/b⌉ + ⌈|D|/b⌉ steps, the others ⌈|D|/b⌉ twice; the region variants change the
+/// pixels of R's images only (under their flagged prototype's cells), never another image.
+@Suite struct FineTuneVariantTests {
+  @Test(arguments: ["remove", "downweight", "region-blur", "region-noise"])
+  func theVariantRunsItsSchedule(_ variant: String) throws {
+    let architecture = try #require(Architecture.reference("smallcnn"))
+    let data = SyntheticImages.make(count: 72, seed: 2)
+    let splits = DatasetSplits(train: Array(0..<60), validation: Array(60..<72), probe: [], generator: [])
+    let network = try architecture.build(seed: 1)
+    let loop = TrainingLoop(network: network, rule: SGD(learningRate: 0.01), batchSize: 8)
+    var configuration = TrainingConfiguration()
+    configuration.batchSize = 8
+    configuration.finetuneVariant = variant
+    let segment = FineTuneSegment(
+      configuration: configuration, architecture: architecture, loop: loop, data: data, splits: splits,
+      writeCheckpoint: { _, _, _, _ in URL(fileURLWithPath: "/dev/null") }, log: { _ in })
+    // A vocabulary of the network's own target features; every prototype flagged and no
+    // thresholds, so R is the cap: half of the pair's training images.
+    let batch = Tensor(shape: [60] + network.inputShape, scalars: data.batchFloats(Array(0..<60)))
+    let features = network.forward(batch, training: false, capture: network.targetLayerIndex).captured
+    let vocabulary = Vocabulary.fit(
+      features: features, step: 1, clusters: 4, maximumComponents: 4, previous: nil, seed: 1)
+    let pair = [data.labels[0], (data.labels.first { $0 != data.labels[0] } ?? 1)].sorted()
+    let directive = FineTuneDirective(
+      id: 9, key: "r/v", run: "r", pair: pair, classNames: pair.map { data.classNames[$0] },
+      prototypes: vocabulary.ids, vocabulary: try #require(vocabulary.basis),
+      thresholds: .init(occupancy: 0, intensity: 0, maximumFraction: 0.5), step: 1, source: "manual")
+    let candidates = splits.train.filter { pair.contains(data.labels[$0]) }
+    let selection = RemovalSet.select(
+      network: network, candidates: candidates, labels: candidates.map { data.labels[$0] }, directive: directive
+    ) { Tensor(shape: [$0.count] + network.inputShape, scalars: data.batchFloats($0)) }
+    let removed = Set(selection.removed)
+    #expect(removed.count == candidates.count / 2 && !removed.isEmpty)
+    let curated = try segment.curatedImages(variant, removed: removed, scores: selection.scores, directive, seed: 3)
+    let changed = (0..<data.count).filter { i in
+      curated.pixels[(i * data.imageSize)..<((i + 1) * data.imageSize)]
+        != data.pixels[(i * data.imageSize)..<((i + 1) * data.imageSize)]
+    }
+    if variant.hasPrefix("region") {
+      #expect(!changed.isEmpty && Set(changed).isSubset(of: removed), "changed \(changed), R \(removed.sorted())")
+    } else {
+      #expect(changed.isEmpty)
+    }
+    let metrics = try segment.execute(directive)
+    #expect(metrics["removed"] == Double(removed.count))
+    let full = (60 + 7) / 8
+    let curatedSteps = variant == "remove" ? (60 - removed.count + 7) / 8 : full
+    #expect(metrics["steps"] == Double(curatedSteps + full))
+    #expect(metrics["last_step"] == Double(curatedSteps + full) && loop.step == curatedSteps + full)
+  }
+}
