@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
-from safetensors.numpy import save as save_safetensors
 
 from . import wire
+from .safetensors_file import serialize as save_safetensors
 from .errors import I2XError
 
 #: Name of the images tensor in a ``verify`` payload (Sources/DaemonCore/RequestHandler+Verify.swift).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from typing import Optional
 
@@ -50,6 +51,8 @@ class Outbox:
     def __init__(self, directory: str):
         self.directory = os.path.abspath(directory)
         os.makedirs(self.directory, exist_ok=True)
+        self._last_sequence = 0
+        self._lock = threading.Lock()
 
     def pending(self) -> list:
         """Sequence numbers of committed entries, oldest first."""
@@ -73,12 +76,16 @@ class Outbox:
         """Commits an entry: payload first, then its description; returns the sequence number."""
         if entry.get("kind") not in KINDS or not isinstance(entry.get("run"), str):
             raise ValueError(f"outbox entries need a kind in {KINDS} and a run, got {entry!r}")
-        pending = self.pending()
-        sequence = (pending[-1] if pending else 0) + 1
-        _write_atomically(self._payload(sequence), payload)
-        text = json.dumps({k: v for k, v in entry.items() if v is not None}, sort_keys=True, separators=(",", ":"))
-        _write_atomically(self._entry(sequence), text.encode("utf-8"))
-        _sync_directory(self.directory)
+        with self._lock:
+            # Never reuse a number within a session: the sender may be removing the newest
+            # entry's files right now, and a reused number would pair its removal with ours.
+            pending = self.pending()
+            sequence = max(pending[-1] if pending else 0, self._last_sequence) + 1
+            self._last_sequence = sequence
+            _write_atomically(self._payload(sequence), payload)
+            text = json.dumps({k: v for k, v in entry.items() if v is not None}, sort_keys=True, separators=(",", ":"))
+            _write_atomically(self._entry(sequence), text.encode("utf-8"))
+            _sync_directory(self.directory)
         return sequence
 
     def read(self, sequence: int) -> tuple:

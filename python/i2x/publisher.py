@@ -10,9 +10,9 @@ import threading
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-from safetensors.numpy import save as save_safetensors
 
 from . import wire
+from .safetensors_file import serialize as save_safetensors
 from .errors import DaemonUnavailable, I2XError
 from .architecture import tensor_names
 from .outbox import Outbox
@@ -202,7 +202,7 @@ class Publisher:
             if not final and self.outbox.pending_bytes() + len(payload) > self.max_outbox_bytes:
                 self.skipped += 1
                 log.warning(
-                    "i2x: outbox %s holds more than %d bytes (daemon at %s behind or down); checkpoint at step %d "
+                    "i2x: outbox %s would pass its cap of %d bytes (daemon at %s behind or down); checkpoint at step %d "
                     "skipped (%d skipped so far; the final one is always kept)",
                     self.outbox.directory, self.max_outbox_bytes, self.endpoint, step, self.skipped,
                 )
