@@ -51,6 +51,8 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "verify":
+      answer.merge(try verify(header, payload: message.payload)) { _, new in new }
     case "directives":
       guard let run = header.run, let policy = try store.policy(run: run) else {
         throw DaemonError(.unknownRun, "no run named '\(header.run ?? "")'; 'i2x runs' lists the runs")
@@ -134,7 +136,7 @@ extension RequestHandler {
       throw DaemonError(
         .unknownQuery,
         "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis, "
-          + "directives, directive-payload"
+          + "directives, directive-payload, verify"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
