@@ -36,7 +36,8 @@ import Wire
 
   func verify(_ tensors: [String: TensorRecord], run: String = "r1") throws -> WireMessage {
     let payload = try SafetensorsFile(tensors: tensors).serialized()
-    return handler.handle(try WireMessage(type: .query, header: QueryHeader(query: "verify", run: run), payload: payload).frames)
+    return handler.handle(
+      try WireMessage(type: .query, header: QueryHeader(query: "verify", run: run), payload: payload).frames)
   }
 
   func logits(_ reply: WireMessage) throws -> [[Double]] {
@@ -81,7 +82,8 @@ import Wire
     let missing = try verify(weights)
     #expect(missing.outcome == "error:bad-data" && message(missing).contains(RequestHandler.verifyImagesTensor))
     var tooMany = weights
-    tooMany[RequestHandler.verifyImagesTensor] = TensorRecord(floats: [Float](repeating: 0, count: 65 * 4), shape: [65, 1, 2, 2])
+    tooMany[RequestHandler.verifyImagesTensor] = TensorRecord(
+      floats: [Float](repeating: 0, count: 65 * 4), shape: [65, 1, 2, 2])
     let many = try verify(tooMany)
     #expect(many.outcome == "error:bad-data" && message(many).contains("64"))
     var wrongShape = weights
