@@ -120,11 +120,11 @@ def measure(placement, args, bin_dir):
                     if placement == "analysis-off":
                         os.kill(daemon.pid, signal.SIGCONT)
                 publisher.close(timeout=60)
-            queue.append(i2x.Client(endpoint).status()["queue_depth"])
-            # Let the analyses finish so every round starts from the same daemon state.
-            deadline = time.time() + 120
-            while time.time() < deadline and i2x.Client(endpoint).status()["queue_depth"] > 0:
-                time.sleep(0.5)
+                queue.append(i2x.Client(endpoint).status()["queue_depth"])
+                # Let the analyses finish so the other half never runs beside them.
+                deadline = time.time() + 120
+                while time.time() < deadline and i2x.Client(endpoint).status()["queue_depth"] > 0:
+                    time.sleep(0.5)
     finally:
         daemon.terminate()
         try:
@@ -142,7 +142,7 @@ def measure(placement, args, bin_dir):
         "publish_every": 100, "torch_threads": torch.get_num_threads(), "images_per_second_without": round(base, 1),
         "images_per_second_with": round(published, 1), "slowdown_percent": round(100 * (1 - published / base), 2),
         "rounds_without": [round(v, 1) for v in without], "rounds_with": [round(v, 1) for v in with_publishing],
-        "queue_depth_after_rounds": queue, "publish_call_ms_median": round(call * 1000, 2),
+        "queue_depth_after_publishing": queue, "publish_call_ms_median": round(call * 1000, 2),
         "publish_call_ms_max": round(max(calls) * 1000, 2),
         "publish_call_percent_of_100_steps": round(100 * call / (100 * 64 / base), 3),
     }
