@@ -78,11 +78,29 @@ public struct Outbox: Sendable {
 
   /// The spool directory.
   public let directory: URL
+  /// The next sequence number, shared by every copy of this outbox value. Never reused
+  /// while the process lives: deriving it from the pending entries raced with the sender,
+  /// which removes an acknowledged entry's description before its payload — a new entry
+  /// could take the number and then lose its payload to that removal.
+  private let counter: SequenceCounter
 
   /// Uses (creating) `directory`.
   public init(directory: URL) throws {
     self.directory = directory
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    counter = SequenceCounter(next: 1)
+  }
+
+  /// The next sequence number: past every number this process handed out and past every file
+  /// present (orphaned payloads included, and entries another process wrote).
+  private func nextSequence() -> Int {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    let highest =
+      names.compactMap { name -> Int? in
+        guard let dot = name.firstIndex(of: ".") else { return nil }
+        return Int(name[..<dot])
+      }.max() ?? 0
+    return counter.take(atLeast: highest + 1)
   }
 
   /// Sequence numbers of committed entries, oldest first.
@@ -94,7 +112,7 @@ public struct Outbox: Sendable {
   /// Adds an entry whose payload is `payloadFile` (hard-linked, copied if linking fails).
   @discardableResult
   public func enqueue(_ entry: Entry, payloadFile: URL) throws -> Int {
-    let sequence = (pending().last ?? 0) + 1
+    let sequence = nextSequence()
     let payload = payloadURL(sequence)
     try? FileManager.default.removeItem(at: payload)
     if link(payloadFile.path, payload.path) != 0 {
@@ -107,7 +125,7 @@ public struct Outbox: Sendable {
   /// Adds an entry whose payload is `bytes`.
   @discardableResult
   public func enqueue(_ entry: Entry, payload bytes: [UInt8]) throws -> Int {
-    let sequence = (pending().last ?? 0) + 1
+    let sequence = nextSequence()
     try AtomicFile.write(bytes, to: payloadURL(sequence))
     try commit(entry, sequence)
     return sequence
@@ -146,5 +164,21 @@ public struct Outbox: Sendable {
   }
   private func payloadURL(_ sequence: Int) -> URL {
     directory.appendingPathComponent(String(format: "%08d.payload", sequence))
+  }
+}
+
+/// A thread-safe, increasing sequence number.
+private final class SequenceCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var next: Int
+
+  init(next: Int) { self.next = next }
+
+  func take(atLeast minimum: Int) -> Int {
+    lock.withLock {
+      next = max(next, minimum)
+      defer { next += 1 }
+      return next
+    }
   }
 }

@@ -245,3 +245,22 @@ import Wire
     #expect(metrics["last_step"] == Double(curatedSteps + full) && loop.step == curatedSteps + full)
   }
 }
+
+/// The outbox never reuses a sequence number in a process: a new entry enqueued while the
+/// sender is half-way through removing the newest acknowledged one (description gone, payload
+/// not yet) keeps its payload. (It used to take the freed number and lose the payload.)
+@Test func anEntryEnqueuedDuringARemovalKeepsItsPayload() throws {
+  let directory = try makeTemporaryDirectory()
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let outbox = try Outbox(directory: directory)
+  let first = try outbox.enqueue(Outbox.Entry(kind: "checkpoint", run: "r", step: 1, epoch: 1), payload: [1])
+  // The sender's removal, interrupted between its two deletions.
+  try FileManager.default.removeItem(at: directory.appendingPathComponent(String(format: "%08d.json", first)))
+  let second = try outbox.enqueue(Outbox.Entry(kind: "checkpoint", run: "r", step: 2, epoch: 1), payload: [2])
+  #expect(second != first)
+  try? FileManager.default.removeItem(at: directory.appendingPathComponent(String(format: "%08d.payload", first)))
+  #expect(try outbox.read(second).payload == [2])
+  // A reopened outbox continues after every file present.
+  let reopened = try Outbox(directory: directory)
+  #expect(try reopened.enqueue(Outbox.Entry(kind: "checkpoint", run: "r", step: 3, epoch: 1), payload: [3]) > second)
+}
