@@ -73,7 +73,8 @@ public enum TrainerCommands {
         "finetune", "POLICY", "With --publish: fine-tune policy registered with the daemon (auto, manual or off).",
         default: "manual"),
       .value(
-        "await-directives", "SECONDS", "With --publish: after the last epoch, wait this long for fine-tune directives.",
+        "await-directives", "SECONDS",
+        "With --publish: after the last epoch, wait up to this long for fine-tune directives (less once --max-finetunes is reached).",
         default: "0"),
       .value(
         "finetune-variant", "NAME", "Curated epoch: remove, downweight, region-blur or region-noise.", default: "remove"

@@ -142,8 +142,14 @@ public struct TrainingJob {
       // Keep publishing (and polling) for late directives, act on them, wait for the rest.
       log("waiting \(Int(c.awaitDirectives)) s for fine-tune directives")
       let deadline = Date().addingTimeInterval(c.awaitDirectives)
+      let journal = try DirectiveJournal(directory: c.outputDirectory.appendingPathComponent("directives"))
       while Date() < deadline {
         try handleDirectives(epoch: c.epochs)
+        // Nothing more to do once the --max-finetunes limit is reached.
+        if c.maximumFineTunes < Int.max, journal.records().filter({ $0.state == "done" }).count >= c.maximumFineTunes {
+          log("--max-finetunes \(c.maximumFineTunes) reached; not waiting for more directives")
+          break
+        }
         Thread.sleep(forTimeInterval: 0.2)
       }
     }

@@ -86,7 +86,9 @@ import Wire
   /// prototype, the `auto` policy makes a directive, the trainer fine-tunes (at most once),
   /// the segment's checkpoints are analysed, and the outcome is queryable. Synthetic data,
   /// smallcnn-bn, a checkpoint every 10 steps over 2 epochs (about 80 steps): on this recipe
-  /// flags appear from the fifth checkpoint on (measured).
+  /// flags appear from the fifth checkpoint on (measured). The trainer waits up to 240 s for
+  /// the flag's directive (the debug daemon analyses slowly) and stops waiting once it has done
+  /// its one fine-tune (--max-finetunes 1).
   @Test func anAutoFlagBecomesAFineTuneWithAQueryableOutcome() throws {
     let daemon = try DaemonUnderTest(extraArguments: ["--faithfulness-sample", "2"])
     try daemon.start()
@@ -98,7 +100,7 @@ import Wire
         "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "2", "--batch", "50",
         "--validation-size", "200", "--probe-per-class", "20", "--generator-size", "100", "--run", "auto",
         "--publish", daemon.endpoint, "--publish-every", "10", "--finetune", "auto", "--max-finetunes", "1",
-        "--await-directives", "15", "--drain-timeout", "10", "--out", out.path,
+        "--await-directives", "240", "--drain-timeout", "10", "--out", out.path,
       ], log: out.appendingPathComponent("trainer.log"))
     defer { if trainer.isRunning { trainer.kill(SIGKILL) } }
     trainer.process.waitUntilExit()
@@ -106,7 +108,7 @@ import Wire
 
     // Let the daemon analyse everything, then read the first directive and its outcome.
     var directive: [String: Any] = [:]
-    let settled = Date().addingTimeInterval(90)
+    let settled = Date().addingTimeInterval(180)
     while Date() < settled {
       let status = try daemon.query("status", run: nil, timeout: 3000)
       directive =
