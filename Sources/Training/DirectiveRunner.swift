@@ -139,3 +139,15 @@ public struct DirectiveRunner {
     log("directive \(record.id): \(state)" + (state == "failed" ? " (\(record.reason ?? ""))" : ""))
   }
 }
+
+/// Answers directives that arrive after training ended: the trainer cannot act on them.
+struct FinishedTrainer: DirectiveExecutor {
+  func check(_ directive: FineTuneDirective) throws {
+    throw DirectiveRefusal(
+      "not executed: training had ended when it arrived (--await-directives SECONDS keeps a trainer waiting)")
+  }
+
+  func execute(_ directive: FineTuneDirective) throws -> [String: Double] {
+    throw DirectiveRefusal("not executed: training had ended")
+  }
+}

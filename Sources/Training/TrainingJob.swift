@@ -160,6 +160,12 @@ public struct TrainingJob {
         "waiting up to \(Int(c.drainTimeout)) s for the daemon to acknowledge \(publisher.outbox.pending().count) outbox entries"
       )
       summary.pendingPublications = publisher.drain(timeout: c.drainTimeout)
+      // Directives that came in the last acks: answered, so none is left dangling.
+      let late = publisher.takeDirectives()
+      if let directives, !late.isEmpty {
+        try directives.handle(late, executor: FinishedTrainer())
+        summary.pendingPublications = publisher.drain(timeout: min(10, c.drainTimeout))
+      }
       publisher.stop()
       if summary.pendingPublications > 0 {
         log(
