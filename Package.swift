@@ -36,7 +36,7 @@ let package = Package(
     .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),
     .target(name: "Prototypes", dependencies: ["Engine", "Models", "COpenBLAS", "Checkpoints"]),
     .target(name: "CLI"),
-    .target(name: "Wire", dependencies: ["CZeroMQ"]),
+    .target(name: "Wire", dependencies: ["CZeroMQ", "CLI"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
     .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints"]),
     .target(

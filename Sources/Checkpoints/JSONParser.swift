@@ -221,40 +221,52 @@ struct JSONParser {
   }
 }
 
-extension JSONParser {
-  /// Whether the top-level object in `bytes` has more than `limit` members, found by a cheap
-  /// scan that allocates nothing and stops at member `limit + 1`: it counts the `:` at nesting
-  /// depth 1 outside strings (in an object every member has exactly one). Run before `parse`
-  /// so that a header of a million tiny entries is refused before any entry is built. On text
-  /// that is not JSON the answer means nothing, but the scan still ends without trapping.
-  static func topLevelMembersExceed(_ limit: Int, in bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBufferPointer { buffer in
-      var depth = 0
-      var members = 0
-      var inString = false
-      var escaped = false
-      for byte in buffer {
-        if inString {
-          if escaped {
-            escaped = false
-          } else if byte == UInt8(ascii: "\\") {
-            escaped = true
-          } else if byte == UInt8(ascii: "\"") {
-            inString = false
-          }
-          continue
+/// The structure of JSON text from one pass over its bytes, outside strings: the deepest
+/// nesting of objects and arrays, and the members of the top-level object (the `:` at depth
+/// 1; in an object every member has exactly one). Allocates nothing, and stops counting once
+/// the members pass `memberLimit`. Runs before a decoder, so a header of a million tiny entries
+/// or an architecture nested thousands deep is refused before anything is built. On text that is
+/// not JSON the answer means nothing, but the scan still ends without trapping.
+public enum JSONShape {
+  /// Deepest nesting and top-level members (at most `memberLimit + 1`, where the scan stops).
+  public static func measure(_ bytes: some Sequence<UInt8>, memberLimit: Int = .max) -> (
+    deepest: Int, members: Int
+  ) {
+    var depth = 0
+    var deepest = 0
+    var members = 0
+    var inString = false
+    var escaped = false
+    for byte in bytes {
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
         }
-        switch byte {
-        case UInt8(ascii: "\""): inString = true
-        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-        case UInt8(ascii: ":") where depth == 1:
-          members += 1
-          if members > limit { return true }
-        default: break
-        }
+        continue
       }
-      return false
+      switch byte {
+      case UInt8(ascii: "\""): inString = true
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        depth += 1
+        deepest = max(deepest, depth)
+      case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+      case UInt8(ascii: ":") where depth == 1:
+        members += 1
+        if members > memberLimit { return (deepest, members) }
+      default: break
+      }
     }
+    return (deepest, members)
+  }
+}
+
+extension JSONParser {
+  /// Whether the top-level object in `bytes` has more than `limit` members (`JSONShape`).
+  static func topLevelMembersExceed(_ limit: Int, in bytes: [UInt8]) -> Bool {
+    JSONShape.measure(bytes, memberLimit: limit).members > limit
   }
 }

@@ -1,3 +1,4 @@
+import Checkpoints
 import Engine
 import Foundation
 
@@ -61,34 +62,10 @@ public struct Architecture: Codable, Equatable, Sendable {
   /// Deepest nesting of JSON objects and arrays accepted (about 60 residual levels).
   public static let maximumNesting = 128
 
-  /// The deepest nesting of `{`/`[` outside strings, by one pass over the bytes (before the
-  /// decoder, whose own limit reports only "not valid JSON").
+  /// The deepest nesting of `{`/`[` outside strings (`JSONShape`), checked before the
+  /// decoder, whose own limit reports only "not valid JSON".
   public static func nestingDepth(_ json: String) -> Int {
-    var depth = 0
-    var deepest = 0
-    var inString = false
-    var escaped = false
-    for byte in json.utf8 {
-      if inString {
-        if escaped {
-          escaped = false
-        } else if byte == UInt8(ascii: "\\") {
-          escaped = true
-        } else if byte == UInt8(ascii: "\"") {
-          inString = false
-        }
-        continue
-      }
-      switch byte {
-      case UInt8(ascii: "\""): inString = true
-      case UInt8(ascii: "{"), UInt8(ascii: "["):
-        depth += 1
-        deepest = max(deepest, depth)
-      case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
-      default: break
-      }
-    }
-    return deepest
+    JSONShape.measure(json.utf8).deepest
   }
 
   /// Compact, key-sorted JSON (stable bytes for the same architecture).

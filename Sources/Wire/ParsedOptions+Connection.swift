@@ -1,12 +1,12 @@
 import CLI
-import Wire
 
+/// Connection options as every client command (i2x, i2x-train) reads them.
 extension ParsedOptions {
   /// The endpoint option `name` (given or default), checked for connecting.
   /// - Throws: `UsageError` when the option is absent, or naming the option and what is wrong
   ///   with the endpoint, so a typo exits 64 before any socket is made instead of looking like
   ///   an unreachable daemon.
-  func connectEndpoint(_ name: String) throws(UsageError) -> String {
+  public func connectEndpoint(_ name: String) throws(UsageError) -> String {
     let text = try requiredString(name)
     do { return try Endpoint.validate(text, for: .connect) } catch {
       throw UsageError("--\(name): \(error)", hint: error.hint)
@@ -15,7 +15,7 @@ extension ParsedOptions {
 
   /// Socket options for a client socket: CURVE with the keys from `I2X_CURVE_*` when set.
   /// - Throws: `UsageError` naming the missing or malformed `I2X_CURVE_*` variable.
-  func clientSocketOptions() throws(UsageError) -> SocketOptions {
+  public func clientSocketOptions() throws(UsageError) -> SocketOptions {
     do { return try SocketOptions.client() } catch { throw UsageError(error.message, hint: error.hint) }
   }
 }
