@@ -62,7 +62,7 @@ let package = Package(
     // Tests.
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(
       name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
