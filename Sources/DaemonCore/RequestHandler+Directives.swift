@@ -31,6 +31,10 @@ extension RequestHandler {
     }
     var answer: [String: Any] = ["schema_version": Self.schemaVersion, "command": header.command, "run": header.run]
     switch header.command {
+    case "explain":
+      answer.merge(try explainCommand(header)) { _, new in new }
+    case "set-explain-policy":
+      answer.merge(try setExplainPolicyCommand(header)) { _, new in new }
     case "set-policy":
       guard let text = header.policy, let new = DaemonStore.FineTunePolicy(rawValue: text) else {
         throw DaemonError(.badData, "set-policy needs a policy: auto, manual or off")
@@ -47,7 +51,8 @@ extension RequestHandler {
       let record = try manualDirective(header)
       answer["directive"] = Self.directiveJSON(record, outcome: nil)
     default:
-      throw DaemonError(.unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune")
+      throw DaemonError(
+        .unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune, explain, set-explain-policy")
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

@@ -51,6 +51,10 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "explanations":
+      answer.merge(try explanationsQuery(header)) { _, new in new }
+    case "explanation-image":
+      return try explanationImage(header)
     case "verify":
       answer.merge(try verify(header, payload: message.payload)) { _, new in new }
     case "directives":
@@ -136,7 +140,7 @@ extension RequestHandler {
       throw DaemonError(
         .unknownQuery,
         "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis, "
-          + "directives, directive-payload, verify"
+          + "directives, directive-payload, verify, explanations, explanation-image"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
