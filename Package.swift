@@ -41,7 +41,8 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CZlib"]),
     .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer"]),
     // The data-free explainer (DESIGN §8): generative prior, guided sampling, scores.
-    .target(name: "Explainer", dependencies: ["Engine", "Models", "Checkpoints", "Prototypes", "Imaging"]),
+    .target(
+      name: "Explainer", dependencies: ["Engine", "Models", "Checkpoints", "Prototypes", "Imaging", "COpenBLAS"]),
     .target(
       name: "DaemonCore",
       dependencies: [
@@ -79,7 +80,9 @@ let package = Package(
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
-    .testTarget(name: "DaemonTests", dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine"]),
+    .testTarget(
+      name: "DaemonTests",
+      dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer"]),
     .testTarget(
       name: "TrainingTests",
       dependencies: ["Training", "Checkpoints", "Datasets", "CLI", "Prototypes", "Wire", "Engine", "Models"]),

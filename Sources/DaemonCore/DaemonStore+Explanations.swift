@@ -24,6 +24,8 @@ extension DaemonStore {
     public var classIndex: Int
     /// Checkpoint step whose weights are explained.
     public var step: Int
+    /// The `explain` job that makes it.
+    public var job: Int
     /// `auto` (a flag) or `client`.
     public var source: String
     /// `queued`, `running`, `done` or `failed`.
@@ -132,7 +134,7 @@ extension DaemonStore {
     try database.query(
       """
       SELECT e.id, e.run, e.class, e.step, e.source, e.state, e.document, e.images, e.warnings, e.error,
-        e.created_at, e.updated_at, j.state, j.error
+        e.created_at, e.updated_at, j.state, j.error, e.job
       FROM explanations e LEFT JOIN jobs j ON j.id = e.job WHERE \(condition) ORDER BY e.id
       """, parameters
     ).map { row in
@@ -144,7 +146,8 @@ extension DaemonStore {
       let jobFailed = row[12].string == "failed" && row[5].string != "done"
       return ExplanationRecord(
         id: row[0].int ?? 0, run: row[1].string ?? "", classIndex: row[2].int ?? 0, step: row[3].int ?? 0,
-        source: row[4].string ?? "", state: jobFailed ? "failed" : row[5].string ?? "", document: row[6].string,
+        job: row[14].int ?? 0, source: row[4].string ?? "", state: jobFailed ? "failed" : row[5].string ?? "",
+        document: row[6].string,
         images: decode(row[7], [String: String].self) ?? [:], warnings: decode(row[8], [String].self) ?? [],
         error: row[9].string ?? (jobFailed ? row[13].string : nil), createdAt: row[10].double ?? 0,
         updatedAt: row[11].double ?? 0)

@@ -114,7 +114,8 @@ extension RequestHandler {
   /// An explanation row as JSON (snake_case keys).
   static func explanationJSON(_ record: DaemonStore.ExplanationRecord, names: [String]) -> [String: Any] {
     var row: [String: Any] = [
-      "id": record.id, "class": record.classIndex, "step": record.step, "source": record.source, "state": record.state,
+      "id": record.id, "job": record.job, "class": record.classIndex, "step": record.step, "source": record.source,
+      "state": record.state,
       "warnings": record.warnings, "images": record.images.keys.sorted(), "created_at": record.createdAt,
       "updated_at": record.updatedAt,
     ]

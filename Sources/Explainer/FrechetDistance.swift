@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 import Prototypes
 
@@ -31,46 +32,37 @@ public enum FrechetDistance {
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for k in 0..<d { mean[k] += rows[i * d + k] } }
     for k in 0..<d { mean[k] /= Double(n) }
+    var centred = rows
+    for i in 0..<n { for k in 0..<d { centred[i * d + k] -= mean[k] } }
+    // Σ = Xcᵀ Xc / (n − 1).
     var cov = [Double](repeating: 0, count: d * d)
-    for i in 0..<n {
-      for j in 0..<d {
-        let dj = rows[i * d + j] - mean[j]
-        for k in j..<d { cov[j * d + k] += dj * (rows[i * d + k] - mean[k]) }
-      }
-    }
-    for j in 0..<d {
-      for k in j..<d {
-        cov[j * d + k] /= Double(n - 1)
-        cov[k * d + j] = cov[j * d + k]
-      }
-    }
+    cblas_dgemm(
+      CblasRowMajor, CblasTrans, CblasNoTrans, blasint(d), blasint(d), blasint(n), 1 / Double(n - 1), centred,
+      blasint(d), centred, blasint(d), 0, &cov, blasint(d))
     return (mean, cov)
   }
 
-  /// The symmetric positive semi-definite square root V diag(√λ₊) Vᵀ.
+  /// The symmetric positive semi-definite square root V diag(√λ₊) Vᵀ (dsyevd's vectors are
+  /// column-major: vector e is `vectors[e·d ..< (e+1)·d]`).
   static func squareRoot(_ matrix: [Double], dimension d: Int) -> [Double] {
     let (values, vectors) = SymmetricEigen.decompose(matrix, dimension: d)
-    var out = [Double](repeating: 0, count: d * d)
+    // Rows of `scaled` are √λ_e · v_eᵀ; the root is scaledᵀ · V-rows = Σ_e √λ_e v_e v_eᵀ.
+    var scaled = vectors
     for e in 0..<d {
       let r = max(values[e], 0).squareRoot()
-      if r == 0 { continue }
-      for i in 0..<d {
-        let vi = vectors[e * d + i] * r
-        for j in 0..<d { out[i * d + j] += vi * vectors[e * d + j] }
-      }
+      for i in 0..<d { scaled[e * d + i] *= r }
     }
+    var out = [Double](repeating: 0, count: d * d)
+    let n = blasint(d)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, n, 1, scaled, n, vectors, n, 0, &out, n)
     return out
   }
 
+  /// a · b for d×d row-major matrices (BLAS).
   static func multiply(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
     var out = [Double](repeating: 0, count: d * d)
-    for i in 0..<d {
-      for k in 0..<d {
-        let aik = a[i * d + k]
-        if aik == 0 { continue }
-        for j in 0..<d { out[i * d + j] += aik * b[k * d + j] }
-      }
-    }
+    let n = blasint(d)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, &out, n)
     return out
   }
 }
