@@ -57,7 +57,9 @@ let package = Package(
     // Benchmarks (i2x-bench): here, not in Training, so the trainer does not depend on the daemon.
     .target(
       name: "Benchmarks",
-      dependencies: ["Training", "DaemonCore", "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "Wire"]),
+      dependencies: [
+        "Training", "DaemonCore", "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "Wire", "Explainer",
+      ]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
