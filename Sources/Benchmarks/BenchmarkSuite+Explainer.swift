@@ -90,6 +90,36 @@ extension BenchmarkSuite {
         "figure": "explain_class", "class": 6, "samples": 100, "seconds": explanation.seconds,
         "activation": explanation.activation.rate, "prior_activation": explanation.priorActivation.rate,
         "oracle": explanation.oracle?.rate ?? -1, "sanity_passed": explanation.sanity.passed,
+        "sanity_ratios": explanation.sanity.stages.map { $0.distance / max(explanation.sanity.distanceSeeds, 1e-12) },
+      ]))
+    try sanityNull(explainer, network: network, oracle: oracle.network, emit)
+  }
+
+  /// How often the sanity check would pass with *no* change to the model: guided sample sets
+  /// from `sets` seeds of the unchanged classifier; each of sets − 2 "stages" is the distance
+  /// from set 1 to set k (k ≥ 3), against the seed distance from set 1 to set 2, and counts as a
+  /// false pass when it is ≥ 2× (the check's threshold).
+  func sanityNull(_ explainer: ClassExplainer, network: Network, oracle: Network, _ emit: (String) -> Void) throws {
+    let sets = quick ? 4 : 12
+    let sampler = DDIMSampler(prior: explainer.prior)
+    let features = (0..<sets).map { seed in
+      ClassExplainer.penultimateFeatures(
+        oracle,
+        sampler.sample(
+          count: 100, seed: 1000 + UInt64(seed),
+          guidance: Guidance(classifier: network, target: 6, scale: explainer.settings.scale, fraction: 0.6)
+        ).images)
+    }
+    let base = FrechetDistance.distance(features[0].values, features[1].values, dimension: features[0].width)
+    let ratios = (2..<sets).map {
+      FrechetDistance.distance(features[0].values, features[$0].values, dimension: features[0].width) / base
+    }
+    let passes = Proportion(hits: ratios.filter { $0 >= 2 }.count, trials: ratios.count)
+    emit(
+      line([
+        "figure": "sanity_null", "class": 6, "samples": 100, "comparisons": ratios.count,
+        "ratios": ratios.map { ($0 * 100).rounded() / 100 }, "false_pass_rate": passes.rate,
+        "false_pass_low": passes.low, "false_pass_high": passes.high,
       ]))
   }
 }
