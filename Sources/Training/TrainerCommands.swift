@@ -35,6 +35,12 @@ public enum TrainerCommands {
         .init(name: "explain", abstract: "Explain a class of a checkpoint with a generator (data-free).") {
           try explain($0, out: out, log: log)
         },
+        .init(name: "concepts", abstract: "Which concepts of the prior drive a class (data-free).") {
+          try concepts($0, out: out, log: log)
+        },
+        .init(name: "counterfactual", abstract: "Generative counterfactuals of probe images, against PGD.") {
+          try counterfactual($0, out: out, log: log)
+        },
         .init(name: "publish", abstract: "Publish an existing checkpoint file to a daemon.") {
           try publish($0, out: out, log: log)
         },
