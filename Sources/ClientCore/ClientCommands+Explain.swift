@@ -14,6 +14,10 @@ extension ClientCommands {
       .value(
         "wait", "SECONDS", "How long to wait for the explanation to finish (0: queue it and return).", default: "600"),
       .value("png", "DIR", "Write the guided, prior and randomized sample grids to DIR."),
+      .flag(
+        "text",
+        "Print a templated summary of the class from measured facts only: prototypes, confusion, scores, concepts, counterfactuals, sanity check."
+      ),
     ],
     discussion: """
       Queues the explanation on the daemon (started with --generator) unless one exists for that
@@ -37,22 +41,46 @@ extension ClientCommands {
     }
     let header = CommandHeader(
       command: "explain", run: run, className: className, step: try options.int("checkpoint", minimum: 0))
+    let row = try requestAndWait(options, header)
+    if options.flag("text") {
+      let text = try classSummary(options, run: run, classIndex: row["class"] as? Int ?? 0, explanation: row)
+      if options.flag("json") {
+        try printJSON(["schema_version": 1, "class": row["class"] ?? 0, "text": text], out: out)
+      } else {
+        out(text)
+      }
+      return .success
+    }
+    if options.flag("json") {
+      try printJSON(row, out: out)
+    } else {
+      out(explanationText(row))
+    }
+    return row["state"] as? String == "failed" ? .dataError : .success
+  }
+
+  /// Sends an `explain`/`concepts`/`counterfactual` command, waits for the result (progress on
+  /// stderr), writes its images with `--png`, and returns its row.
+  static func requestAndWait(_ options: ParsedOptions, _ header: CommandHeader) throws -> [String: Any] {
+    let run = header.run
     let queued = try request(options, try WireMessage(type: .command, header: header)).answer
     guard var row = queued["explanation"] as? [String: Any], let id = row["id"] as? Int else {
-      throw ClientError("the daemon's explain reply has no explanation", exitCode: .software)
+      throw ClientError("the daemon's \(header.command) reply has no explanation", exitCode: .software)
     }
     let wait = try options.double("wait", minimum: 0) ?? 600
     let deadline = Date().addingTimeInterval(wait)
     var lastState = ""
     while let state = row["state"] as? String, state == "queued" || state == "running" {
       if state != lastState {
-        Log.write("explanation \(id) of class \(row["class_name"] ?? row["class"] ?? "?"): \(state)")
+        Log.write("\(header.command) \(id) of class \(row["class_name"] ?? row["class"] ?? "?"): \(state)")
         lastState = state
       }
       guard Date() < deadline else {
-        if wait > 0 { Log.write("still \(state) after \(Int(wait)) s; 'i2x explain \(run)' lists it when done") }
-        if options.flag("json") { try printJSON(row, out: out) }
-        return wait > 0 ? .unavailable : .success
+        if wait > 0 {
+          throw ClientError(
+            "still \(state) after \(Int(wait)) s; 'i2x explain \(run)' lists it when done", exitCode: .unavailable)
+        }
+        return row
       }
       Thread.sleep(forTimeInterval: 0.5)
       let answer = try query(options, QueryHeader(query: "explanations", run: run, classIndex: row["class"] as? Int))
@@ -70,12 +98,7 @@ extension ClientCommands {
         Log.write("wrote \(file.path)")
       }
     }
-    if options.flag("json") {
-      try printJSON(row, out: out)
-    } else {
-      out(explanationText(row))
-    }
-    return row["state"] as? String == "failed" ? .dataError : .success
+    return row
   }
 
   /// One explanation row in words.

@@ -35,6 +35,12 @@ public enum ClientCommands {
         .init(name: "explain", abstract: "Data-free explanation of a class (generator-guided samples and scores).") {
           try explain($0, out: out)
         },
+        .init(name: "concepts", abstract: "Which concepts of the generative prior drive a class.") {
+          try concepts($0, out: out)
+        },
+        .init(name: "counterfactual", abstract: "The smallest natural change that flips a probe image.") {
+          try counterfactual($0, out: out)
+        },
         .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
           try policy($0, out: out)
         },

@@ -86,16 +86,20 @@ public struct CommandHeader: Codable, Equatable, Sendable {
   public var className: String?
   /// For `explain`: the checkpoint step (default: the latest).
   public var step: Int?
+  /// For `counterfactual`: the probe image's index in the run's probe set, and the target class
+  /// (a name or an index).
+  public var probe: Int?, target: String?
 
   enum CodingKeys: String, CodingKey {
-    case command, run, policy, pair, prototypes, step
+    case command, run, policy, pair, prototypes, step, probe
     case className = "class"
+    case target = "to"
   }
 
   /// Creates a header.
   public init(
     command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil,
-    className: String? = nil, step: Int? = nil
+    className: String? = nil, step: Int? = nil, probe: Int? = nil, target: String? = nil
   ) {
     self.command = command
     self.run = run
@@ -104,6 +108,8 @@ public struct CommandHeader: Codable, Equatable, Sendable {
     self.prototypes = prototypes
     self.className = className
     self.step = step
+    self.probe = probe
+    self.target = target
   }
 }
 
