@@ -108,6 +108,29 @@ fi
 for class in $pair; do
   echo "== explanation of class $class (guided samples: $out/explain/explanation-*-guided.png)" >&2
   "$bin/i2x" explain demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
+  echo "== concepts of class $class (concept images: $out/explain/explanation-*-concepts-*.png)" >&2
+  "$bin/i2x" concepts demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
 done
+# One counterfactual: a flagged example probe of the pair (the auto policy made it), towards the
+# other class.
+counterfactual=$("$bin/i2x" explain demo --endpoint "$endpoint" --json | python3 -c '
+import json, sys
+pair = [int(c) for c in sys.argv[1:]]
+rows = json.load(sys.stdin).get("explanations", [])
+made = [r for r in rows if r.get("kind") == "counterfactual" and r.get("class") in pair and r.get("target") in pair]
+if made:
+    print(made[0]["probe"], made[0]["target"])
+' $pair)
+if [ -n "$counterfactual" ]; then
+  set -- $counterfactual
+  echo "== counterfactual of probe image $1 towards class $2, against PGD ($out/explain/explanation-*-counterfactual.png:" >&2
+  echo "   original | counterfactual | PGD)" >&2
+  "$bin/i2x" counterfactual demo --probe "$1" --to "$2" --png "$out/explain" --endpoint "$endpoint"
+else
+  echo "== no flagged example probe for the pair: 'i2x counterfactual demo --probe I --to C' makes one" >&2
+fi
+set -- $pair
+echo "== the class in words (every sentence cites a measured number)" >&2
+"$bin/i2x" explain demo --class "$1" --text --endpoint "$endpoint"
 echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors," >&2
 echo "      prior samples in $prior/samples.png, explanations in $out/explain" >&2

@@ -128,14 +128,33 @@ extension ClientCommands {
     if rows.isEmpty { lines.append("no explanations yet ('i2x explain RUN --class C' asks for one)") }
     for row in rows {
       let document = row["explanation"] as? [String: Any]
-      func rate(_ key: String) -> String {
-        ((document?[key] as? [String: Any])?["rate"] as? Double).map { String(format: "%3.0f%%", $0 * 100) } ?? "   -"
+      func percent(_ object: Any?) -> String {
+        ((object as? [String: Any])?["rate"] as? Double).map { String(format: "%3.0f%%", $0 * 100) } ?? "   -"
       }
-      let passed = ((document?["sanity"] as? [String: Any])?["passed"] as? Bool).map { $0 ? "passed" : "FAILED" } ?? "-"
       let name = row["class_name"] as? String ?? "\(row["class"] ?? "?")"
-      lines.append(
-        "  \(row["id"] ?? "?")  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) step \(row["step"] ?? "?")  \((row["state"] as? String ?? "").padding(toLength: 7, withPad: " ", startingAt: 0))  activation \(rate("activation"))  prior \(rate("prior_activation"))  oracle \(rate("oracle"))  sanity \(passed)"
-      )
+      let head =
+        "  \(row["id"] ?? "?")  \((row["kind"] as? String ?? "explain").padding(toLength: 14, withPad: " ", startingAt: 0)) \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) step \(row["step"] ?? "?")  \((row["state"] as? String ?? "").padding(toLength: 7, withPad: " ", startingAt: 0))"
+      var detail = ""
+      if row["state"] as? String == "done" {
+        switch row["kind"] as? String {
+        case "concepts":
+          let first = (document?["with_pseudo_labels"] as? [[String: Any]])?.first
+          detail =
+            "concepts \(((first?["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: " ")), activation \(percent(first?["activation"]))"
+        case "counterfactual":
+          let o = document?["outcome"] as? [String: Any]
+          detail =
+            "probe \(row["probe"] ?? "?") → \(row["target_name"] ?? row["target"] ?? "?"): valid \(o?["valid"] as? Bool ?? false), oracle \(o?["oracle_valid"] as? Bool ?? false), PGD oracle \(o?["pgd_oracle_valid"] as? Bool ?? false)"
+        default:
+          let passed =
+            ((document?["sanity"] as? [String: Any])?["passed"] as? Bool).map { $0 ? "passed" : "FAILED" } ?? "-"
+          detail =
+            "activation \(percent(document?["activation"]))  prior \(percent(document?["prior_activation"]))  oracle \(percent(document?["oracle"]))  sanity \(passed)"
+        }
+      } else if let error = row["error"] as? String {
+        detail = error
+      }
+      lines.append(head + "  " + detail)
     }
     if let statement = answer["data_free"] as? String { lines.append(statement) }
     return lines.joined(separator: "\n")

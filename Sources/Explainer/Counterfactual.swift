@@ -29,6 +29,8 @@ public struct Counterfactual {
     public var from: Int, to: Int
     /// The counterfactual flips the classifier to `to`; the oracle agrees.
     public var valid: Bool, oracleValid: Bool?
+    /// The control: the oracle already calls the unedited image `to`.
+    public var oracleOriginal: Bool?
     /// λ used (nil when no rung flipped).
     public var lambda: Double?
     /// Proximity: mean |x − x′| per pixel, ‖x − x′‖₂, and ‖z′ − z₀‖₂ (standardised latents).
@@ -39,6 +41,7 @@ public struct Counterfactual {
     enum CodingKeys: String, CodingKey {
       case from, to, valid, lambda, l1, l2
       case oracleValid = "oracle_valid"
+      case oracleOriginal = "oracle_original"
       case latentDistance = "latent_distance"
       case pgdValid = "pgd_valid"
       case pgdOracleValid = "pgd_oracle_valid"
@@ -106,6 +109,7 @@ public struct Counterfactual {
     let judged = oracle.map { ClassExplainer.predictions($0, edited) }
     let pgdPredicted = ClassExplainer.predictions(classifier, adversarial.images)
     let pgdJudged = oracle.map { ClassExplainer.predictions($0, adversarial.images) }
+    let originalJudged = oracle.map { ClassExplainer.predictions($0, images) }
     let size = images.count / n
     var outcomes: [Outcome] = []
     for i in 0..<n {

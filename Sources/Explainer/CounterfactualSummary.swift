@@ -7,6 +7,8 @@ public struct CounterfactualSummary: Codable, Equatable, Sendable {
   public var count: Int
   /// Validity and oracle validity of the generative edits.
   public var validity: Proportion, oracleValidity: Proportion?
+  /// The control: how often the oracle already calls the unedited image the target.
+  public var oracleOnOriginals: Proportion?
   /// Mean per-pixel L1, mean L2 and mean latent distance of the generative edits.
   public var meanL1: Double, meanL2: Double, meanLatentDistance: Double
   /// The PGD baseline: validity, oracle validity, mean L∞ budget and mean L2.
@@ -16,6 +18,7 @@ public struct CounterfactualSummary: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case count, validity
     case oracleValidity = "oracle_validity"
+    case oracleOnOriginals = "oracle_on_originals"
     case meanL1 = "mean_l1"
     case meanL2 = "mean_l2"
     case meanLatentDistance = "mean_latent_distance"
@@ -33,6 +36,9 @@ public struct CounterfactualSummary: Codable, Equatable, Sendable {
     validity = Proportion(hits: outcomes.filter(\.valid).count, trials: n)
     let judged = outcomes.compactMap(\.oracleValid)
     oracleValidity = judged.count == n && n > 0 ? Proportion(hits: judged.filter { $0 }.count, trials: n) : nil
+    let originals = outcomes.compactMap(\.oracleOriginal)
+    oracleOnOriginals =
+      originals.count == n && n > 0 ? Proportion(hits: originals.filter { $0 }.count, trials: n) : nil
     meanL1 = mean(outcomes.map(\.l1))
     meanL2 = mean(outcomes.map(\.l2))
     meanLatentDistance = mean(outcomes.map(\.latentDistance))
@@ -55,6 +61,7 @@ public struct CounterfactualSummary: Codable, Equatable, Sendable {
         + String(format: "mean |Δx| %.3f per pixel, ‖Δx‖₂ %.2f, ‖Δz‖₂ %.2f", meanL1, meanL2, meanLatentDistance),
       "  PGD:        valid \(rate(pgdValidity)), oracle agrees \(rate(pgdOracleValidity)), "
         + String(format: "ε (L∞) %.3f, ‖Δx‖₂ %.2f", pgdMeanLinf, pgdMeanL2),
+      "  control:    the oracle already calls \(rate(oracleOnOriginals)) of the unedited images \(name(to))",
     ].joined(separator: "\n")
   }
 }
