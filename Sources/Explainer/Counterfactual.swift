@@ -131,7 +131,7 @@ public struct Counterfactual {
       outcomes.append(
         Outcome(
           from: from[i], to: targets[i], valid: predicted[i] == targets[i],
-          oracleValid: judged.map { $0[i] == targets[i] },
+          oracleValid: judged.map { $0[i] == targets[i] }, oracleOriginal: originalJudged.map { $0[i] == targets[i] },
           lambda: best[i].map { Double($0.lambda) }, l1: l1 / Double(size), l2: l2.squareRoot(),
           latentDistance: latentDistance.squareRoot(), pgdValid: pgdPredicted[i] == targets[i],
           pgdOracleValid: pgdJudged.map { $0[i] == targets[i] }, pgdLinf: Double(adversarial.epsilons[i]),
