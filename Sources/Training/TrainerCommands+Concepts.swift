@@ -174,3 +174,90 @@ extension TrainerCommands {
     return .success
   }
 }
+
+extension TrainerCommands {
+  static let prototypesSpec = CommandSpec(
+    name: "i2x-train prototypes",
+    abstract: "Data-free prototypes (ProDG's question): guided samples' prototypes against the probe images'.",
+    options: datasetOptions + [
+      .value("generator", "FILE", "Generator file (i2x-train generator).", required: true),
+      .value("checkpoint", "FILE", "The classifier.", required: true),
+      .value("count", "N", "Guided samples per class.", default: "50"),
+      .value("scale", "S", "Guidance scale.", default: "10"),
+      .value("seed", "S", "Seed of the dataset split (the run's --seed).", default: "1"),
+      .flag("json", "Print JSON (schema i2x.synthetic-prototypes/1)."),
+    ],
+    discussion: """
+      Per class, the cosine between the attention profile of guided samples and of the probe
+      images under the data vocabulary (fitted on the probe images, K = 32, as the daemon does);
+      then the accuracy of nearest-prototype classification of the probe images with the data
+      vocabulary and with a vocabulary fitted on the synthetic cells only (templates from the
+      synthetic samples in both cases).
+      """)
+
+  static func prototypes(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void)
+    throws -> ExitCode
+  {
+    let options = try ParsedOptions(arguments, spec: prototypesSpec)
+    let prior = try loadGenerator(options)
+    let checkpoint = try loadCheckpoint(options, name: "checkpoint")
+    let seed = UInt64(try options.int("seed", minimum: 0) ?? 1)
+    let data = try DatasetCatalog.load(
+      name: try options.requiredString("dataset"),
+      dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) }, seed: seed)
+    let train = data.train
+    guard [train.channels, train.height, train.width] == prior.image,
+      checkpoint.architecture.input == prior.image
+    else {
+      throw TrainingError(
+        "the dataset, the generator and the classifier must have the same image shape", exitCode: .usage)
+    }
+    let splits = DatasetSplits.make(
+      labels: train.labels, classes: train.classNames.count, validation: 5000, probePerClass: 100, generator: 5000,
+      seed: seed)
+    let count = try options.int("count", minimum: 2) ?? 50
+    let scale = try options.double("scale", minimum: 0) ?? 10
+    let started = Date()
+    let sampler = DDIMSampler(prior: prior)
+    var samples: [Tensor] = []
+    for c in 0..<checkpoint.architecture.classes {
+      log("guided samples of class \(c)")
+      samples.append(
+        sampler.sample(
+          count: count, seed: 100 + UInt64(c),
+          guidance: Guidance(classifier: checkpoint.network, target: c, scale: scale)
+        ).images)
+    }
+    let probes = Tensor(shape: [splits.probe.count] + prior.image, scalars: train.batchFloats(splits.probe))
+    let small = prior.image[1] <= 28
+    let comparison = SyntheticPrototypes.compare(
+      classifier: checkpoint.network, samples: samples, probes: probes, labels: splits.probe.map { train.labels[$0] },
+      clusters: small ? 32 : 128, maximumComponents: small ? 32 : 64)
+    let seconds = Date().timeIntervalSince(started)
+    if options.flag("json") {
+      var report = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(comparison)) as? [String: Any] ?? [:]
+      report["schema"] = "i2x.synthetic-prototypes/1"
+      report["seconds"] = seconds
+      out(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+    } else {
+      var lines = [
+        "synthetic against data-based prototypes (\(comparison.samples) guided samples, \(comparison.probes) probe images):"
+      ]
+      for (c, cosine) in comparison.profileCosine.enumerated() {
+        lines.append(
+          "  " + train.classNames[c].padding(toLength: 14, withPad: " ", startingAt: 0)
+            + String(
+              format: "profile cosine %.3f (other classes' data profiles: %.3f)", cosine,
+              comparison.profileCosineOther[c]))
+      }
+      lines.append(
+        String(
+          format:
+            "  nearest-prototype accuracy on the probe images: data vocabulary %.3f, synthetic vocabulary %.3f (chance %.3f)",
+          comparison.accuracyDataVocabulary, comparison.accuracySyntheticVocabulary, comparison.chance))
+      lines.append(String(format: "  %.1f s", seconds))
+      out(lines.joined(separator: "\n"))
+    }
+    return .success
+  }
+}

@@ -41,6 +41,9 @@ public enum TrainerCommands {
         .init(name: "counterfactual", abstract: "Generative counterfactuals of probe images, against PGD.") {
           try counterfactual($0, out: out, log: log)
         },
+        .init(name: "prototypes", abstract: "Data-free prototypes against the probe images' (ProDG).") {
+          try prototypes($0, out: out, log: log)
+        },
         .init(name: "publish", abstract: "Publish an existing checkpoint file to a daemon.") {
           try publish($0, out: out, log: log)
         },
