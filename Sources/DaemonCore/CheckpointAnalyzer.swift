@@ -91,7 +91,8 @@ struct CheckpointAnalyzer {
       let recent = try store.observations(run: job.run, last: window + 1)
       let windowReport = RunAnalysis.analyze(
         observations: recent, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
-        firstInterval: steps.count - window - 1, timings: { stages[$0] = $1 })
+        firstInterval: steps.count - window - 1, images: ProbeImages(pixels: probe.images, shape: probe.shape),
+        timings: { stages[$0] = $1 })
       if let merged = RunAnalysis.merge(previous: previous, window: windowReport) { return merged }
     }
     return try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { stages[$0] = $1 })
@@ -104,7 +105,8 @@ struct CheckpointAnalyzer {
   ) throws -> AnalysisReport {
     RunAnalysis.analyze(
       observations: try store.observations(run: run).filter(\.isFinite), labels: probe.labels,
-      classNames: probe.classes, vocabulary: vocabulary, timings: timings)
+      classNames: probe.classes, vocabulary: vocabulary, images: ProbeImages(pixels: probe.images, shape: probe.shape),
+      timings: timings)
   }
 
   /// A `refresh` job: replaces the run's latest report, if it is incremental and still the
@@ -124,7 +126,7 @@ struct CheckpointAnalyzer {
     log(String(format: "refreshed run '%@' at step %d: full analysis in %.2f s", job.run, job.step, seconds))
   }
 
-  private func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {
+  func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {
     let bytes: [UInt8]
     do { bytes = try store.blobs.get(sha256) } catch {
       throw RetryableJobError(description: "cannot read blob \(sha256): \(error)")
