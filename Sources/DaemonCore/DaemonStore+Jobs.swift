@@ -53,6 +53,13 @@ extension DaemonStore {
             WHERE state = 'queued' AND kind = 'refresh' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
             """, [.real(now)]
           ).first
+          // Interventions (DESIGN §6b) last: they yield to checkpoints and refreshes.
+          ?? database.query(
+            """
+            SELECT id, kind, run, step, attempts FROM jobs
+            WHERE state = 'queued' AND kind = 'intervene' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+            """, [.real(now)]
+          ).first
       else { return nil }
       let id = row[0].int ?? 0
       try database.execute(

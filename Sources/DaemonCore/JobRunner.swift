@@ -33,6 +33,9 @@ enum JobRunner {
         if job.kind == "refresh" {
           try analyzer.refresh(job)
           try store.finishJob(job, parameterCount: nil)
+        } else if job.kind == "intervene" {
+          try InterventionRunner(analyzer: analyzer).run(job)
+          try store.finishJob(job, parameterCount: nil)
         } else {
           try store.finishJob(job, parameterCount: try analyzer.run(job))
         }

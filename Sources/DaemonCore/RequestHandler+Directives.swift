@@ -46,8 +46,10 @@ extension RequestHandler {
       }
       let record = try manualDirective(header)
       answer["directive"] = Self.directiveJSON(record, outcome: nil)
+    case "intervene":
+      answer.merge(try intervene(header)) { _, new in new }
     default:
-      throw DaemonError(.unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune")
+      throw DaemonError(.unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune, intervene")
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

@@ -65,16 +65,23 @@ public struct CommandHeader: Codable, Equatable, Sendable {
   public var policy: String?
   /// For `finetune`: the pair, as class names or indices.
   public var pair: [String]?
-  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair).
+  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair);
+  /// for `intervene`: the one prototype to test.
   public var prototypes: [Int]?
+  /// For `intervene`: the class (name or index; default: where the prototype is most present).
+  public var label: String?
 
   /// Creates a header.
-  public init(command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil) {
+  public init(
+    command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil,
+    label: String? = nil
+  ) {
     self.command = command
     self.run = run
     self.policy = policy
     self.pair = pair
     self.prototypes = prototypes
+    self.label = label
   }
 }
 
@@ -180,12 +187,15 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var step: Int?
   /// Directive id, for `directive-payload`.
   public var directive: Int?
+  /// Prototype id, for `lineage`.
+  public var prototype: Int?
 
   /// Creates a header.
-  public init(query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil) {
+  public init(query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil, prototype: Int? = nil) {
     self.query = query
     self.run = run
     self.step = step
     self.directive = directive
+    self.prototype = prototype
   }
 }
