@@ -46,6 +46,9 @@ public enum TrainerCommands {
     .value(
       "data-dir", "DIR",
       "Dataset directory (fashion-mnist: /usr/share/datasets/fashion-mnist; required for mnist, cifar10)."),
+    .value(
+      "class-names", "FILE",
+      "Class names, one per line in label order (default: classes.txt in --data-dir if present, else the dataset's)."),
   ]
 
   static let trainSpec = CommandSpec(
@@ -96,6 +99,7 @@ public enum TrainerCommands {
     var c = TrainingConfiguration()
     c.dataset = try options.requiredString("dataset")
     c.dataDirectory = options.string("data-dir").map { URL(fileURLWithPath: $0) }
+    c.classNamesFile = options.string("class-names").map { URL(fileURLWithPath: $0) }
     c.architecture = try options.choice("arch", in: Architecture.referenceNames) ?? c.architecture
     c.epochs = try options.int("epochs", minimum: 1) ?? c.epochs
     c.batchSize = try options.int("batch", minimum: 1) ?? c.batchSize

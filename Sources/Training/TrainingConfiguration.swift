@@ -7,6 +7,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var dataset = "fashion-mnist"
   /// Overrides the dataset's default directory.
   public var dataDirectory: URL?
+  /// Class names, one per line (default: `classes.txt` in the data directory, if any).
+  public var classNamesFile: URL?
   /// Reference architecture name.
   public var architecture = "smallcnn-bn"
   /// Passes over the training split.
