@@ -63,6 +63,18 @@ struct CheckpointAnalyzer {
     try FineTuneTrigger.apply(
       store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
       cooldown: finetuneCooldown, log: log)
+    if latestStep == job.step {
+      let interventionStart = Date()
+      let tested = try InterventionRunner.testCandidates(
+        store: store, run: job.run, network: checkpoint.network, vocabulary: vocabulary, observation: observation,
+        report: report, probe: probe)
+      if tested > 0 {
+        log(
+          String(
+            format: "tested %d cue candidate(s) of run '%@' at step %d by intervention in %.2f s", tested, job.run,
+            job.step, Date().timeIntervalSince(interventionStart)))
+      }
+    }
     log(
       String(
         format: "analysed run '%@' step %d in %.2f s (%d checkpoints%@, %d prototypes, %d uncertain)", job.run,

@@ -11,7 +11,8 @@ extension DaemonStore {
     public var step: Int
     public var prototype: Int
     public var label: Int?
-    /// `auto` (the daemon's sweep at the latest checkpoint) or `request` (`i2x intervene`).
+    /// `auto` (the daemon's sweep at the latest checkpoint), `candidate` (a cue candidate tested
+    /// within an analysis) or `request` (`i2x intervene`).
     public var origin: String
     /// `queued`, `done` or `failed`.
     public var state: String
@@ -62,10 +63,12 @@ extension DaemonStore {
     }
   }
 
-  /// Stores an intervention's outcome: completes the queued row `id`, or inserts a new row
-  /// (`origin` auto) when `id` is nil.
+  /// Stores an intervention's outcome: completes the queued row `id`, or inserts a new row of
+  /// `origin` (`auto`: the idle sweep; `candidate`: a cue candidate tested within an analysis)
+  /// when `id` is nil.
   public func saveIntervention(
-    id: Int?, run: String, step: Int, prototype: Int, label: Int?, outcome: Intervention?, error: String?
+    id: Int?, run: String, step: Int, prototype: Int, label: Int?, outcome: Intervention?, error: String?,
+    origin: String = "auto"
   ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -83,10 +86,10 @@ extension DaemonStore {
       try database.execute(
         """
         INSERT INTO interventions (run, step, prototype, label, origin, state, document, error, created_at, updated_at)
-        VALUES (?, ?, ?, ?, 'auto', ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-          .text(run), .integer(Int64(step)), .integer(Int64(prototype)), labelValue, state, document,
+          .text(run), .integer(Int64(step)), .integer(Int64(prototype)), labelValue, .text(origin), state, document,
           error.map { .text($0) } ?? .null, .real(now), .real(now),
         ])
     }

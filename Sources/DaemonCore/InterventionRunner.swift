@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Models
 import Prototypes
@@ -6,7 +7,8 @@ import Prototypes
 /// on, runs the interventions users asked for (`i2x intervene`), then — once per checkpoint —
 /// the daemon's own sweep: for every class, its 3 prototypes with the most accumulated
 /// evidence, plus every prototype that looks like a fixed-position cue of it
-/// (`Findings.isCueCandidate`), each present in at least 10% of the class's probes.
+/// (`Findings.isCueCandidate`), each present in at least 10% of the class's probes. (Cue
+/// candidates are also tested within the analysis itself: `testCandidates`.)
 struct InterventionRunner {
   let analyzer: CheckpointAnalyzer
   /// Prototypes per class the sweep tests, by accumulated evidence.
@@ -31,21 +33,10 @@ struct InterventionRunner {
     }
     let started = Date()
     let architecture = try Architecture(json: inputs.architecture, limits: CheckpointAnalyzer.permissive)
-    let network = try analyzer.load(inputs.sha256, architecture).network
-    let images = ProbeImages(pixels: probe.images, shape: probe.shape)
-    let setup = Intervention.Inputs(
-      network: network, images: images, labels: probe.labels, cellPrototypes: vocabulary.cellPrototypes,
-      mapHeight: observation.height, mapWidth: observation.width, step: vocabulary.step)
-    let intensity = vocabulary.intensities(observation).intensity
-    let k = vocabulary.ids.count
-    let column = Dictionary(uniqueKeysWithValues: vocabulary.ids.enumerated().map { ($1, $0) })
-    let baseline = Intervention.baseline(setup)
-    func measure(_ id: Int, _ c: Int) -> Intervention? {
-      guard let p = column[id] else { return nil }
-      return Intervention.measure(
-        prototype: id, label: c, intensity: (0..<probe.labels.count).map { intensity[$0 * k + p] },
-        baseline: baseline, inputs: setup, seed: UInt64(vocabulary.step))
-    }
+    let session = Session(
+      network: try analyzer.load(inputs.sha256, architecture).network, vocabulary: vocabulary,
+      observation: observation, probe: probe)
+    let measure = session.measure
     let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
 
     for request in requests {
@@ -54,7 +45,7 @@ struct InterventionRunner {
       let label =
         request.label
         ?? byID[request.prototype].flatMap { p in p.presence.indices.max { p.presence[$0] < p.presence[$1] } }
-      if column[request.prototype] == nil {
+      if session.column[request.prototype] == nil {
         error =
           "prototype \(request.prototype) is not in the vocabulary at step \(vocabulary.step); "
           + "'i2x prototypes \(job.run)' lists the current ids ('--id \(request.prototype) --history' follows it)"
@@ -81,7 +72,8 @@ struct InterventionRunner {
       for id in candidates where (byID[id]?.presence[safe: c] ?? 0) >= 0.1 {
         guard let outcome = measure(id, c) else { continue }
         try store.saveIntervention(
-          id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil)
+          id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
+          origin: "auto")
         tested += 1
       }
     }
@@ -89,6 +81,71 @@ struct InterventionRunner {
       String(
         format: "intervened on run '%@' at step %d: %d prototype/class pairs (sweep) and %d requested in %.2f s",
         job.run, vocabulary.step, tested, requests.count, Date().timeIntervalSince(started)))
+  }
+}
+
+extension InterventionRunner {
+  /// What every intervention at one checkpoint shares: the network, the probe set, the cell
+  /// assignment and intensities of the vocabulary fitted on that checkpoint, and the
+  /// unmodified predictions.
+  struct Session {
+    let setup: Intervention.Inputs
+    let intensity: [Double]
+    let k: Int
+    let column: [Int: Int]
+    let baseline: (predictions: [Int], probabilities: [Float])
+    let seed: UInt64
+
+    init(
+      network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
+      probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
+    ) {
+      setup = Intervention.Inputs(
+        network: network, images: ProbeImages(pixels: probe.images, shape: probe.shape), labels: probe.labels,
+        cellPrototypes: vocabulary.cellPrototypes, mapHeight: observation.height, mapWidth: observation.width,
+        step: vocabulary.step)
+      intensity = vocabulary.intensities(observation).intensity
+      k = vocabulary.ids.count
+      column = Dictionary(uniqueKeysWithValues: vocabulary.ids.enumerated().map { ($1, $0) })
+      baseline = Intervention.baseline(setup)
+      seed = UInt64(vocabulary.step)
+    }
+
+    /// The intervention on prototype `id` for class `c` (nil: not in the vocabulary, or
+    /// present in no probe of the class).
+    func measure(_ id: Int, _ c: Int) -> Intervention? {
+      guard let p = column[id] else { return nil }
+      return Intervention.measure(
+        prototype: id, label: c, intensity: (0..<setup.labels.count).map { intensity[$0 * k + p] },
+        baseline: baseline, inputs: setup, seed: seed)
+    }
+  }
+
+  /// Within a checkpoint's analysis, when it is the run's latest: tests at once every prototype
+  /// shaped like a fixed-position cue (`Findings.isCueCandidate`; usually none, so this costs
+  /// nothing on most checkpoints), so a cue is named with its intervention evidence at the
+  /// checkpoint where it first looks like one, however busy the daemon is. The wider sweep
+  /// waits for an idle worker. Stored with origin `candidate`.
+  /// - Returns: how many were tested.
+  @discardableResult
+  static func testCandidates(
+    store: DaemonStore, run: String, network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
+    report: AnalysisReport, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
+  ) throws -> Int {
+    let candidates = report.classNames.indices.flatMap { c in
+      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { ($0.id, c) }
+    }
+    guard !candidates.isEmpty, observation.step == vocabulary.step else { return 0 }
+    let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
+    var tested = 0
+    for (id, c) in candidates {
+      guard let outcome = session.measure(id, c) else { continue }
+      try store.saveIntervention(
+        id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
+        origin: "candidate")
+      tested += 1
+    }
+    return tested
   }
 }
 
