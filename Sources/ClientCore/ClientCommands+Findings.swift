@@ -9,9 +9,10 @@ extension ClientCommands {
     spec.discussion = """
       Each finding has a kind, a severity, the numbers it rests on and the command that shows the
       evidence. Kinds: fixed-position-cue (a prototype exclusive to one class, small, at a fixed place,
-      with near-constant pixels, whose masking lowers the class's accuracy or whose pasting flips other
-      classes to it, beyond a random control's 95% interval), cue-candidate-untested (the same shape,
-      no intervention yet), learned-early, separated-by, evidence-swings. Thresholds: see the README.
+      with near-constant pixels, whose pasting flips other classes' probes to the class beyond a random
+      patch's 95% interval; high when masking it also lowers the class's accuracy beyond its control's),
+      cue-candidate-untested (the same shape, no intervention yet), learned-early, separated-by,
+      evidence-swings. Thresholds: see the README.
       """
     return spec
   }()

@@ -48,21 +48,32 @@ import Testing
     #expect(cue.statement.contains("pixels y 0–1, x 0–1"))
     #expect(cue.command == "i2x intervene r --prototype 5 --class 0")
     #expect(strong.first?.kind == "fixed-position-cue", "most severe first")
+    // Masking alone (no transplantable effect) is not enough; pasting alone is a medium one.
+    let maskOnly = Findings.build(report: report, interventions: [test(masked: 5, control: 39, flips: 3)], run: "r")
+    #expect(!maskOnly.map(\.kind).contains("fixed-position-cue"))
+    let pasteOnly = Findings.build(report: report, interventions: [test(masked: 36, control: 39, flips: 60)], run: "r")
+    #expect(pasteOnly.first { $0.kind == "fixed-position-cue" }?.severity == "medium")
     let weak = Findings.build(report: report, interventions: [test(masked: 36, control: 39, flips: 3)], run: "r")
     #expect(!weak.map(\.kind).contains("fixed-position-cue") && !weak.map(\.kind).contains("cue-candidate-untested"))
   }
 
-  /// Learned early: class 1 reaches 90% at the first checkpoint, class 0 two checkpoints
-  /// later → a finding for class 1 only; with a lead of 1 checkpoint there is none.
+  /// Learned early: 4 checkpoints, class 1's mean accuracy over the first 2 is (0.96 + 0.98)/2
+  /// = 0.97, class 0's (0.2 + 0.5)/2 = 0.35 → a finding for class 1 only; with class 0 at
+  /// (0.93 + 0.95)/2 = 0.94 the lead is 0.03 < 0.05 → none; with 3 checkpoints, none.
   @Test func learnedEarlyByHand() {
     var (report, _, _, _, _) = PrototypeTraitsTests.fourImages()
     report.steps = [10, 20, 30, 40]
     report.classes[0].accuracy = [0.2, 0.5, 0.95, 1]
-    report.classes[1].accuracy = [0.92, 0.95, 1, 1]
+    report.classes[1].accuracy = [0.96, 0.98, 1, 1]
     let findings = Findings.build(report: report, interventions: [], run: "r").filter { $0.kind == "learned-early" }
     #expect(findings.map(\.classes) == [[1]])
-    #expect(findings.first?.numbers["step"] == 10 && findings.first?.numbers["lead_checkpoints"] == 2)
-    report.classes[0].accuracy = [0.2, 0.95, 1, 1]
+    #expect(abs((findings.first?.numbers["early_mean_accuracy"] ?? 0) - 0.97) < 1e-12)
+    #expect(findings.first?.numbers["last_early_step"] == 20)
+    report.classes[0].accuracy = [0.93, 0.95, 1, 1]
+    #expect(Findings.build(report: report, interventions: [], run: "r").filter { $0.kind == "learned-early" }.isEmpty)
+    report.classes[0].accuracy = [0.2, 0.5, 0.95]
+    report.classes[1].accuracy = [0.96, 0.98, 1]
+    report.steps = [10, 20, 30]
     #expect(Findings.build(report: report, interventions: [], run: "r").filter { $0.kind == "learned-early" }.isEmpty)
   }
 }
