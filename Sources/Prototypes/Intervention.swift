@@ -59,8 +59,9 @@ public struct Intervention: Codable, Sendable, Equatable {
     /// Accuracy drop from masking the prototype, and from the control.
     public var drop: Double { before.rate - masked.rate }
     public var controlDrop: Double { before.rate - control.rate }
-    /// Masking the prototype lowers accuracy more than the control, beyond both intervals.
-    public var isSignificant: Bool { control.isAbove(masked) }
+    /// Masking the prototype lowers accuracy below the control's and below the accuracy before,
+    /// beyond the intervals.
+    public var isSignificant: Bool { control.isAbove(masked) && before.isAbove(masked) }
   }
 
   /// Flip rates to the class when pasting the prototype's pixels and a random patch.

@@ -53,6 +53,16 @@ import Testing
     #expect(!maskOnly.map(\.kind).contains("fixed-position-cue"))
     let pasteOnly = Findings.build(report: report, interventions: [test(masked: 36, control: 39, flips: 60)], run: "r")
     #expect(pasteOnly.first { $0.kind == "fixed-position-cue" }?.severity == "medium")
+    // A significant but small lift (15/100 [9–23%] against 2/100 [1–7%]: 13 points < 20) is none.
+    let small = Findings.build(report: report, interventions: [test(masked: 5, control: 39, flips: 15)], run: "r")
+    #expect(!small.map(\.kind).contains("fixed-position-cue"))
+    // A model at chance (every class's accuracy 0.5 with 2 classes < 0.6) gets no cue finding.
+    var chance = report
+    for c in chance.classes.indices { chance.classes[c].accuracy = chance.classes[c].accuracy.map { _ in 0.5 } }
+    #expect(!Findings.tellsClassesApart(chance) && Findings.tellsClassesApart(report))
+    #expect(
+      !Findings.build(report: chance, interventions: [test(masked: 5, control: 39, flips: 60)], run: "r").map(\.kind)
+        .contains("fixed-position-cue"))
     let weak = Findings.build(report: report, interventions: [test(masked: 36, control: 39, flips: 3)], run: "r")
     #expect(!weak.map(\.kind).contains("fixed-position-cue") && !weak.map(\.kind).contains("cue-candidate-untested"))
   }
