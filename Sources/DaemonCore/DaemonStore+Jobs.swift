@@ -175,10 +175,12 @@ extension DaemonStore {
     }
   }
 
-  /// Failed jobs of `run` by step, with their reasons.
+  /// Failed jobs of `run` by step, with their reasons (a failed intervention is not a failed
+  /// checkpoint: its reason is in `i2x intervene` and the `interventions` query).
   public func failedJobs(run: String) throws -> [(step: Int, error: String)] {
     try database.query(
-      "SELECT step, error FROM jobs WHERE run = ? AND state = 'failed' ORDER BY step", [.text(run)]
+      "SELECT step, error FROM jobs WHERE run = ? AND state = 'failed' AND kind != 'intervene' ORDER BY step",
+      [.text(run)]
     ).map { ($0[0].int ?? 0, $0[1].string ?? "unknown error") }
   }
 
