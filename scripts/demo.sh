@@ -5,7 +5,9 @@
 # prototypes it found; under the `auto` fine-tune policy the first flag triggers a
 # targeted-perturbation fine-tune of its pair in the trainer (one epoch without the removal set,
 # one with everything), whose before/after numbers are printed; evaluate the final model and
-# write GradCAM maps for 16 test images. Budget: about 2–3 minutes on 2 cores after the build.
+# write GradCAM maps for 16 test images; then a short run on data with a planted spurious cue,
+# whose findings name it (class, place, intervention evidence). Budget: about 3–4 minutes on 2
+# cores after the build.
 # Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
@@ -21,7 +23,7 @@ echo "== building (release)" >&2
 swift build -c release >&2
 bin=.build/release
 # A fresh store and run each time, so the demo always shows the same story.
-rm -rf "$out/daemon" "$out/run"
+rm -rf "$out/daemon" "$out/run" "$out/run-cue" "$out/png-cue"
 mkdir -p "$out"
 
 echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log)" >&2
@@ -53,6 +55,39 @@ echo "== fine-tunes the flags triggered (policy auto): removal set, segment, bef
 "$bin/i2x" directives demo --endpoint "$endpoint"
 echo "== per-class progress, faithfulness, coupling" >&2
 "$bin/i2x" progress demo --endpoint "$endpoint"
+echo "== findings: what the evidence means" >&2
+"$bin/i2x" findings demo --endpoint "$endpoint"
+
+# A second, short run on data with a planted spurious cue (a 4x4 white square at rows 1-4,
+# columns 23-26 on every Shirt of the training source; the test set clean): the findings name
+# the cue, its class and place, with mask/paste evidence against random controls.
+if command -v python3 >/dev/null; then
+  echo "== planted cue: training on Fashion-MNIST with a mark on every Shirt (1 epoch)" >&2
+  [ -f "$out/data-cue/classes.txt" ] || python3 scripts/make-cue-data.py "$out/data-cue" >&2
+  rm -rf "$out/run-cue"
+  "$bin/i2x-train" train --dataset fashion-mnist --data-dir "$out/data-cue" --arch smallcnn-bn --epochs 1 \
+    --run demo-cue --publish "$endpoint" --publish-every 100 --out "$out/run-cue"
+  quiet=0
+  for _ in $(seq 600); do
+    if "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]'; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -ge 3 ] && break
+    sleep 0.5
+  done
+  echo "== findings of the planted-cue run" >&2
+  "$bin/i2x" findings demo-cue --endpoint "$endpoint"
+  cue=$("$bin/i2x" findings demo-cue --endpoint "$endpoint" --json | python3 -c \
+    'import json,sys; f=[x for x in json.load(sys.stdin)["findings"] if x["kind"]=="fixed-position-cue"]; print(f[0]["prototype"] if f else "")')
+  if [ -n "$cue" ]; then
+    echo "== the cue's prototype $cue: footprint, presence split, lineage, intervention, gallery" >&2
+    "$bin/i2x" prototypes demo-cue --id "$cue" --endpoint "$endpoint" --png "$out/png-cue"
+    "$bin/i2x" prototypes demo-cue --id "$cue" --history --endpoint "$endpoint"
+    "$bin/i2x" intervene demo-cue --prototype "$cue" --class Shirt --endpoint "$endpoint"
+  fi
+  echo "== the planted-cue model on the clean test set (Shirt has no mark there)" >&2
+  "$bin/i2x-train" eval --checkpoint "$out/run-cue/final.safetensors" --dataset fashion-mnist
+else
+  echo "== (python3 not found: skipping the planted-cue run)" >&2
+fi
 
 echo "== evaluating on the 10,000 test images" >&2
 "$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
