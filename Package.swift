@@ -38,41 +38,53 @@ let package = Package(
     .target(name: "CLI"),
     .target(name: "Wire", dependencies: ["CZeroMQ", "CLI"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
-    .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints"]),
+    .target(name: "Imaging", dependencies: ["CZlib"]),
+    .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer"]),
+    // The data-free explainer (DESIGN §8): generative prior, guided sampling, scores.
+    .target(
+      name: "Explainer", dependencies: ["Engine", "Models", "Checkpoints", "Prototypes", "Imaging", "COpenBLAS"]),
     .target(
       name: "DaemonCore",
       dependencies: [
-        "Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "CProcess", "Prototypes", "Engine",
+        "Store", "Wire", "Models", "Checkpoints", "CLI", "CZeroMQ", "CProcess", "Prototypes", "Engine", "Explainer",
+        "Imaging",
       ]),
     .target(
       name: "Training",
-      dependencies: ["Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire"]),
+      dependencies: [
+        "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "CLI", "Wire", "Explainer", "Imaging",
+      ]),
     // Benchmarks (i2x-bench): here, not in Training, so the trainer does not depend on the daemon.
     .target(
       name: "Benchmarks",
-      dependencies: ["Training", "DaemonCore", "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "Wire"]),
+      dependencies: [
+        "Training", "DaemonCore", "Engine", "Models", "Checkpoints", "Datasets", "Prototypes", "Wire", "Explainer",
+      ]),
 
     // Executables: thin wiring over the libraries.
     .executableTarget(name: "Trainer", dependencies: ["Training", "CLI"]),
     .executableTarget(name: "Daemon", dependencies: ["DaemonCore", "CLI"]),
     .executableTarget(name: "Client", dependencies: ["ClientCore", "CLI"]),
     .executableTarget(name: "Bench", dependencies: ["Benchmarks", "CLI"]),
-    .executableTarget(name: "CrossCheck", dependencies: ["Prototypes", "CLI"]),
+    .executableTarget(name: "CrossCheck", dependencies: ["Prototypes", "CLI", "Explainer"]),
 
     // Tests.
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
-    .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"]),
+    .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "Engine"], exclude: ["Fixtures"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(
       name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
       exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
-    .testTarget(name: "ClientTests", dependencies: ["ClientCore", "CZlib"]),
+    .testTarget(name: "ClientTests", dependencies: ["ClientCore", "CZlib", "Imaging"]),
+    .testTarget(name: "ExplainerTests", dependencies: ["Explainer", "Engine", "Models", "Checkpoints", "Imaging"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
-    .testTarget(name: "DaemonTests", dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine"]),
+    .testTarget(
+      name: "DaemonTests",
+      dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer"]),
     .testTarget(
       name: "TrainingTests",
       dependencies: ["Training", "Checkpoints", "Datasets", "CLI", "Prototypes", "Wire", "Engine", "Models"]),

@@ -5,9 +5,14 @@
 # prototypes it found; under the `auto` fine-tune policy the first flag triggers a
 # targeted-perturbation fine-tune of its pair in the trainer (one epoch without the removal set,
 # one with everything), whose before/after numbers are printed; evaluate the final model and
-# write GradCAM maps for 16 test images; then a short run on data with a planted spurious cue,
-# whose findings name it (class, place, intervention evidence). Budget: about 3–4 minutes on 2
-# cores after the build.
+# write GradCAM maps for 16 test images. The data-free explainer: a reduced generative prior
+# (VAE 12 epochs + latent DDPM 8,000 steps on the 5,000-image generator split, about 1.5 minutes)
+# and an oracle (smallcnn-bn, 15 epochs on the same split, about 20 s) are trained once into
+# OUTPUT_DIR/prior and reused; the daemon explains both classes of every flagged pair (policy
+# auto) and the demo ends with the explanation of the most uncertain pair's two classes.
+# A short run on data with a planted spurious cue shows its findings (class, place, intervention
+# evidence). Budget: about 5–6 minutes on 2 cores after the build (about 4 when the prior is
+# reused).
 # Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
@@ -26,8 +31,30 @@ bin=.build/release
 rm -rf "$out/daemon" "$out/run" "$out/run-cue" "$out/png-cue"
 mkdir -p "$out"
 
-echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log)" >&2
-"$bin/i2xd" --data-dir "$out/daemon" --endpoint "$endpoint" 2> "$out/i2xd.log" &
+prior="$out/prior"
+mkdir -p "$prior"
+if [ ! -f "$prior/generator.safetensors" ]; then
+  echo "== training the explainer's generative prior on the held-out generator split (reduced: VAE 12 epochs," >&2
+  echo "   DDPM 8,000 steps; full size: examples/explainer-fashion.sh)" >&2
+  "$bin/i2x-train" generator --dataset fashion-mnist --vae-epochs 12 --denoiser-steps 8000 \
+    --out "$prior/generator.tmp.safetensors"
+  mv "$prior/generator.tmp.safetensors" "$prior/generator.safetensors"
+else
+  echo "== reusing the generative prior in $prior/generator.safetensors" >&2
+fi
+if [ ! -f "$prior/oracle/final.safetensors" ]; then
+  echo "== training the oracle (smallcnn-bn on the generator split, 15 epochs): judges samples independently" >&2
+  rm -rf "$prior/oracle"
+  "$bin/i2x-train" train --dataset fashion-mnist --split generator --arch smallcnn-bn --epochs 15 --optimizer adam \
+    --lr 0.001 --out "$prior/oracle" 2> "$prior/oracle.log"
+fi
+echo "== the prior's sample quality: Fréchet distance in the oracle's features (samples vs real, real vs real)" >&2
+"$bin/i2x-train" sample --generator "$prior/generator.safetensors" --count 64 --png "$prior" \
+  --oracle "$prior/oracle/final.safetensors"
+
+echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log), with the explainer" >&2
+"$bin/i2xd" --data-dir "$out/daemon" --endpoint "$endpoint" --generator "$prior/generator.safetensors" \
+  --oracle "$prior/oracle/final.safetensors" 2> "$out/i2xd.log" &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
 for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -58,7 +85,35 @@ echo "== per-class progress, faithfulness, coupling" >&2
 echo "== findings: what the evidence means" >&2
 "$bin/i2x" findings demo --endpoint "$endpoint"
 
-# A second, short run on data with a planted spurious cue (a 4x4 white square at rows 1-4,
+echo "== evaluating on the 10,000 test images" >&2
+"$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
+
+echo "== GradCAM for 16 test images (true class)" >&2
+"$bin/i2x-train" sample --dataset fashion-mnist --split test --count 16 --out "$out/test-images.safetensors"
+"$bin/i2x-train" gradcam --checkpoint "$out/run/final.safetensors" --images "$out/test-images.safetensors" \
+  --target label --out "$out/gradcam.safetensors"
+echo "== data-free explanations the flags triggered (explain policy auto)" >&2
+"$bin/i2x" explain demo --endpoint "$endpoint"
+# The most uncertain pair (highest-scoring flag), else the most confused pair at the end.
+pair=$("$bin/i2x" uncertain demo --endpoint "$endpoint" --json | python3 -c '
+import json, sys
+flags = json.load(sys.stdin).get("uncertain", [])
+if flags:
+    print(*max(flags, key=lambda f: f["score"])["pair"])
+')
+if [ -z "$pair" ]; then
+  pair=$("$bin/i2x" pairs demo --endpoint "$endpoint" --json | python3 -c '
+import json, sys
+pairs = json.load(sys.stdin).get("pairs", [])
+best = max(pairs, key=lambda p: p["confusions"][-1])
+print(best["a"], best["b"])
+')
+fi
+for class in $pair; do
+  echo "== explanation of class $class (guided samples: $out/explain/explanation-*-guided.png)" >&2
+  "$bin/i2x" explain demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
+done
+# Last, a short run on data with a planted spurious cue (a 4x4 white square at rows 1-4,
 # columns 23-26 on every Shirt of the training source; the test set clean): the findings name
 # the cue, its class and place, with mask/paste evidence against random controls.
 if command -v python3 >/dev/null; then
@@ -89,11 +144,5 @@ else
   echo "== (python3 not found: skipping the planted-cue run)" >&2
 fi
 
-echo "== evaluating on the 10,000 test images" >&2
-"$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
-
-echo "== GradCAM for 16 test images (true class)" >&2
-"$bin/i2x-train" sample --dataset fashion-mnist --split test --count 16 --out "$out/test-images.safetensors"
-"$bin/i2x-train" gradcam --checkpoint "$out/run/final.safetensors" --images "$out/test-images.safetensors" \
-  --target label --out "$out/gradcam.safetensors"
-echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors" >&2
+echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors," >&2
+echo "      prior samples in $prior/samples.png, explanations in $out/explain" >&2

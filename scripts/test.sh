@@ -17,3 +17,4 @@ swift test --skip-build --skip Reliability
 scripts/reliability.sh
 scripts/python-tests.sh
 "${I2X_VENV:-/opt/i2x-venv}/bin/python" scripts/crosscheck-sklearn.py
+"${I2X_VENV:-/opt/i2x-venv}/bin/python" scripts/crosscheck-diffusion.py

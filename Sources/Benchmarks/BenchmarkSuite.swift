@@ -8,7 +8,7 @@ import Training
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth] [explainer]
 
     Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
     warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
@@ -18,7 +18,9 @@ public struct BenchmarkSuite {
     fine-tune loop under the auto policy: seconds from flag to directive delivery, the segment's
     seconds and images/s, and 'growth': per-checkpoint analysis time over a run publishing every
     10 steps up to I2X_BENCH_CHECKPOINTS checkpoints (500) with the ratio of late to early
-    ('analysis', 'finetune' and 'growth' are not in the default set: they train for minutes). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+    ('analysis', 'finetune' and 'growth' are not in the default set: they train for minutes), and
+    'explainer': generator training seconds and images/s, seconds per guided sample, and one
+    class's explanation (not in the default set either). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -33,12 +35,12 @@ public struct BenchmarkSuite {
 
   /// Runs the selected groups (all when empty), emitting JSON lines.
   public func run(only: Set<String>, emit: (String) -> Void) throws {
-    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth"]
+    let known: Set = ["train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth", "explainer"]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
-    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth"]) : only
+    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
       for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
@@ -51,6 +53,7 @@ public struct BenchmarkSuite {
     if groups.contains("analysis") { try analysis(emit) }
     if groups.contains("finetune") { try finetune(emit) }
     if groups.contains("growth") { try growth(emit) }
+    if groups.contains("explainer") { try explainer(emit) }
   }
 
   private var environment: [String: Any] {

@@ -5,11 +5,15 @@ import Wire
 /// `i2x policy`, `i2x finetune` and `i2x directives`: the fine-tune loop from the client.
 extension ClientCommands {
   static let policySpec = CommandSpec(
-    name: "i2x policy", abstract: "Show or set a run's fine-tune policy.", arguments: [("run", "Run name.")],
+    name: "i2x policy", abstract: "Show or set a run's fine-tune and explainer policies.",
+    arguments: [("run", "Run name.")],
     options: commonOptions + [
       .value(
         "set", "POLICY",
-        "auto (a new uncertain-prototype flag triggers a fine-tune of its pair), manual (only 'i2x finetune') or off.")
+        "auto (a new uncertain-prototype flag triggers a fine-tune of its pair), manual (only 'i2x finetune') or off."),
+      .value(
+        "explain", "POLICY",
+        "Explainer policy: auto (both classes of a flagged pair are explained), manual (only 'i2x explain') or off."),
     ])
 
   static let finetuneSpec = CommandSpec(
@@ -39,6 +43,23 @@ extension ClientCommands {
     let options = try ParsedOptions(arguments, spec: policySpec)
     let run = options.positionals[0]
     let answer: [String: Any]
+    if let explain = options.string("explain") {
+      guard ["auto", "manual", "off"].contains(explain) else {
+        throw UsageError("--explain must be auto, manual or off, not '\(explain)'", hint: policySpec.hint)
+      }
+      let answer = try request(
+        options,
+        try WireMessage(type: .command, header: CommandHeader(command: "set-explain-policy", run: run, policy: explain))
+      ).answer
+      if options.flag("json") {
+        try printJSON(answer, out: out)
+      } else {
+        out(
+          "run \(run): explain policy \(answer["previous_explain_policy"] as? String ?? "?") → \(answer["explain_policy"] as? String ?? "?")"
+        )
+      }
+      if options.string("set") == nil { return .success }
+    }
     if let policy = options.string("set") {
       guard ["auto", "manual", "off"].contains(policy) else {
         throw UsageError("--set must be auto, manual or off, not '\(policy)'", hint: policySpec.hint)

@@ -67,7 +67,7 @@ extension ClientCommands {
       try WireMessage(
         type: .command,
         header: CommandHeader(
-          command: "intervene", run: run, prototypes: [prototype], label: options.string("class")))
+          command: "intervene", run: run, prototypes: [prototype], className: options.string("class")))
     ).answer
     guard let id = answer["intervention"] as? Int else {
       throw ClientError("the daemon did not queue the intervention", exitCode: .dataError)

@@ -32,6 +32,9 @@ public enum ClientCommands {
         .init(name: "finetune", abstract: "Ask the trainer of a run to fine-tune a confused pair.") {
           try finetune($0, out: out)
         },
+        .init(name: "explain", abstract: "Data-free explanation of a class (generator-guided samples and scores).") {
+          try explain($0, out: out)
+        },
         .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
           try policy($0, out: out)
         },

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Renders prototype galleries and GradCAM overlays from probe images (U8, C×H×W each).
 public struct Gallery {

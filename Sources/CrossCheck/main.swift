@@ -2,6 +2,7 @@
 // prints the result as JSON, so scripts/crosscheck-sklearn.py can compare it with
 // scikit-learn. Not a user tool; thin wiring over the Prototypes library.
 import CLI
+import Explainer
 import Foundation
 import Prototypes
 
@@ -18,6 +19,8 @@ struct Request: Decodable {
   var seed: UInt64?
   var minimumClusterSize: Int?
   var minimumSamples: Int?
+  var rowsY: Int?
+  var steps: Int?
 }
 
 func run() throws -> [String: Any] {
@@ -41,8 +44,15 @@ func run() throws -> [String: Any] {
       points: request.x, rows: request.rows, columns: request.columns,
       minimumClusterSize: request.minimumClusterSize ?? 15, minimumSamples: request.minimumSamples ?? 5)
     return ["labels": fit.labels, "clusters": fit.clusterCount]
+  case "frechet":
+    // x: rows × columns, y: rowsY × columns.
+    return ["distance": FrechetDistance.distance(request.x, request.y ?? [], dimension: request.columns)]
+  case "schedule":
+    let schedule = NoiseSchedule(cosineSteps: request.steps ?? 1000)
+    return ["alpha_bar": schedule.alphaBar, "ddim_steps": schedule.samplingSteps(50)]
   default:
-    throw UsageError("unknown algorithm '\(request.algorithm)'; use ridge, kmeans or hdbscan", hint: "")
+    throw UsageError(
+      "unknown algorithm '\(request.algorithm)'; use ridge, kmeans, hdbscan, frechet or schedule", hint: "")
   }
 }
 

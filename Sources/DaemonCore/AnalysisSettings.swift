@@ -9,6 +9,8 @@ public struct AnalysisSettings: Sendable, Equatable {
   /// Seconds a `received`/`running` directive may go without a status or checkpoint from its
   /// trainer before it is `failed: interrupted` (`--directive-lease`).
   public var directiveLease = 600.0
+  /// The explainer's generator, oracle and defaults.
+  public var explainer = ExplainerSettings()
 
   /// The defaults.
   public init() {}
@@ -18,7 +20,7 @@ public struct AnalysisSettings: Sendable, Equatable {
     [
       "--faithfulness-sample", String(faithfulnessSample), "--finetune-cooldown", String(finetuneCooldown),
       "--directive-lease", String(directiveLease),
-    ]
+    ] + explainer.arguments
   }
 
   /// From the child's `--name value` pairs (defaults where absent).
@@ -26,5 +28,6 @@ public struct AnalysisSettings: Sendable, Equatable {
     faithfulnessSample = values["--faithfulness-sample"].flatMap(Int.init) ?? faithfulnessSample
     finetuneCooldown = values["--finetune-cooldown"].flatMap(Int.init) ?? finetuneCooldown
     directiveLease = values["--directive-lease"].flatMap(Double.init) ?? directiveLease
+    explainer = ExplainerSettings(values: values)
   }
 }

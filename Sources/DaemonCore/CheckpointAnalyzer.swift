@@ -14,6 +14,8 @@ struct CheckpointAnalyzer {
   var faithfulnessSample = 50
   /// Checkpoints a pair waits after a directive before a new flag makes another one.
   var finetuneCooldown = FineTuneTrigger.defaultCooldown
+  /// The explainer's settings (flagged pairs trigger explanations under `auto`).
+  var explainer = ExplainerSettings()
 
   /// Runs the job; returns the checkpoint's parameter count.
   func run(_ job: DaemonStore.Job) throws -> Int {
@@ -63,6 +65,8 @@ struct CheckpointAnalyzer {
     try FineTuneTrigger.apply(
       store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
       cooldown: finetuneCooldown, log: log)
+    try ExplainTrigger.apply(
+      store: store, run: job.run, report: report, step: analysedStep, settings: explainer, log: log)
     if latestStep == job.step {
       let interventionStart = Date()
       let tested = try InterventionRunner.testCandidates(

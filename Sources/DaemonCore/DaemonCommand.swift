@@ -42,6 +42,15 @@ public enum DaemonCommand {
       .value("max-classes", "N", "Most classes an architecture may have.", default: "100000"),
       .value("max-tensors", "N", "Most tensors in a checkpoint or probe file.", default: "65536"),
       .value("max-header-bytes", "BYTES", "Largest safetensors header.", default: "16777216"),
+      .value("generator", "FILE", "Generative prior for the data-free explainer (i2x-train generator)."),
+      .value("oracle", "FILE", "Oracle classifier trained on the generator split (i2x-train train --split generator)."),
+      .value(
+        "explain", "POLICY",
+        "Explainer policy of runs: auto (both classes of a flagged pair, and on demand), manual or off. Default: auto with --generator, else off."
+      ),
+      .value("explain-samples", "N", "Samples per set in an explanation.", default: "100"),
+      .value("explain-scale", "S", "Classifier-guidance scale of the explainer.", default: "10"),
+      .value("explain-guided-fraction", "F", "Guidance on for t ≤ F·T.", default: "0.6"),
     ],
     discussion: """
       Logs go to stderr. SIGINT/SIGTERM finish the requests in progress and exit 0. A checkpoint is
@@ -51,6 +60,8 @@ public enum DaemonCommand {
       CURVE: 'i2xd keygen' prints a key pair; keep the server's secret key in a 0600 file
       (--curve-secret-key-file). Clients (i2x, i2x-train) use CURVE when I2X_CURVE_SERVER_KEY,
       I2X_CURVE_PUBLIC_KEY and I2X_CURVE_SECRET_KEY are all set.
+      Explainer: with --generator, explanations run as low-priority jobs after every pending
+      analysis; each reads only the checkpoint's weights, the generator and the oracle.
       """)
 
   /// Runs the daemon with `arguments`; returns the exit code.
@@ -119,9 +130,11 @@ public enum DaemonCommand {
     let limits = configuration.limits
     let writer = RequestHandler(store: store, log: log)
     writer.limits = limits
+    writer.explainer = configuration.analysis.explainer
     writer.onStored = { worker.notify() }
     let reader = RequestHandler(store: try DataDirectory.open(configuration.dataDirectory, log: log), log: log)
     reader.limits = limits
+    reader.explainer = configuration.analysis.explainer
     log("\(RequestHandler.version) listening on \(socket.endpoint), data in \(configuration.dataDirectory.path)")
     let server = try DispatchingServer(socket: socket, reader: reader, writer: writer, log: log)
     server.run { stop.isSet }

@@ -1,5 +1,7 @@
 import CLI
+import Explainer
 import Foundation
+import Models
 import Wire
 
 /// Validated `i2xd` settings.
@@ -40,6 +42,7 @@ struct DaemonConfiguration {
     limits.safetensors.maximumTensors = try options.int("max-tensors", minimum: 1) ?? limits.safetensors.maximumTensors
     limits.safetensors.maximumHeaderBytes =
       try options.int("max-header-bytes", minimum: 1024) ?? limits.safetensors.maximumHeaderBytes
+    analysis.explainer = try Self.explainer(options)
     curve = try Self.curve(options)
     socketOptions.curveServerSecretKey = curve?.secretKey
     guard Self.isLocal(endpoint) || curve != nil else {
@@ -47,6 +50,47 @@ struct DaemonConfiguration {
         "refusing to bind \(endpoint) without encryption: a non-loopback endpoint needs --curve-secret-key and --curve-allow",
         hint: DaemonCommand.spec.hint)
     }
+  }
+
+  /// The explainer settings; the generator and the oracle are loaded and checked now, so a
+  /// bad file stops the daemon at start-up instead of failing every explanation later.
+  private static func explainer(_ options: ParsedOptions) throws -> ExplainerSettings {
+    var settings = ExplainerSettings()
+    settings.samples = try options.int("explain-samples", minimum: 2) ?? settings.samples
+    settings.scale = try options.double("explain-scale", minimum: 0) ?? settings.scale
+    settings.guidedFraction = try options.double("explain-guided-fraction", minimum: 0) ?? settings.guidedFraction
+    if let path = options.string("generator") {
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw DaemonFileError("generator \(path) does not exist; make one with i2x-train generator", exitCode: .noInput)
+      }
+      let prior: GenerativePrior
+      do { prior = try GenerativePrior(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw DaemonFileError("\(error)", exitCode: .dataError)
+      }
+      settings.generatorPath = URL(fileURLWithPath: path).standardizedFileURL.path
+      settings.generator = prior.description
+      if let oracle = options.string("oracle") {
+        guard FileManager.default.fileExists(atPath: oracle) else {
+          throw DaemonFileError("oracle \(oracle) does not exist", exitCode: .noInput)
+        }
+        let checkpoint: ModelCheckpoint
+        do { checkpoint = try ModelCheckpoint(contentsOf: URL(fileURLWithPath: oracle), architectureName: nil) } catch {
+          throw DaemonFileError("oracle \(oracle): \(error)", exitCode: .dataError)
+        }
+        guard checkpoint.architecture.input == prior.image else {
+          throw DaemonFileError(
+            "the oracle takes \(checkpoint.architecture.input) images, the generator makes \(prior.image)",
+            exitCode: .dataError)
+        }
+        settings.oraclePath = URL(fileURLWithPath: oracle).standardizedFileURL.path
+      }
+    } else if options.string("oracle") != nil {
+      throw UsageError("--oracle needs --generator", hint: DaemonCommand.spec.hint)
+    }
+    let policy = try options.choice("explain", in: DaemonStore.ExplainPolicy.allCases.map(\.rawValue))
+    settings.defaultPolicy =
+      policy.flatMap(DaemonStore.ExplainPolicy.init(rawValue:)) ?? (settings.generatorPath != nil ? .auto : .off)
+    return settings
   }
 
   /// The CURVE settings: none, or a server secret key (from `--curve-secret-key` or
@@ -138,5 +182,15 @@ struct DaemonConfiguration {
     guard let colon = address.lastIndex(of: ":") else { return false }
     let host = address[..<colon]
     return ["127.0.0.1", "localhost", "[::1]", "::1"].contains(String(host)) || host.hasPrefix("127.")
+  }
+}
+
+/// A file given to `i2xd` that is missing (66) or unusable (65).
+struct DaemonFileError: Error, CustomStringConvertible, ExitCodeProviding {
+  var description: String
+  var exitCode: ExitCode
+  init(_ description: String, exitCode: ExitCode) {
+    self.description = description
+    self.exitCode = exitCode
   }
 }

@@ -23,7 +23,8 @@ extension DaemonStore {
 
   /// Queues an `intervene` job for every run whose latest analysis is a full one and has had no
   /// intervention job at its step, and that has nothing else queued or running. Called when
-  /// the worker is idle (after refreshes), so interventions never delay a checkpoint.
+  /// the worker is idle (after refreshes), so interventions never delay a checkpoint (a long
+  /// explanation waiting or running does not hold them back).
   /// - Returns: how many were queued.
   @discardableResult
   public func enqueueInterventions() throws -> Int {
@@ -31,7 +32,8 @@ extension DaemonStore {
       """
       SELECT a.run, a.step FROM analyses a
       WHERE a.incremental = 0 AND a.step = (SELECT MAX(step) FROM analyses b WHERE b.run = a.run)
-        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.state IN ('queued', 'running'))
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.state IN ('queued', 'running')
+                        AND j.kind IN ('analyze', 'refresh', 'intervene'))
         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.kind = 'intervene' AND j.step = a.step)
       """)
     for row in candidates {

@@ -29,7 +29,8 @@ extension DaemonStore {
       [.real(now)])
   }
 
-  /// Claims the next job, marking it running: runs take turns (the run served least recently
+  /// Claims the next job, marking it running: checkpoint analyses first, then refreshes, then
+  /// explanations. Runs take turns (the run served least recently
   /// goes first), and within a run jobs go in checkpoint order — a run's oldest queued job is
   /// the only one it offers, so a job postponed by a transient fault (not before its
   /// `not_before` time) holds back its run's later ones, never another run's.
@@ -53,11 +54,18 @@ extension DaemonStore {
             WHERE state = 'queued' AND kind = 'refresh' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
             """, [.real(now)]
           ).first
-          // Interventions (DESIGN §6b) last: they yield to checkpoints and refreshes.
+          // Interventions (DESIGN §6b): they yield to checkpoints and refreshes.
           ?? database.query(
             """
             SELECT id, kind, run, step, attempts FROM jobs
             WHERE state = 'queued' AND kind = 'intervene' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+            """, [.real(now)]
+          ).first
+          // Explanations last: they yield to every checkpoint analysis and refresh.
+          ?? database.query(
+            """
+            SELECT id, kind, run, step, attempts FROM jobs
+            WHERE state = 'queued' AND kind = 'explain' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
             """, [.real(now)]
           ).first
       else { return nil }
@@ -95,7 +103,7 @@ extension DaemonStore {
       """
       SELECT a.run, a.step FROM analyses a
       WHERE a.incremental = 1 AND a.step = (SELECT MAX(step) FROM analyses b WHERE b.run = a.run)
-        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.state IN ('queued', 'running'))
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.kind != 'explain' AND j.state IN ('queued', 'running'))
       """)
     for row in candidates {
       try database.execute(

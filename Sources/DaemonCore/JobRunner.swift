@@ -29,8 +29,11 @@ enum JobRunner {
       do {
         let analyzer = CheckpointAnalyzer(
           store: store, log: log, faithfulnessSample: settings.faithfulnessSample,
-          finetuneCooldown: settings.finetuneCooldown)
-        if job.kind == "refresh" {
+          finetuneCooldown: settings.finetuneCooldown, explainer: settings.explainer)
+        if job.kind == "explain" {
+          try ExplainJob(store: store, settings: settings.explainer, log: log).run(job)
+          try store.finishJob(job, parameterCount: nil)
+        } else if job.kind == "refresh" {
           try analyzer.refresh(job)
           try store.finishJob(job, parameterCount: nil)
         } else if job.kind == "intervene" {

@@ -31,6 +31,10 @@ extension RequestHandler {
     }
     var answer: [String: Any] = ["schema_version": Self.schemaVersion, "command": header.command, "run": header.run]
     switch header.command {
+    case "explain":
+      answer.merge(try explainCommand(header)) { _, new in new }
+    case "set-explain-policy":
+      answer.merge(try setExplainPolicyCommand(header)) { _, new in new }
     case "set-policy":
       guard let text = header.policy, let new = DaemonStore.FineTunePolicy(rawValue: text) else {
         throw DaemonError(.badData, "set-policy needs a policy: auto, manual or off")
@@ -49,7 +53,9 @@ extension RequestHandler {
     case "intervene":
       answer.merge(try intervene(header)) { _, new in new }
     default:
-      throw DaemonError(.unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune, intervene")
+      throw DaemonError(
+        .unknownQuery,
+        "unknown command '\(header.command)'; known: set-policy, finetune, explain, set-explain-policy, intervene")
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

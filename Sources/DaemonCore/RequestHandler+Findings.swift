@@ -60,7 +60,7 @@ extension RequestHandler {
           + "lists the current ids ('--id \(id) --history' follows an old one)")
     }
     var label: Int?
-    if let text = header.label {
+    if let text = header.className {
       if let index = Int(text), report.classNames.indices.contains(index) {
         label = index
       } else if let index = report.classNames.firstIndex(where: { $0.lowercased() == text.lowercased() }) {

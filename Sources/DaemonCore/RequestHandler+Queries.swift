@@ -51,6 +51,10 @@ extension RequestHandler {
         if let error = c.jobError { row["job_error"] = error }
         return row
       }
+    case "explanations":
+      answer.merge(try explanationsQuery(header)) { _, new in new }
+    case "explanation-image":
+      return try explanationImage(header)
     case "verify":
       answer.merge(try verify(header, payload: message.payload)) { _, new in new }
     case "findings", "interventions", "lineage":
@@ -138,7 +142,7 @@ extension RequestHandler {
       throw DaemonError(
         .unknownQuery,
         "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis, "
-          + "directives, directive-payload, verify, findings, interventions, lineage"
+          + "directives, directive-payload, verify, explanations, explanation-image, findings, interventions, lineage"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])

@@ -18,6 +18,8 @@ public final class RequestHandler {
   public var log: (String) -> Void
   /// Caps on what a trainer may register.
   public var limits = RequestLimits()
+  /// The explainer's settings (generator description, default policy).
+  public var explainer = ExplainerSettings()
 
   /// Creates a handler over `store` (owned by the calling thread).
   public init(store: DaemonStore, log: @escaping (String) -> Void) {
@@ -102,10 +104,22 @@ public final class RequestHandler {
       }
       return policy
     }
+    let explainPolicy = try header.explainPolicy.map { text in
+      guard let policy = DaemonStore.ExplainPolicy(rawValue: text) else {
+        throw DaemonError(.badData, "run '\(header.run)': explain policy '\(text)' is not auto, manual or off")
+      }
+      return policy
+    }
     let outcome = try store.registerRun(
       name: header.run, architecture: architecture.json(), classes: header.classes, probe: payload,
       probeSHA256: header.sha256, probeCount: probe)
     if outcome == .stored, let policy { try store.setPolicy(run: header.run, policy) }
+    if outcome == .stored {
+      if header.dataset != nil || header.generatorSplit != nil {
+        try store.setRunData(run: header.run, dataset: header.dataset, generatorSplit: header.generatorSplit)
+      }
+      if let explainPolicy { try store.setExplainPolicy(run: header.run, explainPolicy) }
+    }
     log(
       "run '\(header.run)' \(outcome == .stored ? "registered" : "re-registered") (\(architecture.name), \(probe) probe images)"
     )

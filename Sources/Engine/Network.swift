@@ -31,7 +31,11 @@ public final class Network {
   }
 
   /// Every layer that owns parameters or buffers directly, residual bodies expanded.
-  public var leafLayers: [any Layer] {
+  public var leafLayers: [any Layer] { Self.leafLayers(of: layers) }
+
+  /// Every layer of `layers` that owns parameters or buffers directly, residual bodies expanded
+  /// (for layer chains that are not a `Network`, e.g. a decoder).
+  public static func leafLayers(of layers: [any Layer]) -> [any Layer] {
     func expand(_ layer: any Layer) -> [any Layer] {
       if let residual = layer as? Residual { return residual.body.flatMap(expand) }
       return [layer]

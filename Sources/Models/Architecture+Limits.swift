@@ -19,7 +19,8 @@ extension Architecture {
     /// Most layers, counting each residual block and every layer inside one (default 1,000).
     public var maximumLayers: Int
     /// Largest value of any single size: `kernel`, `stride`, `padding`, `in`, `out`,
-    /// `channels` and each of the input's C, H, W (default 1,000,000).
+    /// `channels`, `scale`, each entry of `shape` and each of the input's C, H, W
+    /// (default 1,000,000).
     public var maximumDimension: Int
 
     /// Creates limits; every argument defaults to the documented default.

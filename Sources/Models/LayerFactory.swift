@@ -32,6 +32,14 @@ enum LayerFactory {
         name: spec.name, inputFeatures: inputs, outputFeatures: outputs, bias: bias, generator: &generator)
     case .dropout(let probability):
       return Dropout(name: spec.name, probability: Float(probability), seed: generator.next())
+    case .upsample(let scale):
+      return Upsample2d(name: spec.name, scale: scale)
+    case .sigmoid:
+      return Sigmoid(name: spec.name)
+    case .silu:
+      return SiLU(name: spec.name)
+    case .unflatten(let shape):
+      return Unflatten(name: spec.name, shape: shape)
     case .residual(let inner):
       var body: [any Layer] = []
       for child in inner { body.append(make(child, generator: &generator)) }

@@ -1,8 +1,10 @@
 /// One layer of an architecture as written in the checkpoint's `i2x.architecture` JSON.
 ///
 /// `kind` is one of `conv2d`, `batchnorm2d`, `relu`, `maxpool2d`, `gap` (global average pool),
-/// `flatten`, `linear`, `dropout`, `residual`; `name` is the `state_dict` prefix of its
-/// parameters. Which other fields a kind needs is checked by `Architecture.validate()`.
+/// `flatten`, `linear`, `dropout`, `residual`, and for generative decoders and noise predictors
+/// `upsample` (nearest, integer `scale`), `sigmoid`, `silu` and `unflatten` (features to
+/// `shape` [C,H,W]); `name` is the `state_dict` prefix of its parameters. Which other fields
+/// a kind needs is checked by `Architecture.validate()`.
 public struct LayerSpec: Codable, Equatable, Sendable {
   /// Layer kind.
   public var kind: String
@@ -26,6 +28,13 @@ public struct LayerSpec: Codable, Equatable, Sendable {
   public var probability: Double?
   /// Branch layers (`residual`).
   public var layers: [LayerSpec]?
+  /// Integer scale factor, 1 through `LayerSpec.maximumScale` (`upsample`).
+  public var scale: Int?
+  /// Per-example output shape [C,H,W] (`unflatten`); its product must equal the input features.
+  public var shape: [Int]?
+
+  /// Largest `scale` an `upsample` layer accepts (a decoder doubles; 16 is already generous).
+  public static let maximumScale = 16
 
   enum CodingKeys: String, CodingKey {
     case kind, name
@@ -33,14 +42,14 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     case outputs = "out"
     case kernel, stride, padding, bias, channels
     case probability = "p"
-    case layers
+    case layers, scale, shape
   }
 
   /// Creates a spec; unused fields stay nil.
   public init(
     kind: String, name: String, inputs: Int? = nil, outputs: Int? = nil, kernel: Int? = nil,
     stride: Int? = nil, padding: Int? = nil, bias: Bool? = nil, channels: Int? = nil,
-    probability: Double? = nil, layers: [LayerSpec]? = nil
+    probability: Double? = nil, layers: [LayerSpec]? = nil, scale: Int? = nil, shape: [Int]? = nil
   ) {
     self.kind = kind
     self.name = name
@@ -53,6 +62,8 @@ public struct LayerSpec: Codable, Equatable, Sendable {
     self.channels = channels
     self.probability = probability
     self.layers = layers
+    self.scale = scale
+    self.shape = shape
   }
 
   /// A 3×3, padding-1 convolution (the reference architectures' only kind).

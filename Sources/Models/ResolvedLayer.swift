@@ -1,5 +1,6 @@
 /// A `LayerSpec` whose kind is known and whose required fields are present and positive,
-/// with the defaults filled in (conv stride 1, padding 0, bias on; pool stride = kernel).
+/// with the defaults filled in (conv stride 1, padding 0, bias on; pool stride = kernel), and
+/// `upsample`'s scale and `unflatten`'s shape in range.
 ///
 /// Both the dry run (`ShapeWalk`) and `LayerFactory` start from this, so the two cannot
 /// disagree about what a spec means.
@@ -13,6 +14,10 @@ enum ResolvedLayer: Equatable {
   case linear(inputs: Int, outputs: Int, bias: Bool)
   case dropout(probability: Double)
   case residual(body: [LayerSpec])
+  case upsample(scale: Int)
+  case sigmoid
+  case silu
+  case unflatten(shape: [Int])
 
   /// Checks the fields `spec.kind` needs.
   /// - Throws: `ArchitectureError` naming the layer and the missing or out-of-range field, or
@@ -56,10 +61,27 @@ enum ResolvedLayer: Equatable {
         throw ArchitectureError("layer '\(spec.name)' (residual) needs a non-empty 'layers' list")
       }
       self = .residual(body: inner)
+    case "upsample":
+      guard let scale = spec.scale, (1...LayerSpec.maximumScale).contains(scale) else {
+        throw ArchitectureError(
+          "layer '\(spec.name)' (upsample) needs an integer 'scale' from 1 to \(LayerSpec.maximumScale)"
+            + (spec.scale.map { ", got \($0)" } ?? ", and has none"))
+      }
+      self = .upsample(scale: scale)
+    case "sigmoid":
+      self = .sigmoid
+    case "silu":
+      self = .silu
+    case "unflatten":
+      guard let shape = spec.shape, shape.count == 3, shape.allSatisfy({ $0 > 0 }) else {
+        throw ArchitectureError(
+          "layer '\(spec.name)' (unflatten) needs a 'shape' of three positive sizes [C, H, W]"
+            + (spec.shape.map { ", got \($0)" } ?? ", and has none"))
+      }
+      self = .unflatten(shape: shape)
     default:
       throw ArchitectureError(
-        "layer '\(spec.name)' has unknown kind '\(spec.kind)'; supported: conv2d, batchnorm2d, relu, maxpool2d, gap, flatten, linear, dropout, residual"
-      )
+        "layer '\(spec.name)' has unknown kind '\(spec.kind)'; supported: \(Self.kinds.joined(separator: ", "))")
     }
   }
 
@@ -71,7 +93,15 @@ enum ResolvedLayer: Equatable {
     case .batchNorm2d(let channels): return [("channels", channels)]
     case .maxPool2d(let kernel, let stride): return [("kernel", kernel), ("stride", stride)]
     case .linear(let inputs, let outputs, _): return [("in", inputs), ("out", outputs)]
-    case .relu, .globalAveragePool, .flatten, .dropout, .residual: return []
+    case .upsample(let scale): return [("scale", scale)]
+    case .unflatten(let shape): return shape.map { ("shape", $0) }
+    case .relu, .globalAveragePool, .flatten, .dropout, .residual, .sigmoid, .silu: return []
     }
   }
+
+  /// Every supported `LayerSpec.kind`, in the order messages list them.
+  static let kinds = [
+    "conv2d", "batchnorm2d", "relu", "maxpool2d", "gap", "flatten", "linear", "dropout", "residual", "upsample",
+    "sigmoid", "silu", "unflatten",
+  ]
 }

@@ -71,7 +71,7 @@ struct ShapeWalk {
       guard shape.count == 3, shape[0] == channels else { throw reject("[\(channels), H, W]") }
       try countParameters(spec, weights: [channels], biases: channels)
       return shape
-    case .relu, .dropout:
+    case .relu, .dropout, .sigmoid, .silu:
       return shape
     case .maxPool2d(let kernel, let stride):
       guard shape.count == 3,
@@ -89,6 +89,21 @@ struct ShapeWalk {
       guard shape == [inputs] else { throw reject("[\(inputs)] features (add gap or flatten before it)") }
       try countParameters(spec, weights: [outputs, inputs], biases: bias ? outputs : 0)
       return [outputs]
+    case .upsample(let scale):
+      guard shape.count == 3 else { throw reject("a [C, H, W] feature map") }
+      guard case (let height, false) = shape[1].multipliedReportingOverflow(by: scale),
+        case (let width, false) = shape[2].multipliedReportingOverflow(by: scale)
+      else { throw reject("a feature map whose size times \(scale) fits in 64 bits") }
+      return [shape[0], height, width]
+    case .unflatten(let target):
+      let dimensions = target.map(String.init).joined(separator: "×")
+      guard let features = Self.product(target) else {
+        throw reject("[F] features, but 'shape' \(dimensions) has more than \(Int.max) elements")
+      }
+      guard shape == [features] else {
+        throw reject("[\(features)] features (the product of 'shape' \(dimensions))")
+      }
+      return target
     case .residual(let body):
       var inner = shape
       for child in body { inner = try walk(child, from: inner) }

@@ -29,12 +29,25 @@ public enum StateDict {
   public static func load(
     _ records: [String: TensorRecord], into network: Network, ignoring: Set<String> = []
   ) throws(StateDictError) {
+    try load(records, into: network.layers, ignoring: ignoring)
+  }
+
+  /// Loads parameters and buffers into a layer chain that is not a `Network` (e.g. one from
+  /// `Architecture.buildChain`), by the same strict rules as `load(_:into:ignoring:)`.
+  /// - Throws: `StateDictError` naming the tensor and the rule.
+  public static func load(
+    _ records: [String: TensorRecord], into layers: [any Layer], ignoring: Set<String> = []
+  ) throws(StateDictError) {
     var expected = Set<String>()
-    for (name, parameter) in network.namedParameters {
-      expected.insert(name)
-      parameter.value = try tensor(records, name, shape: parameter.value.shape)
+    let leaves = Network.leafLayers(of: layers)
+    for layer in leaves {
+      for parameter in layer.parameters {
+        let name = "\(layer.name).\(parameter.name)"
+        expected.insert(name)
+        parameter.value = try tensor(records, name, shape: parameter.value.shape)
+      }
     }
-    for layer in network.leafLayers {
+    for layer in leaves {
       var buffers = layer.buffers
       for (suffix, current) in layer.buffers {
         let name = "\(layer.name).\(suffix)"

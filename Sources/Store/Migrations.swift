@@ -104,6 +104,26 @@ public enum Migrations {
         "CREATE INDEX interventions_run_step ON interventions(run, step, id)",
       ]
     ),
+    (
+      "008-explanations",
+      [
+        // What the explainer checks a generator against (DESIGN §8); NULL when the trainer did
+        // not say (older trainers, PyTorch attach without a dataset name).
+        "ALTER TABLE runs ADD COLUMN dataset TEXT",
+        "ALTER TABLE runs ADD COLUMN generator_split_sha256 TEXT",
+        // NULL: the daemon's --explain default.
+        "ALTER TABLE runs ADD COLUMN explain_policy TEXT",
+        """
+        CREATE TABLE explanations (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL REFERENCES runs(name), class INTEGER NOT NULL,
+          step INTEGER NOT NULL, job INTEGER, source TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),
+          document TEXT, images TEXT, warnings TEXT, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
+        """,
+        "CREATE INDEX explanations_run_class ON explanations(run, class, step)",
+        "CREATE INDEX explanations_job ON explanations(job)",
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.

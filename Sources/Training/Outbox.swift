@@ -15,7 +15,7 @@ import Wire
 /// - `checkpoint`: `step`, `epoch`, `metrics` (object of numbers);
 /// - `register-run`: `architecture` (JSON text), `classes`, and since the fine-tune issue
 ///   `finetune_policy` (`auto`|`manual`|`off`; absent in older entries: the daemon's default,
-///   `manual`);
+///   `manual`); since the explainer issue `dataset` and `generator_split_sha256` (optional);
 /// - `directive-status` (added with the fine-tune issue): `directive` (id), `key`, `state`,
 ///   `reason` (optional), `metrics`; its payload file is empty.
 /// Every added key is optional, so entries written before the change still read; a reader
@@ -39,6 +39,10 @@ public struct Outbox: Sendable {
     public var classes: [String]?
     /// Fine-tune policy (registrations): `auto`, `manual` or `off`.
     public var finetunePolicy: String?
+    /// Dataset name and SHA-256 of the held-out generator split's indices (registrations,
+    /// added with the explainer; for the daemon's generator checks).
+    public var dataset: String?
+    public var generatorSplit: String?
     /// Directive id, idempotency key, new state and reason (directive statuses).
     public var directive: Int?
     public var key: String?
@@ -46,8 +50,9 @@ public struct Outbox: Sendable {
     public var reason: String?
 
     enum CodingKeys: String, CodingKey {
-      case kind, run, step, epoch, metrics, architecture, classes, directive, key, state, reason
+      case kind, run, step, epoch, metrics, architecture, classes, directive, key, state, reason, dataset
       case finetunePolicy = "finetune_policy"
+      case generatorSplit = "generator_split_sha256"
     }
 
     /// Creates an entry; each kind sets only its own fields.

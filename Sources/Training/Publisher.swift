@@ -204,7 +204,7 @@ public final class Publisher: @unchecked Sendable {
     case "register-run":
       let header = RegisterRunHeader(
         run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha,
-        finetunePolicy: entry.finetunePolicy)
+        finetunePolicy: entry.finetunePolicy, dataset: entry.dataset, generatorSplit: entry.generatorSplit)
       return try WireMessage(type: .registerRun, header: header, payload: payload)
     case "checkpoint":
       let header = CheckpointHeader(

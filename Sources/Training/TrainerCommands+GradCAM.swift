@@ -35,17 +35,31 @@ extension TrainerCommands {
   }
 
   static let sampleSpec = CommandSpec(
-    name: "i2x-train sample", abstract: "Write dataset images as a safetensors images file.",
+    name: "i2x-train sample",
+    abstract: "Write dataset images as a safetensors images file, or draw samples from a generator.",
     options: datasetOptions + [
       .value("split", "NAME", "test or train.", default: "test"),
-      .value("count", "N", "Number of images (the first N of the split).", default: "16"),
-      .value("out", "FILE", "Output: images F32 [N,C,H,W] (pixel/255), labels I64 [N].", required: true),
-    ])
+      .value("count", "N", "Number of images (the first N of the split; with --generator, samples).", default: "16"),
+      .value("out", "FILE", "Output: images F32 [N,C,H,W] (pixel/255), labels I64 [N]."),
+      .value("generator", "FILE", "Draw unguided samples from this generator instead of reading the dataset."),
+      .value("png", "DIR", "With --generator: write the samples as DIR/samples.png (a grid)."),
+      .value("oracle", "FILE", "With --generator: also print the Fréchet distance in this oracle's features (JSON)."),
+      .value("seed", "S", "With --generator: seed of the starting noise.", default: "1"),
+    ],
+    discussion: """
+      With --generator and --oracle, the sample quality is one number: the Fréchet distance in the
+      oracle's penultimate features between 1,000 unguided samples and 1,000 generator-split images,
+      printed next to the distance between two disjoint sets of 1,000 real generator-split images.
+      """)
 
   static func sample(_ arguments: [String], out: @Sendable (String) -> Void, log: @Sendable (String) -> Void) throws
     -> ExitCode
   {
     let options = try ParsedOptions(arguments, spec: sampleSpec)
+    if options.string("generator") != nil { return try sampleGenerator(options, out: out, log: log) }
+    guard options.string("out") != nil else {
+      throw UsageError("i2x-train sample needs --out FILE (or --generator FILE)", hint: sampleSpec.hint)
+    }
     let data = try DatasetCatalog.load(
       name: try options.requiredString("dataset"),
       dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },

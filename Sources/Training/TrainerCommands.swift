@@ -29,6 +29,12 @@ public enum TrainerCommands {
         .init(name: "sample", abstract: "Write dataset images as a safetensors images file.") {
           try sample($0, out: out, log: log)
         },
+        .init(name: "generator", abstract: "Train the explainer's generative prior on the generator split.") {
+          try generator($0, out: out, log: log)
+        },
+        .init(name: "explain", abstract: "Explain a class of a checkpoint with a generator (data-free).") {
+          try explain($0, out: out, log: log)
+        },
         .init(name: "publish", abstract: "Publish an existing checkpoint file to a daemon.") {
           try publish($0, out: out, log: log)
         },
@@ -67,6 +73,10 @@ public enum TrainerCommands {
       .value("probe-per-class", "N", "Probe images held out per class.", default: "100"),
       .value("generator-size", "N", "Images held out for the generative prior.", default: "5000"),
       .value("run", "NAME", "Run name recorded in checkpoints and used by the daemon.", default: "run"),
+      .value(
+        "split", "NAME",
+        "Train on 'train' (the classifier) or on 'generator' (an oracle for the explainer: disjoint from the classifier's data).",
+        default: "train"),
       .flag("shuffle-labels", "Control run: train on randomly permuted labels (probe/validation keep true ones)."),
       .value("publish", "ENDPOINT", "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070)."),
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
@@ -118,6 +128,11 @@ public enum TrainerCommands {
       c.publishSocketOptions = try options.clientSocketOptions()
     }
     c.shuffleLabels = options.flag("shuffle-labels")
+    c.trainSplit = try options.choice("split", in: ["train", "generator"]) ?? "train"
+    if c.trainSplit == "generator" && c.publishEndpoint != nil {
+      throw UsageError(
+        "--split generator trains an oracle, which is not published; drop --publish", hint: trainSpec.hint)
+    }
     if let every = try options.int("publish-every", minimum: 1) {
       guard c.publishEndpoint != nil else {
         throw UsageError("--publish-every needs --publish ENDPOINT", hint: trainSpec.hint)

@@ -35,6 +35,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var probePerClass = 100
   /// Images held out for the generative prior.
   public var generatorSize = 5000
+  /// The split trained on: `train`, or `generator` for an explainer oracle (i2x-train train
+  /// --split generator), which must never see the classifier's data.
+  public var trainSplit = "train"
   /// Run name written into checkpoint metadata.
   public var runName = "run"
   /// Daemon endpoint to publish checkpoints to (nil: do not publish).

@@ -1,6 +1,7 @@
 import Checkpoints
 import Datasets
 import Engine
+import Explainer
 import Foundation
 import Models
 
@@ -54,9 +55,14 @@ public struct TrainingJob {
         "dataset '\(c.dataset)' has \(train.channels)×\(train.height)×\(train.width) images in \(train.classNames.count) classes; '\(architecture.name)' needs \(architecture.input.map(String.init).joined(separator: "×")) in \(architecture.classes)",
         exitCode: .usage)
     }
-    let splits = DatasetSplits.make(
+    var splits = DatasetSplits.make(
       labels: train.labels, classes: train.classNames.count, validation: c.validationSize,
       probePerClass: c.probePerClass, generator: c.generatorSize, seed: c.seed)
+    if c.trainSplit == "generator" {
+      // An oracle for the explainer: trained on the generator split only (DESIGN §8).
+      splits.train = splits.generator
+      log("training on the generator split (\(splits.generator.count) images): an oracle for the explainer")
+    }
     if c.shuffleLabels {
       // Permute labels among the training images only: probe and validation stay true.
       var generator = SplitMix64(seed: c.seed ^ 0x5AFF1E)
@@ -75,7 +81,8 @@ public struct TrainingJob {
     try SplitRecord(configuration: c, splits: splits).write(to: c.outputDirectory.appendingPathComponent("splits.json"))
 
     let publisher = try c.publishEndpoint.map { endpoint in
-      try startPublisher(endpoint, architecture: architecture, data: train, probe: splits.probe)
+      try startPublisher(
+        endpoint, architecture: architecture, data: train, probe: splits.probe, generatorSplit: splits.generator)
     }
     let network = try architecture.build(seed: c.seed)
     let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
@@ -182,7 +189,7 @@ public struct TrainingJob {
   /// Starts the publisher and queues the run registration with its probe set: the
   /// class-stratified probe split, never trained on, as U8 images and I64 labels.
   private func startPublisher(
-    _ endpoint: String, architecture: Architecture, data: LabeledImages, probe: [Int]
+    _ endpoint: String, architecture: Architecture, data: LabeledImages, probe: [Int], generatorSplit: [Int]
   ) throws -> Publisher {
     let outbox = try Outbox(directory: configuration.outputDirectory.appendingPathComponent("outbox"))
     let publisher = Publisher(
@@ -192,11 +199,12 @@ public struct TrainingJob {
       "images": TensorRecord(bytes: probeSet.pixels, shape: [probeSet.count, data.channels, data.height, data.width]),
       "labels": TensorRecord(int64s: probeSet.labels.map { Int64($0) }, shape: [probeSet.count]),
     ])
-    try publisher.enqueue(
-      Outbox.Entry(
-        kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames,
-        finetunePolicy: configuration.finetunePolicy),
-      payload: try file.serialized())
+    var registration = Outbox.Entry(
+      kind: "register-run", run: configuration.runName, architecture: architecture.json(), classes: data.classNames,
+      finetunePolicy: configuration.finetunePolicy)
+    registration.dataset = configuration.dataset
+    registration.generatorSplit = GenerativePrior.splitHash(generatorSplit)
+    try publisher.enqueue(registration, payload: try file.serialized())
     publisher.pollInterval = configuration.awaitDirectives > 0 ? 1 : 2
     publisher.start()
     log(

@@ -11,19 +11,34 @@ public struct RegisterRunHeader: Codable, Equatable, Sendable {
   public var sha256: String
   /// Fine-tune policy of the run: `auto`, `manual` or `off` (absent: `manual`).
   public var finetunePolicy: String?
+  /// Dataset name (`fashion-mnist`, …), for the explainer's generator check (added with the
+  /// explainer; absent: unknown).
+  public var dataset: String?
+  /// SHA-256 of the run's held-out generator split indices (as the generator file records it).
+  public var generatorSplit: String?
+  /// Explainer policy: `auto`, `manual` or `off` (absent: the daemon's `--explain`).
+  public var explainPolicy: String?
 
   enum CodingKeys: String, CodingKey {
-    case run, architecture, classes, sha256
+    case run, architecture, classes, sha256, dataset
     case finetunePolicy = "finetune_policy"
+    case generatorSplit = "generator_split_sha256"
+    case explainPolicy = "explain_policy"
   }
 
   /// Creates a header.
-  public init(run: String, architecture: String, classes: [String], sha256: String, finetunePolicy: String? = nil) {
+  public init(
+    run: String, architecture: String, classes: [String], sha256: String, finetunePolicy: String? = nil,
+    dataset: String? = nil, generatorSplit: String? = nil, explainPolicy: String? = nil
+  ) {
     self.run = run
     self.architecture = architecture
     self.classes = classes
     self.sha256 = sha256
     self.finetunePolicy = finetunePolicy
+    self.dataset = dataset
+    self.generatorSplit = generatorSplit
+    self.explainPolicy = explainPolicy
   }
 }
 
@@ -68,20 +83,29 @@ public struct CommandHeader: Codable, Equatable, Sendable {
   /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair);
   /// for `intervene`: the one prototype to test.
   public var prototypes: [Int]?
-  /// For `intervene`: the class (name or index; default: where the prototype is most present).
-  public var label: String?
+  /// For `explain` and `intervene`: the class, as a name or an index (`intervene` default: where
+  /// the prototype is most present).
+  public var className: String?
+  /// For `explain`: the checkpoint step (default: the latest).
+  public var step: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case command, run, policy, pair, prototypes, step
+    case className = "class"
+  }
 
   /// Creates a header.
   public init(
     command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil,
-    label: String? = nil
+    className: String? = nil, step: Int? = nil
   ) {
     self.command = command
     self.run = run
     self.policy = policy
     self.pair = pair
     self.prototypes = prototypes
-    self.label = label
+    self.className = className
+    self.step = step
   }
 }
 
@@ -187,15 +211,30 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var step: Int?
   /// Directive id, for `directive-payload`.
   public var directive: Int?
+  /// Class index, for `explanations`.
+  public var classIndex: Int?
+  /// Explanation id and image name (`guided`, `prior`, `randomized`), for `explanation-image`.
+  public var explanation: Int?, image: String?
   /// Prototype id, for `lineage`.
   public var prototype: Int?
 
+  enum CodingKeys: String, CodingKey {
+    case query, run, step, directive, explanation, image, prototype
+    case classIndex = "class"
+  }
+
   /// Creates a header.
-  public init(query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil, prototype: Int? = nil) {
+  public init(
+    query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil, classIndex: Int? = nil,
+    explanation: Int? = nil, image: String? = nil, prototype: Int? = nil
+  ) {
     self.query = query
     self.run = run
     self.step = step
     self.directive = directive
+    self.classIndex = classIndex
+    self.explanation = explanation
+    self.image = image
     self.prototype = prototype
   }
 }

@@ -1,6 +1,7 @@
 import CZlib
 import ClientCore
 import Foundation
+import Imaging
 import Testing
 
 @Suite struct PNGImageTests {

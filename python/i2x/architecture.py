@@ -5,7 +5,8 @@ from __future__ import annotations
 FORMAT = "i2x.architecture/1"
 
 #: Layer kinds the engine builds.
-KINDS = ("conv2d", "batchnorm2d", "relu", "maxpool2d", "gap", "flatten", "linear", "dropout", "residual")
+KINDS = ("conv2d", "batchnorm2d", "relu", "maxpool2d", "gap", "flatten", "linear", "dropout", "residual", "upsample",
+         "sigmoid", "silu", "unflatten")
 
 
 def tensor_names(architecture: dict) -> list:

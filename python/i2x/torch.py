@@ -18,6 +18,11 @@ floor mode)
 ``nn.Linear``                                               ``linear``
 ``nn.Dropout``, ``F.dropout``                               ``dropout``
 ``i2x.torch.Residual(*layers)`` (``x + body(x)``)           ``residual``
+``nn.Upsample(scale_factor=s, mode='nearest')`` (integer    ``upsample``
+s, 1 ≤ s ≤ 16)
+``nn.Sigmoid``, ``torch.sigmoid``, ``x.sigmoid()``          ``sigmoid``
+``nn.SiLU``, ``F.silu``                                     ``silu``
+``nn.Unflatten(1, (C, H, W))``                              ``unflatten``
 ``nn.Identity``                                             (dropped)
 ==========================================================  ===============
 
@@ -71,7 +76,8 @@ def _unsupported(what: str, why: str = "") -> I2XError:
     return I2XError(
         "unsupported-layer",
         f"{what} is not supported by i2x{': ' + why if why else ''}. Supported: Conv2d, BatchNorm2d, ReLU, "
-        "MaxPool2d, AdaptiveAvgPool2d(1), Flatten, Linear, Dropout, i2x.torch.Residual (and nn.Identity)",
+        "MaxPool2d, AdaptiveAvgPool2d(1), Flatten, Linear, Dropout, Upsample (nearest, integer scale), Sigmoid, "
+        "SiLU, Unflatten(1, (C, H, W)), i2x.torch.Residual (and nn.Identity)",
     )
 
 
@@ -131,9 +137,53 @@ def _module_layer(name: str, module: nn.Module, shape_in: tuple) -> Optional[dic
         return {"kind": "dropout", "name": name, "p": float(module.p)}
     if isinstance(module, nn.Identity):
         return None
+    if isinstance(module, nn.Upsample):
+        return _upsample(name, what, module, shape_in)
+    if isinstance(module, nn.Sigmoid):
+        return {"kind": "sigmoid", "name": name}
+    if isinstance(module, nn.SiLU):
+        return {"kind": "silu", "name": name}
+    if isinstance(module, nn.Unflatten):
+        return _unflatten(name, what, module, shape_in)
     if isinstance(module, Residual):
         return {"kind": "residual", "name": name, "layers": _body_layers(f"{name}.body", module.body, shape_in)}
     raise _unsupported(what)
+
+
+#: Largest integer scale an ``upsample`` layer accepts (``LayerSpec.maximumScale``).
+MAXIMUM_SCALE = 16
+
+
+def _upsample(name: str, what: str, module: nn.Upsample, shape_in: tuple) -> dict:
+    if module.mode != "nearest":
+        raise _unsupported(what, f"mode '{module.mode}' (only 'nearest')")
+    if module.size is not None or module.scale_factor is None:
+        raise _unsupported(what, "an output size; give an integer scale_factor instead")
+    if len(shape_in) != 4:
+        raise _unsupported(what, f"upsampling a {len(shape_in)}-D input {list(shape_in)} (only (N, C, H, W))")
+    factors = tuple(module.scale_factor) if isinstance(module.scale_factor, (tuple, list)) else (module.scale_factor,)
+    if len(set(factors)) != 1:
+        raise _unsupported(what, f"scale_factor {factors} differs between height and width")
+    factor = float(factors[0])
+    if not factor.is_integer() or not 1 <= factor <= MAXIMUM_SCALE:
+        raise _unsupported(what, f"scale_factor {factors[0]} (only an integer from 1 to {MAXIMUM_SCALE})")
+    scale = int(factor)
+    return {"kind": "upsample", "name": name, "scale": scale}
+
+
+def _unflatten(name: str, what: str, module: nn.Unflatten, shape_in: tuple) -> dict:
+    if len(shape_in) != 2 or module.dim not in (1, -1):
+        raise _unsupported(what, f"only Unflatten(1, (C, H, W)) of [N, features], got dim {module.dim} of "
+                                 f"{list(shape_in)}")
+    shape = [int(s) for s in module.unflattened_size]
+    if len(shape) != 3:
+        raise _unsupported(what, f"unflattened_size {shape} (only three sizes (C, H, W))")
+    if shape.count(-1) == 1:
+        known = int(np.prod([s for s in shape if s != -1]))
+        shape[shape.index(-1)] = int(shape_in[1]) // known if known > 0 else 0
+    if any(s <= 0 for s in shape) or int(np.prod(shape)) != int(shape_in[1]):
+        raise _unsupported(what, f"unflattened_size {list(module.unflattened_size)} for {shape_in[1]} features")
+    return {"kind": "unflatten", "name": name, "shape": shape}
 
 
 def _max_pool(name, what, kernel, stride, padding, dilation, ceil_mode, return_indices) -> dict:
@@ -153,7 +203,7 @@ def _body_layers(prefix: str, body: nn.Sequential, shape_in: tuple) -> list:
         if isinstance(child, nn.Sequential):
             layers.extend(_body_layers(qualified, child, shape_in))
             continue
-        if isinstance(child, (nn.Linear, nn.Flatten, nn.AdaptiveAvgPool2d)):
+        if isinstance(child, (nn.Linear, nn.Flatten, nn.AdaptiveAvgPool2d, nn.Upsample, nn.Unflatten)):
             raise _unsupported(f"layer '{qualified}' ({type(child).__name__})", "inside a residual body")
         layer = _module_layer(qualified, child, shape_in)
         if layer is not None:
@@ -174,6 +224,12 @@ def _function_layer(node: torch.fx.Node, name: str, shape_in: tuple, shape_out: 
         if kwargs.get("inplace") not in (None, True, False):
             raise _unsupported(label)
         return {"kind": "relu", "name": name}
+    if target in (torch.sigmoid, F.sigmoid, "sigmoid"):
+        return {"kind": "sigmoid", "name": name}
+    if target is F.silu:
+        if kwargs.get("inplace") not in (None, True, False):
+            raise _unsupported(label)
+        return {"kind": "silu", "name": name}
     if target is F.max_pool2d:
         def arg(index, key, default):
             return args[index] if len(args) > index else kwargs.get(key, default)

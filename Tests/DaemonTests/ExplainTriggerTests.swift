@@ -1,0 +1,95 @@
+import Checkpoints
+import Foundation
+import Prototypes
+import Testing
+import Wire
+
+@testable import DaemonCore
+
+/// When explanations are made (DESIGN §8): both classes of a flagged pair under `auto`, once per
+/// class; nothing under `manual` or `off` or without a generator; and an `explain` job is
+/// claimed only when no checkpoint analysis is waiting.
+@Suite(.serialized) struct ExplainTriggerTests {
+  let directory: URL
+  let store: DaemonStore
+  let handler: RequestHandler
+
+  init() throws {
+    directory = try DaemonFixtures.temporaryDirectory()
+    store = try DaemonStore(directory: directory)
+    handler = RequestHandler(store: store, log: { _ in })
+    #expect(try send(try DaemonFixtures.register()).outcome == "registered")
+    #expect(
+      try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1))).outcome
+        == "stored")
+  }
+
+  func send(_ message: WireMessage) throws -> WireMessage {
+    try WireMessage(frames: handler.handle(message.frames).frames)
+  }
+
+  func report(flags: [[Int]]) throws -> AnalysisReport {
+    let json = """
+      {"schemaVersion":1,"steps":[1],"classNames":[],"vocabulary":{"fittedOnStep":1,"size":0,"pcaComponents":0,"explainedVariance":0},
+       "prototypes":[],"classes":[],"pairs":[],"learningOrder":[],"intervals":[],"uncertain":[],
+       "faithfulness":[],"zeroMaps":[]}
+      """
+    var report = try JSONDecoder().decode(AnalysisReport.self, from: Data(json.utf8))
+    report.uncertain = flags.enumerated().map { index, pair in
+      .init(prototype: index, pair: pair, flips: 2, score: Double(10 - index), signs: [], steps: [], examples: [])
+    }
+    return report
+  }
+
+  var settings: ExplainerSettings {
+    var settings = ExplainerSettings()
+    settings.generatorPath = "/nonexistent/generator.safetensors"
+    settings.defaultPolicy = .auto
+    return settings
+  }
+
+  @Test func flaggedPairsAreExplainedOncePerClassUnderAuto() throws {
+    let created = try ExplainTrigger.apply(
+      store: store, run: "r1", report: try report(flags: [[3, 5], [5, 7]]), step: 1, settings: settings, log: { _ in })
+    #expect(created == 3)
+    #expect(try store.explanations(run: "r1").map(\.classIndex) == [3, 5, 7])
+    #expect(try store.explanations(run: "r1").allSatisfy { $0.state == "queued" && $0.source == "auto" })
+    #expect(
+      try ExplainTrigger.apply(
+        store: store, run: "r1", report: try report(flags: [[3, 5]]), step: 1, settings: settings, log: { _ in }) == 0,
+      "each class once")
+  }
+
+  @Test func manualOffOrNoGeneratorMakeNone() throws {
+    let flagged = try report(flags: [[1, 2]])
+    var noGenerator = settings
+    noGenerator.generatorPath = nil
+    #expect(
+      try ExplainTrigger.apply(store: store, run: "r1", report: flagged, step: 1, settings: noGenerator, log: { _ in })
+        == 0)
+    for policy in [DaemonStore.ExplainPolicy.manual, .off] {
+      try store.setExplainPolicy(run: "r1", policy)
+      #expect(
+        try ExplainTrigger.apply(store: store, run: "r1", report: flagged, step: 1, settings: settings, log: { _ in })
+          == 0, "\(policy)")
+    }
+    #expect(try store.explanations(run: "r1").isEmpty)
+  }
+
+  @Test func explanationsWaitForEveryCheckpointAnalysis() throws {
+    // The registration's checkpoint queued an analysis; an explanation queued after it, and a
+    // second checkpoint after that: both analyses are claimed before the explanation.
+    _ = try store.requestExplanation(run: "r1", classIndex: 2, step: 1, source: "client")
+    #expect(
+      try send(try DaemonFixtures.checkpoint(step: 2, bytes: try DaemonFixtures.checkpointBytes(seed: 2))).outcome
+        == "stored")
+    var kinds: [String] = []
+    while let job = try store.claimJob() {
+      kinds.append(job.kind)
+      try store.finishJob(job, parameterCount: nil)
+    }
+    #expect(kinds == ["analyze", "analyze", "explain"])
+    let again = try store.requestExplanation(run: "r1", classIndex: 2, step: 1, source: "client")
+    #expect(!again.created, "a request for the same class and checkpoint returns the existing one")
+  }
+}
