@@ -64,7 +64,7 @@ extension ClientCommands {
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 
-  static func rate(_ object: Any?) -> String {
+  static func proportionText(_ object: Any?) -> String {
     guard let p = object as? [String: Any], let r = p["rate"] as? Double else { return "-" }
     return String(
       format: "%.0f%% [%.0f, %.0f]", r * 100, (p["low"] as? Double ?? 0) * 100, (p["high"] as? Double ?? 0) * 100)
@@ -80,7 +80,7 @@ extension ClientCommands {
       for (index, run) in ((document[key] as? [[String: Any]]) ?? []).enumerated() {
         let concepts = ((run["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: " ")
         lines.append(
-          "    run \(index + 1): concepts \(concepts); activation \(rate(run["activation"])), oracle \(rate(run["oracle"]))"
+          "    run \(index + 1): concepts \(concepts); activation \(proportionText(run["activation"])), oracle \(proportionText(run["oracle"]))"
         )
       }
     }
@@ -150,10 +150,10 @@ extension ClientCommands {
     // Scores and sanity check.
     if let e = explanation["explanation"] as? [String: Any] {
       sentences.append(
-        "Guided by the classifier alone, the prior's samples are called \(name) in \(rate(e["activation"])) of cases, against \(rate(e["prior_activation"])) unguided."
+        "Guided by the classifier alone, the prior's samples are called \(name) in \(proportionText(e["activation"])) of cases, against \(proportionText(e["prior_activation"])) unguided."
       )
       if e["oracle"] != nil {
-        sentences.append("The independent oracle calls \(rate(e["oracle"])) of the guided samples \(name).")
+        sentences.append("The independent oracle calls \(proportionText(e["oracle"])) of the guided samples \(name).")
       }
       if let sanity = e["sanity"] as? [String: Any], let seeds = sanity["distance_seeds"] as? Double {
         let ratios = ((sanity["stages"] as? [[String: Any]]) ?? []).compactMap { $0["distance"] as? Double }.map {
@@ -176,7 +176,7 @@ extension ClientCommands {
       let first = ((concepts["explanation"] as? [String: Any])?["with_pseudo_labels"] as? [[String: Any]])?.first
     {
       sentences.append(
-        "The concepts that drive it are \(((first["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: ", ")) (decoded images from them are called \(name) in \(rate(first["activation"])) of 100 draws)."
+        "The concepts that drive it are \(((first["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: ", ")) (decoded images from them are called \(name) in \(proportionText(first["activation"])) of 100 draws)."
       )
     } else {
       sentences.append("No concept search for \(name) yet ('i2x concepts \(run) --class \(c)').")

@@ -44,6 +44,12 @@ public enum ClientCommands {
         .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
           try policy($0, out: out)
         },
+        .init(name: "findings", abstract: "What the evidence means, with its numbers and commands.") {
+          try findings($0, out: out)
+        },
+        .init(name: "intervene", abstract: "Test a prototype by masking and pasting it on the probe set.") {
+          try intervene($0, out: out)
+        },
       ])
   }
 

@@ -50,10 +50,12 @@ extension RequestHandler {
       }
       let record = try manualDirective(header)
       answer["directive"] = Self.directiveJSON(record, outcome: nil)
+    case "intervene":
+      answer.merge(try intervene(header)) { _, new in new }
     default:
       throw DaemonError(
         .unknownQuery,
-        "unknown command '\(header.command)'; known: set-policy, finetune, explain, concepts, counterfactual, set-explain-policy"
+        "unknown command '\(header.command)'; known: set-policy, finetune, explain, concepts, counterfactual, set-explain-policy, intervene"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])

@@ -90,6 +90,21 @@ public enum Migrations {
       ]
     ),
     (
+      "007-findings-interventions",
+      [
+        // Mask/paste interventions (DESIGN §6b): origin 'auto' (the daemon's, at the latest
+        // checkpoint, each class's top prototypes) or 'request' (`i2x intervene`); state
+        // queued, done or failed; the outcome as JSON (`Intervention`).
+        """
+        CREATE TABLE interventions (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, step INTEGER NOT NULL, prototype INTEGER NOT NULL,
+          label INTEGER, origin TEXT NOT NULL, state TEXT NOT NULL, document TEXT, error TEXT,
+          created_at REAL NOT NULL, updated_at REAL NOT NULL)
+        """,
+        "CREATE INDEX interventions_run_step ON interventions(run, step, id)",
+      ]
+    ),
+    (
       "008-explanations",
       [
         // What the explainer checks a generator against (DESIGN §8); NULL when the trainer did

@@ -80,9 +80,11 @@ public struct CommandHeader: Codable, Equatable, Sendable {
   public var policy: String?
   /// For `finetune`: the pair, as class names or indices.
   public var pair: [String]?
-  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair).
+  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair);
+  /// for `intervene`: the one prototype to test.
   public var prototypes: [Int]?
-  /// For `explain`: the class, as a name or an index.
+  /// For `explain` and `intervene`: the class, as a name or an index (`intervene` default: where
+  /// the prototype is most present).
   public var className: String?
   /// For `explain`: the checkpoint step (default: the latest).
   public var step: Int?
@@ -219,16 +221,18 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var classIndex: Int?
   /// Explanation id and image name (`guided`, `prior`, `randomized`), for `explanation-image`.
   public var explanation: Int?, image: String?
+  /// Prototype id, for `lineage`.
+  public var prototype: Int?
 
   enum CodingKeys: String, CodingKey {
-    case query, run, step, directive, explanation, image
+    case query, run, step, directive, explanation, image, prototype
     case classIndex = "class"
   }
 
   /// Creates a header.
   public init(
     query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil, classIndex: Int? = nil,
-    explanation: Int? = nil, image: String? = nil
+    explanation: Int? = nil, image: String? = nil, prototype: Int? = nil
   ) {
     self.query = query
     self.run = run
@@ -237,5 +241,6 @@ public struct QueryHeader: Codable, Equatable, Sendable {
     self.classIndex = classIndex
     self.explanation = explanation
     self.image = image
+    self.prototype = prototype
   }
 }
