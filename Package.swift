@@ -42,7 +42,8 @@ let package = Package(
     // Inline SVG charts for the HTML report (axes, nice ticks, line charts, viridis heat maps).
     .target(name: "Charts"),
     .target(
-      name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer", "Charts"]),
+      name: "ClientCore",
+      dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer", "Charts", "Prototypes"]),
     // The data-free explainer (DESIGN §8): generative prior, guided sampling, scores.
     .target(
       name: "Explainer", dependencies: ["Engine", "Models", "Checkpoints", "Prototypes", "Imaging", "COpenBLAS"]),

@@ -38,6 +38,7 @@ public enum ClientCommands {
         .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
           try policy($0, out: out)
         },
+        .init(name: "report", abstract: "Write a run's self-contained HTML report.") { try report($0, out: out) },
       ])
   }
 
@@ -80,7 +81,7 @@ public enum ClientCommands {
         case "conflict": .usage
         default: .dataError
         }
-      throw ClientError(error.message, exitCode: code)
+      throw ClientError(error.message, exitCode: code, code: error.code)
     }
     guard reply.type == .reply,
       let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]
@@ -169,9 +170,12 @@ public enum ClientCommands {
 struct ClientError: Error, CustomStringConvertible, ExitCodeProviding {
   var description: String
   var exitCode: ExitCode
-  init(_ description: String, exitCode: ExitCode) {
+  /// The daemon's error code (`unknown-query`, `not-ready`, …) when the daemon refused.
+  var code: String?
+  init(_ description: String, exitCode: ExitCode, code: String? = nil) {
     self.description = description
     self.exitCode = exitCode
+    self.code = code
   }
 }
 
