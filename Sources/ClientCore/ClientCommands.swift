@@ -39,6 +39,9 @@ public enum ClientCommands {
           try policy($0, out: out)
         },
         .init(name: "report", abstract: "Write a run's self-contained HTML report.") { try report($0, out: out) },
+        .init(name: "watch", abstract: "Follow a live run: checkpoints, analyses, flags, directives, explanations.") {
+          try watch($0, out: out)
+        },
       ])
   }
 
