@@ -86,7 +86,7 @@ let package = Package(
     .testTarget(name: "ExplainerTests", dependencies: ["Explainer", "Engine", "Models", "Checkpoints", "Imaging"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store", "CZlib"]),
     .testTarget(
       name: "DaemonTests",
       dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer"]),

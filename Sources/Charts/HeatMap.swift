@@ -46,8 +46,7 @@ public struct HeatMap: Sendable {
     let low = range?.0 ?? present.min() ?? 0
     var high = range?.1 ?? present.max() ?? 1
     if high <= low { high = low + 1 }
-    let labelWidth = min(220, max(40, Double(rowLabels.map(\.count).max() ?? 4) * 6.6 + 10))
-    let left = labelWidth
+    let left = min(220, max(40, Double(rowLabels.map(\.count).max() ?? 4) * 6.6 + 10))
     let top = 28.0
     let barWidth = 70.0
     let plotWidth = max(60, width - left - barWidth - 16)
@@ -90,7 +89,10 @@ public struct HeatMap: Sendable {
     // Column labels: at most NiceTicks.limit, centred under their cells.
     let axisY = top + plotHeight
     out += "<g class=\"axis x-axis\">"
-    for column in NiceTicks.indices(count: columnLabels.count) {
+    // As many labels as fit side by side (about 6.6 px per character), at most NiceTicks.limit.
+    let labelWidth = Double(columnLabels.map(\.count).max() ?? 1) * 6.6 + 10
+    let fitting = max(2, Int(plotWidth / labelWidth))
+    for column in NiceTicks.indices(count: columnLabels.count, maximumCount: fitting) {
       let x = left + (Double(column) + 0.5) * cellWidth
       out += "<line x1=\"\(n(x))\" y1=\"\(n(axisY))\" x2=\"\(n(x))\" y2=\"\(n(axisY + 4))\" stroke=\"#333\"/>"
       out +=

@@ -48,7 +48,7 @@ import Testing
     let targets = Set(Self.matches(##"href="#([^"]+)""##, in: html))
     #expect(targets.subtracting(ids).isEmpty, "links without a target: \(targets.subtracting(ids).sorted())")
     // Self-contained: no script, every image inline, no URL but the SVG namespace.
-    #expect(!html.contains("<script"))
+    #expect(!html.contains("<script") && html.range(of: #" on[a-z]+=""#, options: .regularExpression) == nil)
     #expect(Self.matches(#"src="([^"]{0,5})"#, in: html).allSatisfy { $0 == "data:" })
     let urls = Self.matches(#"(https?://[^"' <]+)"#, in: html)
     #expect(urls.allSatisfy { $0 == "http://www.w3.org/2000/svg" }, "external URLs: \(Set(urls))")
