@@ -8,6 +8,9 @@ struct WatchView {
   var latestCheckpoint: [String: Any]?
   var analysedStep: Int?
   var failedAnalyses = 0
+  /// Steps stored and steps whose analysis ended (done or failed), for the waiting count.
+  var storedSteps: Set<Int> = []
+  var endedSteps: Set<Int> = []
   /// Flags by "prototype@a-b", newest last.
   var flags: [String: [String: Any]] = [:]
   var flagOrder: [String] = []
@@ -29,7 +32,9 @@ struct WatchView {
       var row = detail
       row["step"] = event["step"]
       latestCheckpoint = row
+      if let step = event["step"] as? Int { storedSteps.insert(step) }
     case "analysis":
+      if let step = event["step"] as? Int { endedSteps.insert(step) }
       if detail["state"] as? String == "done" { analysedStep = max(analysedStep ?? 0, event["step"] as? Int ?? 0) }
       if detail["state"] as? String == "failed" { failedAnalyses += 1 }
     case "flag":
@@ -101,7 +106,8 @@ struct WatchView {
     }
     lines.append(
       "analysis     " + (analysedStep.map { "analysed up to step \($0)" } ?? "nothing analysed yet")
-        + (failedAnalyses > 0 ? ", \(failedAnalyses) failed" : ""))
+        + (failedAnalyses > 0 ? ", \(failedAnalyses) failed" : "")
+        + "; \(storedSteps.subtracting(endedSteps).count) checkpoint(s) waiting")
     lines.append("flags        \(flags.isEmpty ? "none" : "")")
     for key in flagOrder.suffix(5) {
       guard let f = flags[key] else { continue }
