@@ -32,6 +32,7 @@ extension ReportPage {
         + "confused), in learning order: pairs separated first at the top. A row that stays bright is a pair the "
         + "model still mixes up; a row that darkens early was learned early. Counts are both directions on the "
         + "held-out probe set; a row name links to the pair's numbers below.")
+    out += whyConfused(report)
     out += "<h3>Learning order</h3><p>Pairs by separation step: the first checkpoint after which confusions stay at or "
     out +=
       "below 25% of their maximum. <b>Overlap</b> is the cosine between the two classes' attention profiles: near 1, "
@@ -67,5 +68,61 @@ extension ReportPage {
     chart.bands = fineTuneBands()
     chart.height = 220
     return chart.svg()
+  }
+
+  /// For the three pairs most confused at the analysed checkpoint: how much their attention
+  /// overlaps and the prototypes both classes lean on, with examples.
+  func whyConfused(_ report: AnalysisReport) -> String {
+    let top = report.pairs.filter { ($0.confusions.last ?? 0) > 0 }
+      .sorted { ($0.confusions.last ?? 0) > ($1.confusions.last ?? 0) }.prefix(3)
+    guard !top.isEmpty else { return "<p>No pair is confused at the analysed checkpoint.</p>" }
+    var out = "<h3>Why the most confused pairs are confused</h3>"
+    for pair in top {
+      let (a, b) = (className(pair.a), className(pair.b))
+      // Prototypes present (ρ ≥ 0.1) in both classes, the most present in the rarer of the two first.
+      let shared = report.prototypes.filter {
+        ($0.presence[safe: pair.a] ?? 0) >= 0.1 && ($0.presence[safe: pair.b] ?? 0) >= 0.1
+      }.sorted {
+        min($0.presence[safe: pair.a] ?? 0, $0.presence[safe: pair.b] ?? 0)
+          > min($1.presence[safe: pair.a] ?? 0, $1.presence[safe: pair.b] ?? 0)
+      }
+      var text =
+        "\(pairLink(pair.a, pair.b)): \(pair.confusions.last ?? 0) probe confusions now (at most "
+        + "\(pair.confusions.max() ?? 0)); attention overlap \(Self.fixed(pair.attentionOverlap, 2))"
+        + (pair.attentionOverlap >= 0.8
+          ? " — the two classes look at nearly the same prototypes."
+          : pair.attentionOverlap >= 0.5
+            ? " — they share much of what they look at." : " — they mostly look at different prototypes.")
+      if shared.isEmpty {
+        text += " No prototype is attended in at least 10% of both classes."
+      } else {
+        text +=
+          " Prototypes attended in both: "
+          + shared.prefix(3).map {
+            "\(prototypeLink($0.id)) (ρ \(Self.fixed($0.presence[safe: pair.a] ?? 0, 2)) in \(esc(a)), "
+              + "\(Self.fixed($0.presence[safe: pair.b] ?? 0, 2)) in \(esc(b)))"
+          }.joined(separator: ", ") + "."
+      }
+      if !pair.contested.isEmpty {
+        text +=
+          " Contested (evidence for both): " + pair.contested.map { prototypeLink($0) }.joined(separator: ", ") + "."
+      }
+      var figureContent = ""
+      if case .success(let probe) = inputs.probe, let first = shared.first {
+        let examples =
+          first.examples.filter { $0.label == pair.a }.prefix(2)
+          + first.examples.filter { $0.label == pair.b }.prefix(2)
+        if !examples.isEmpty {
+          figureContent = figure(
+            image(ReportImages.strip(probe, examples: Array(examples)), alt: "prototype \(first.id) in \(a) and \(b)"),
+            caption:
+              "Prototype \(first.id), cells tinted red, on probes of both classes: "
+              + examples.map { "#\($0.probe) (\(esc(className($0.label))))" }.joined(separator: ", ")
+              + ". The same part drawing the model's attention in both classes is a reason to mix them up.")
+        }
+      }
+      out += "<p>\(text)</p>" + figureContent
+    }
+    return out
   }
 }

@@ -62,8 +62,12 @@ import Testing
   @Test func imagesDecodeAndSVGIsWellFormedWithAtMostTwelveLabelsPerAxis() throws {
     let html = ReportPage(try SyntheticRun().inputs(findings: nil)).html()
     let images = Self.matches(#"src="data:image/png;base64,([A-Za-z0-9+/=]+)""#, in: html)
-    // 10 class overlays + 40 prototype strips (4 per class) + 32 table strips + 1 flag + 2 explainer samples.
-    #expect(images.count == 10 + 40 + 32 + 1 + 2)
+    // 10 class overlays + 40 prototype strips (4 per class) + 32 table strips + the confused pair's
+    // shared prototype + 1 flag + 2 explainer samples.
+    #expect(images.count == 10 + 40 + 32 + 1 + 1 + 2)
+    let pairs = try #require(Self.section("pairs", in: html))
+    #expect(pairs.contains("Why the most confused pairs are confused"))
+    #expect(pairs.contains("Prototypes attended in both: <a href=\"#prototype-3\">prototype 3</a> (ρ 0.90 in"))
     for base64 in images {
       let bytes = try #require(Data(base64Encoded: base64).map { [UInt8]($0) })
       try Self.decodePNG(bytes)

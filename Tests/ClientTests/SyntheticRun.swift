@@ -4,7 +4,8 @@ import Imaging
 
 /// A synthetic run for report tests: `classes` classes, `probes` probe images (28×28 grey, a
 /// bright block at a class-dependent place), `checkpoints` analysed checkpoints and a vocabulary
-/// of `prototypes`, with one uncertain flag, one done and one failed fine-tune, one done and one
+/// of `prototypes` (prototype 3 attended in classes 3 and 6, the one pair still confused at the
+/// end), with one uncertain flag, one done and one failed fine-tune, one done and one
 /// failed explanation. Seeded: the same arguments give the same run.
 struct SyntheticRun {
   var classes = 10
@@ -26,7 +27,9 @@ struct SyntheticRun {
       (0..<t).map { i in min(1, 0.1 + 0.9 * (1 - exp(-Double(i) / Double(10 + 5 * c)))) }
     }
     let prototypeRows: [[String: Any]] = (0..<prototypes).map { k in
-      let presence = (0..<classes).map { c in c == k % classes ? 0.9 : (c == (k + 1) % classes ? 0.3 : 0.02) }
+      let presence = (0..<classes).map { c in
+        c == k % classes ? 0.9 : (c == (k + 1) % classes ? 0.3 : (c == (k + 3) % classes ? 0.2 : 0.02))
+      }
       return [
         "id": k, "cells": 20, "presence": presence, "sharedBy": [k % classes], "specialisedFor": [(k + 1) % classes],
         "examples": (0..<3).map { e -> [String: Any] in
@@ -49,7 +52,7 @@ struct SyntheticRun {
       for b in (a + 1)..<classes {
         let peak = (a * 7 + b * 3) % 40
         pairs.append([
-          "a": a, "b": b, "confusions": (0..<t).map { i in max(0, peak - i / 4) },
+          "a": a, "b": b, "confusions": (0..<t).map { i in max(0, peak - i / 4) + (a == 3 && b == 6 ? 5 : 0) },
           "margin": (0..<t).map { Double($0) * 0.01 }, "separationStep": steps[min(t - 1, peak)],
           "attentionOverlap": 0.5, "discriminativeForA": [a], "discriminativeForB": [b], "contested": [a + b],
         ])
