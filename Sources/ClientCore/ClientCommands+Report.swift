@@ -62,9 +62,13 @@ extension ClientCommands {
       throw ClientError("no run named '\(run)'; 'i2x runs' lists the runs", exitCode: .noInput)
     }
     inputs.runRow = row
-    inputs.checkpoints =
-      (try query(options, QueryHeader(query: "checkpoints", run: run))["checkpoints"]
-      as? [[String: Any]] ?? []).filter { step == nil || ($0["step"] as? Int ?? 0) <= step! }
+    let checkpoints =
+      try query(options, QueryHeader(query: "checkpoints", run: run))["checkpoints"] as? [[String: Any]] ?? []
+    if let step, !checkpoints.contains(where: { $0["step"] as? Int == step }) {
+      throw ClientError(
+        "run '\(run)' has no checkpoint at step \(step); 'i2x checkpoints \(run)' lists them", exitCode: .noInput)
+    }
+    inputs.checkpoints = checkpoints.filter { step == nil || ($0["step"] as? Int ?? 0) <= step! }
     /// A part the daemon refuses (not ready, failed, unknown query) becomes its reason.
     func part<T>(_ body: () throws -> T) -> Result<T, ReportInputs.Absence> {
       do { return .success(try body()) } catch let error as ClientError where error.exitCode != .unavailable {

@@ -106,6 +106,11 @@ import Testing
     let html = out.appendingPathComponent("report.html")
     let report = try runProduct("i2x", ["report", run, "-o", html.path, "--endpoint", daemon.endpoint])
     #expect(report.status == 0, "\(report.output)")
+    let missing = try runProduct(
+      "i2x", ["report", run, "-o", html.path, "--checkpoint", "999999", "--endpoint", daemon.endpoint])
+    #expect(missing.status == 66 && missing.output.contains("no checkpoint at step 999999"), "\(missing.output)")
+    let usage = try runProduct("i2x", ["report", run, "--endpoint", daemon.endpoint])
+    #expect(usage.status == 64 && usage.output.contains("--out"), "\(usage.output)")
     let text = try String(contentsOf: html, encoding: .utf8)
     #expect(text.contains("fine-tune #"), "the done fine-tune is in the report")
     #expect(!text.contains("<script") && text.range(of: #" on[a-z]+=""#, options: .regularExpression) == nil)
