@@ -7,10 +7,22 @@ import Testing
 /// then the report of the run is written (no script in it) and opened in headless Chromium.
 @Suite(.serialized) struct WatchAndReportTests {
   @Test func watchFollowsALiveRunAndTheReportRendersInChromium() throws {
-    let daemon = try DaemonUnderTest(extraArguments: ["--faithfulness-sample", "2"])
-    try daemon.start()
     let out = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: out) }
+    // A tiny generative prior on the run's own generator split (ExplainerEndToEndTests' recipe).
+    let splits = ["--validation-size", "200", "--probe-per-class", "10", "--generator-size", "100"]
+    let generator = out.appendingPathComponent("generator.safetensors")
+    let made = try runProduct(
+      "i2x-train",
+      [
+        "generator", "--dataset", "synthetic", "--vae-epochs", "1", "--denoiser-steps", "20", "--width", "4",
+        "--hidden", "16", "--out", generator.path,
+      ] + splits)
+    try #require(made.status == 0, "\(made.output)")
+    let daemon = try DaemonUnderTest(extraArguments: [
+      "--faithfulness-sample", "2", "--generator", generator.path, "--explain", "manual", "--explain-samples", "4",
+    ])
+    try daemon.start()
     let run = "watched"
     let watch = try RunningProcess(
       "i2x", ["watch", run, "--json", "--interval", "0.2", "--endpoint", daemon.endpoint],
@@ -24,11 +36,10 @@ import Testing
     let trainer = try RunningProcess(
       "i2x-train",
       [
-        "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "1", "--batch", "50",
-        "--validation-size", "200", "--probe-per-class", "10", "--generator-size", "100", "--run", run,
+        "train", "--dataset", "synthetic", "--arch", "smallcnn-bn", "--epochs", "1", "--batch", "50", "--run", run,
         "--publish", daemon.endpoint, "--publish-every", "10", "--finetune", "manual", "--await-directives", "60",
         "--drain-timeout", "5", "--out", out.appendingPathComponent("run").path,
-      ], log: out.appendingPathComponent("trainer.log"))
+      ] + splits, log: out.appendingPathComponent("trainer.log"))
     defer { if trainer.isRunning { trainer.kill(SIGKILL) } }
     var prototypes: [[String: Any]] = []
     let analysed = Date().addingTimeInterval(60)
@@ -55,6 +66,9 @@ import Testing
     }
     #expect(state == "done", "\(trainer.output)")
     trainer.kill(SIGKILL)
+    let explained = try runProduct(
+      "i2x", ["explain", run, "--class", "0", "--wait", "300", "--endpoint", daemon.endpoint])
+    #expect(explained.status == 0, "\(explained.output)")
     // Let the segment's analyses finish, then stop the watch as a user would.
     let drained = Date().addingTimeInterval(120)
     while Date() < drained, (try? daemon.query("status", timeout: 3000))?["queue_depth"] as? Int != 0 {
@@ -85,6 +99,11 @@ import Testing
     let order = ["pending", "delivered", "received", "running", "done"]
     #expect(directiveStates == directiveStates.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! })
     #expect(Set(events.compactMap { $0["run"] as? String }) == [run])
+    let explanationStates = events.filter { $0["kind"] as? String == "explanation" }.compactMap {
+      $0["detail"] as? [String: Any]
+    }
+    #expect(explanationStates.map { $0["state"] as? String ?? "" } == ["queued", "running", "done"])
+    #expect(explanationStates.last?["activation"] is Double && explanationStates.last?["class"] as? Int == 0)
     // Every flag of the latest analysis was announced when it first appeared.
     let flags = try daemon.query("uncertain", run: run, timeout: 3000)["uncertain"] as? [[String: Any]] ?? []
     let announced = Set(
@@ -113,6 +132,8 @@ import Testing
     #expect(usage.status == 64 && usage.output.contains("--out"), "\(usage.output)")
     let text = try String(contentsOf: html, encoding: .utf8)
     #expect(text.contains("fine-tune #"), "the done fine-tune is in the report")
+    #expect(
+      text.contains("<h3 id=\"explanation-") && text.contains("alt=\"guided samples of"), "the explanation's samples")
     #expect(!text.contains("<script") && text.range(of: #" on[a-z]+=""#, options: .regularExpression) == nil)
     #expect(text.contains("findings are not available from this daemon") || text.contains("<ol class=\"findings\">"))
     guard let chromium = HeadlessChromium.binary else {
