@@ -7,7 +7,10 @@ import Wire
 extension ClientCommands {
   static let reportSpec = CommandSpec(
     name: "i2x report", abstract: "Write a run's self-contained HTML report.", arguments: [("run", "Run name.")],
-    options: commonOptions + [
+    // A long run's analysis replies are large: a longer wait per reply than the other commands.
+    options: commonOptions.map {
+      $0.name == "timeout" ? .value("timeout", "MS", "Milliseconds to wait for each reply.", default: "30000") : $0
+    } + [
       .value("out", "FILE", "The HTML file to write (also -o FILE).", required: true),
       .value("checkpoint", "STEP", "The report as it stood after this checkpoint (default: the latest analysed)."),
       .value(

@@ -138,7 +138,8 @@ public struct ReportPage {
     .chart .band-label{font-size:10px;fill:#555}img{image-rendering:pixelated;border:1px solid #ddd}
     .sev-high{color:#fff;background:#b00020;padding:1px 6px;border-radius:3px}.sev-medium{background:#f2c94c;padding:1px 6px;border-radius:3px}
     .sev-low,.sev-info{background:#ddd;padding:1px 6px;border-radius:3px}code{background:#f4f4f4;padding:1px 4px}
-    .gallery{display:flex;flex-wrap:wrap;gap:10px 24px}.gallery figure{margin:6px 0}
+    .gallery{display:flex;flex-wrap:wrap;gap:10px 24px;align-items:flex-start}
+    .gallery figure{margin:6px 0;max-width:520px}.gallery figcaption{font-size:12px}
     details{margin:6px 0}summary{cursor:pointer;font-weight:600}footer{color:#666;font-size:12px;margin-top:40px}
     """
 }
