@@ -7,10 +7,7 @@ import Wire
 extension ClientCommands {
   static let reportSpec = CommandSpec(
     name: "i2x report", abstract: "Write a run's self-contained HTML report.", arguments: [("run", "Run name.")],
-    // A long run's analysis replies are large: a longer wait per reply than the other commands.
-    options: commonOptions.map {
-      $0.name == "timeout" ? .value("timeout", "MS", "Milliseconds to wait for each reply.", default: "30000") : $0
-    } + [
+    options: commonOptions + [
       .value("out", "FILE", "The HTML file to write (also -o FILE).", required: true),
       .value("checkpoint", "STEP", "The report as it stood after this checkpoint (default: the latest analysed)."),
       .value(
@@ -55,6 +52,9 @@ extension ClientCommands {
   /// run fails the command; any other missing part becomes an `Absence` the report states.
   static func gatherReport(_ options: ParsedOptions, run: String, profileColumns: Int) throws -> ReportInputs {
     let step = try options.int("checkpoint", minimum: 0)
+    // A long run's analysis replies are large: wait at least 30 s for those (status and the
+    // small queries keep --timeout, so a missing daemon is reported as quickly as elsewhere).
+    let long = max(try options.int("timeout", minimum: 1) ?? 3000, 30_000)
     var inputs = ReportInputs(run: run, requestedStep: step)
     inputs.daemonVersion = try query(options, QueryHeader(query: "status"))["version"] as? String
     guard
@@ -83,7 +83,8 @@ extension ClientCommands {
       }
     }
     inputs.analysis = part {
-      try ReportInputs.Analysis(reply: try query(options, QueryHeader(query: "analysis", run: run, step: step)))
+      try ReportInputs.Analysis(
+        reply: try query(options, QueryHeader(query: "analysis", run: run, step: step), timeout: long))
     }
     if case .success(let analysis) = inputs.analysis {
       let steps = analysis.report.steps
@@ -93,16 +94,17 @@ extension ClientCommands {
           samples.append(ReportInputs.ProfileSample(analysis.report))
         } else if case .success(let earlier) = part({
           try ReportInputs.Analysis(
-            reply: try query(options, QueryHeader(query: "analysis", run: run, step: steps[index])))
+            reply: try query(options, QueryHeader(query: "analysis", run: run, step: steps[index]), timeout: long))
         }) {
           samples.append(ReportInputs.ProfileSample(earlier.report))
         }
       }
       inputs.profiles = samples
       inputs.probe = part {
-        let probe = try queryWithPayload(options, QueryHeader(query: "probe", run: run)).payload ?? []
+        let probe = try queryWithPayload(options, QueryHeader(query: "probe", run: run), timeout: long).payload ?? []
         let observation =
-          try queryWithPayload(options, QueryHeader(query: "observation", run: run, step: analysis.step)).payload ?? []
+          try queryWithPayload(options, QueryHeader(query: "observation", run: run, step: analysis.step), timeout: long)
+          .payload ?? []
         return try ReportInputs.ProbeData(probe: probe, observation: observation)
       }
     } else {

@@ -45,25 +45,25 @@ public enum ClientCommands {
       ])
   }
 
-  static func query(_ options: ParsedOptions, _ header: QueryHeader) throws -> [String: Any] {
-    try queryWithPayload(options, header).answer
+  static func query(_ options: ParsedOptions, _ header: QueryHeader, timeout: Int? = nil) throws -> [String: Any] {
+    try queryWithPayload(options, header, timeout: timeout).answer
   }
 
   /// A query whose reply may carry a binary payload (probe set, cached observation).
-  static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader) throws -> (
+  static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader, timeout: Int? = nil) throws -> (
     answer: [String: Any], payload: [UInt8]?
   ) {
-    try request(options, try WireMessage(type: .query, header: header))
+    try request(options, try WireMessage(type: .query, header: header), timeout: timeout)
   }
 
   /// Sends a query or command and returns the reply's JSON and payload; error replies become
-  /// `ClientError`s with the matching exit code.
-  static func request(_ options: ParsedOptions, _ message: WireMessage) throws -> (
+  /// `ClientError`s with the matching exit code. `timeout` (ms) overrides `--timeout`.
+  static func request(_ options: ParsedOptions, _ message: WireMessage, timeout: Int? = nil) throws -> (
     answer: [String: Any], payload: [UInt8]?
   ) {
     let client = RequestClient(
       endpoint: try options.connectEndpoint("endpoint"),
-      timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
+      timeoutMilliseconds: try timeout ?? options.int("timeout", minimum: 1) ?? 3000,
       attempts: try options.int("retries", minimum: 1) ?? 3,
       options: try options.clientSocketOptions())
     defer { client.close() }
