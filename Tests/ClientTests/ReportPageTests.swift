@@ -73,9 +73,9 @@ import Testing
       try Self.decodePNG(bytes)
     }
     let svgs = Self.matches(#"(<svg[\s\S]*?</svg>)"#, in: html)
-    // Trainer metrics (loss; lr), probe accuracy, confidence; 10 attention maps; the pair heat map;
+    // Trainer metrics (loss; lr), probe accuracy, confidence; 2 footprints; 10 attention maps; the pair heat map;
     // the flag's signs and pair chart; the fine-tune's pair chart; faithfulness.
-    #expect(svgs.count == 4 + 10 + 1 + 3 + 1)
+    #expect(svgs.count == 4 + 2 + 10 + 1 + 3 + 1)
     for svg in svgs {
       let parser = XMLParser(data: Data(svg.utf8))
       #expect(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "") in \(svg.prefix(200))")
@@ -88,6 +88,13 @@ import Testing
       let outside = svg.replacingOccurrences(of: #"<g class="axis[\s\S]*?</g>"#, with: "", options: .regularExpression)
       #expect(outside.components(separatedBy: "text-anchor=\"end\" class=\"tick\"").count - 1 <= NiceTicks.limit)
     }
+    // Footprints where the analysis has them (prototypes 0 and 1), a dash elsewhere, no absence note.
+    let prototypes = try #require(Self.section("prototypes", in: html))
+    #expect(
+      Self.matches(#"aria-label="(footprint of prototype \d+)""#, in: prototypes) == [
+        "footprint of prototype 0", "footprint of prototype 1",
+      ])
+    #expect(!prototypes.contains("does not measure them"))
     let findings = try #require(Self.section("findings", in: html))
     #expect(findings.contains("findings are not available from this daemon"))
     #expect(!findings.contains("<ol"))

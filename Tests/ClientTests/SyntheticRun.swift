@@ -30,13 +30,16 @@ struct SyntheticRun {
       let presence = (0..<classes).map { c in
         c == k % classes ? 0.9 : (c == (k + 1) % classes ? 0.3 : (c == (k + 3) % classes ? 0.2 : 0.02))
       }
-      return [
+      var row: [String: Any] = [
         "id": k, "cells": 20, "presence": presence, "sharedBy": [k % classes], "specialisedFor": [(k + 1) % classes],
         "examples": (0..<3).map { e -> [String: Any] in
           let probe = (k % classes) + classes * e
           return ["probe": probe, "label": probe % classes, "intensity": 0.8, "cells": [k % 49, (k + 1) % 49]]
         },
       ]
+      // A footprint (as the findings analysis measures it) for prototypes 0 and 1 only.
+      if k < 2 { row["traits"] = ["footprint": (0..<49).map { $0 == k ? 1.0 : 0.05 }] }
+      return row
     }
     let classRows: [[String: Any]] = (0..<classes).map { c in
       [
@@ -63,7 +66,7 @@ struct SyntheticRun {
       "classNames": names,
       "vocabulary": [
         "fittedOnStep": steps[t - 1], "size": prototypes, "pcaComponents": 12, "explainedVariance": 0.95,
-        "adjustedRandIndex": 0.8,
+        "adjustedRandIndex": 0.8, "map_shape": [mapSide, mapSide],
       ],
       "prototypes": prototypeRows, "classes": classRows, "pairs": pairs,
       "learningOrder": pairs.map { [$0["a"] as? Int ?? 0, $0["b"] as? Int ?? 0] },
