@@ -1,5 +1,6 @@
 /// An sRGB colour, 8 bits per channel.
 public struct Colour: Equatable, Sendable {
+  /// The channels, 0…255.
   public var red: UInt8, green: UInt8, blue: UInt8
 
   /// Creates a colour from its channels.

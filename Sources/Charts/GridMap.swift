@@ -1,11 +1,15 @@
 /// A small h×w grid of viridis squares (e.g. where a prototype's cells sit on the target layer's
 /// map), with a tooltip per cell; the range is 0…max(values) unless given.
 public struct GridMap: Sendable {
+  /// The values, row-major.
   public var values: [Double]
+  /// The grid's shape.
   public var rows: Int, columns: Int
   /// Side of one square in pixels.
   public var cellSize = 8.0
+  /// What the grid shows (its SVG title and accessible label).
   public var title: String
+  /// The values mapped to the two ends of the scale.
   public var range: (Double, Double)?
 
   /// Creates a grid; `values` is row-major with `rows × columns` entries.

@@ -3,6 +3,7 @@
 /// `NiceTicks.limit` column labels, a colour bar with nice ticks, and a tooltip (`<title>`) per
 /// cell, which browsers show without JavaScript. Missing cells (nil) are light grey.
 public struct HeatMap: Sendable {
+  /// The heading drawn above the map (also its accessible label).
   public var title: String
   /// One label per row (at most `NiceTicks.limit`: choose the rows that matter).
   public var rowLabels: [String]
@@ -16,6 +17,7 @@ public struct HeatMap: Sendable {
   public var range: (Double, Double)?
   /// Per-row anchors (HTML ids) the row labels link to; nil: plain labels.
   public var rowLinks: [String?]?
+  /// Total width and the height of one row, in pixels.
   public var width = 640.0
   public var rowHeight = 18.0
 

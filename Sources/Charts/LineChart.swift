@@ -4,7 +4,9 @@
 public struct LineChart: Sendable {
   /// One line: points in data coordinates (x ascending); NaN y values break the line.
   public struct Series: Sendable {
+    /// The legend entry.
     public var name: String
+    /// The points, x ascending.
     public var points: [(x: Double, y: Double)]
     /// Overrides the style of the series' index.
     public var colour: Colour?
@@ -26,6 +28,7 @@ public struct LineChart: Sendable {
 
   /// A shaded interval of x with a label (drawn behind the lines).
   public struct Band: Sendable {
+    /// The x interval and its label.
     public var from: Double, to: Double
     public var label: String
     /// Creates a band.
@@ -34,12 +37,16 @@ public struct LineChart: Sendable {
     }
   }
 
+  /// The heading drawn above the plot (also its accessible label).
   public var title: String
+  /// The axis titles.
   public var xLabel: String, yLabel: String
+  /// The lines, and the shaded x intervals behind them.
   public var series: [Series]
   public var bands: [Band] = []
   /// Fixed y range (e.g. 0…1 for accuracies); nil: from the data.
   public var yRange: (Double, Double)?
+  /// Size of the plot without the legend, in pixels.
   public var width = 640.0, height = 300.0
 
   /// Creates a chart.

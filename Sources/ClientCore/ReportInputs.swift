@@ -26,6 +26,7 @@ public struct ReportInputs {
   public var directives: Result<[String: Any], Absence> = .failure(Absence("not asked for"))
   /// The `explanations` reply, and each done explanation's PNGs by id and image name.
   public var explanations: Result<[String: Any], Absence> = .failure(Absence("not asked for"))
+  /// PNG bytes of done explanations, by explanation id and image name.
   public var explanationImages: [Int: [String: [UInt8]]] = [:]
   /// The `findings` reply, or why there is none (e.g. a daemon without findings).
   public var findings: Result<[String: Any], Absence> = .failure(Absence("not asked for"))
@@ -38,6 +39,7 @@ public struct ReportInputs {
 
   /// Why a part is missing, in words shown in the report.
   public struct Absence: Error, Equatable {
+    /// The reason, in words.
     public var reason: String
     /// Creates an absence.
     public init(_ reason: String) { self.reason = reason }
@@ -45,6 +47,7 @@ public struct ReportInputs {
 
   /// The run's analysis: the typed report and the raw reply.
   public struct Analysis {
+    /// The typed report, and the reply it came from.
     public var report: AnalysisReport
     public var raw: [String: Any]
     /// The analysed step and whether the report is incremental.
@@ -63,6 +66,7 @@ public struct ReportInputs {
 
   /// Class attention profiles π̄_c at one checkpoint, under the vocabulary of that time.
   public struct ProfileSample {
+    /// The checkpoint step.
     public var step: Int
     /// Prototype ids, in the order of each profile.
     public var prototypeIDs: [Int]
@@ -86,6 +90,7 @@ public struct ReportInputs {
 
   /// Probe images (U8, n×C×H×W), their labels and the GradCAM maps of the analysed checkpoint.
   public struct ProbeData {
+    /// Pixels n×C×H×W, one label per image, and C, H, W.
     public var images: [UInt8]
     public var labels: [Int]
     public var channels: Int, height: Int, width: Int

@@ -35,6 +35,10 @@ extension ReportPage {
       let list = findings["findings"] as? [[String: Any]] ?? []
       let high = list.filter { $0["severity"] as? String == "high" }.count
       items.append("<a href=\"#findings\">\(list.count) finding(s)</a>, \(high) of high severity.")
+      if let first = list.first, let statement = first["statement"] as? String {
+        let short = statement.count > 160 ? String(statement.prefix(159)) + "…" : statement
+        items.append("First finding (\(esc(first["severity"] as? String ?? "info"))): \(esc(short))")
+      }
     }
     if case .success(let reply) = inputs.directives {
       let done = (reply["directives"] as? [[String: Any]] ?? []).filter { $0["state"] as? String == "done" }
