@@ -39,7 +39,11 @@ let package = Package(
     .target(name: "Wire", dependencies: ["CZeroMQ", "CLI"]),
     .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
     .target(name: "Imaging", dependencies: ["CZlib"]),
-    .target(name: "ClientCore", dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer"]),
+    // Inline SVG charts for the HTML report (axes, nice ticks, line charts, viridis heat maps).
+    .target(name: "Charts"),
+    .target(
+      name: "ClientCore",
+      dependencies: ["Wire", "CLI", "CZlib", "Checkpoints", "Imaging", "Explainer", "Charts", "Prototypes"]),
     // The data-free explainer (DESIGN §8): generative prior, guided sampling, scores.
     .target(
       name: "Explainer", dependencies: ["Engine", "Models", "Checkpoints", "Prototypes", "Imaging", "COpenBLAS"]),
@@ -77,11 +81,12 @@ let package = Package(
       name: "PrototypesTests", dependencies: ["Prototypes", "Models", "Checkpoints", "Engine"],
       exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["CLI"]),
-    .testTarget(name: "ClientTests", dependencies: ["ClientCore", "CZlib", "Imaging"]),
+    .testTarget(name: "ClientTests", dependencies: ["ClientCore", "CZlib", "Imaging", "Charts"]),
+    .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
     .testTarget(name: "ExplainerTests", dependencies: ["Explainer", "Engine", "Models", "Checkpoints", "Imaging"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
     .testTarget(name: "StoreTests", dependencies: ["Store"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store"]),
+    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store", "CZlib"]),
     .testTarget(
       name: "DaemonTests",
       dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer"]),

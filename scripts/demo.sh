@@ -170,3 +170,6 @@ fi
 
 echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors," >&2
 echo "      prior samples in $prior/samples.png, explanations in $out/explain" >&2
+echo "== the HTML report (one self-contained file: open it in any browser)" >&2
+"$bin/i2x" report demo -o "$out/report.html" --endpoint "$endpoint"
+echo "report: $out/report.html"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages i2x builds against and the Fashion-MNIST dataset, if missing.
+# Installs the Debian packages i2x builds against, the Fashion-MNIST dataset and Chromium (the
+# report tests render the HTML report headless), if missing.
 set -euo pipefail
-packages=(libopenblas-dev libzmq3-dev libsqlite3-dev zlib1g-dev dataset-fashion-mnist strace)
+packages=(libopenblas-dev libzmq3-dev libsqlite3-dev zlib1g-dev dataset-fashion-mnist strace chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -50,28 +50,32 @@ public enum ClientCommands {
         .init(name: "intervene", abstract: "Test a prototype by masking and pasting it on the probe set.") {
           try intervene($0, out: out)
         },
+        .init(name: "report", abstract: "Write a run's self-contained HTML report.") { try report($0, out: out) },
+        .init(name: "watch", abstract: "Follow a live run: checkpoints, analyses, flags, directives, explanations.") {
+          try watch($0, out: out)
+        },
       ])
   }
 
-  static func query(_ options: ParsedOptions, _ header: QueryHeader) throws -> [String: Any] {
-    try queryWithPayload(options, header).answer
+  static func query(_ options: ParsedOptions, _ header: QueryHeader, timeout: Int? = nil) throws -> [String: Any] {
+    try queryWithPayload(options, header, timeout: timeout).answer
   }
 
   /// A query whose reply may carry a binary payload (probe set, cached observation).
-  static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader) throws -> (
+  static func queryWithPayload(_ options: ParsedOptions, _ header: QueryHeader, timeout: Int? = nil) throws -> (
     answer: [String: Any], payload: [UInt8]?
   ) {
-    try request(options, try WireMessage(type: .query, header: header))
+    try request(options, try WireMessage(type: .query, header: header), timeout: timeout)
   }
 
   /// Sends a query or command and returns the reply's JSON and payload; error replies become
-  /// `ClientError`s with the matching exit code.
-  static func request(_ options: ParsedOptions, _ message: WireMessage) throws -> (
+  /// `ClientError`s with the matching exit code. `timeout` (ms) overrides `--timeout`.
+  static func request(_ options: ParsedOptions, _ message: WireMessage, timeout: Int? = nil) throws -> (
     answer: [String: Any], payload: [UInt8]?
   ) {
     let client = RequestClient(
       endpoint: try options.connectEndpoint("endpoint"),
-      timeoutMilliseconds: try options.int("timeout", minimum: 1) ?? 3000,
+      timeoutMilliseconds: try timeout ?? options.int("timeout", minimum: 1) ?? 3000,
       attempts: try options.int("retries", minimum: 1) ?? 3,
       options: try options.clientSocketOptions())
     defer { client.close() }
@@ -92,7 +96,7 @@ public enum ClientCommands {
         case "conflict": .usage
         default: .dataError
         }
-      throw ClientError(error.message, exitCode: code)
+      throw ClientError(error.message, exitCode: code, code: error.code)
     }
     guard reply.type == .reply,
       let object = try JSONSerialization.jsonObject(with: Data(reply.header)) as? [String: Any]
@@ -181,9 +185,12 @@ public enum ClientCommands {
 struct ClientError: Error, CustomStringConvertible, ExitCodeProviding {
   var description: String
   var exitCode: ExitCode
-  init(_ description: String, exitCode: ExitCode) {
+  /// The daemon's error code (`unknown-query`, `not-ready`, …) when the daemon refused.
+  var code: String?
+  init(_ description: String, exitCode: ExitCode, code: String? = nil) {
     self.description = description
     self.exitCode = exitCode
+    self.code = code
   }
 }
 

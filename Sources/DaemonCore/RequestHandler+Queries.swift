@@ -53,6 +53,8 @@ extension RequestHandler {
       }
     case "explanations":
       answer.merge(try explanationsQuery(header)) { _, new in new }
+    case "events":
+      answer.merge(try eventsQuery(message)) { _, new in new }
     case "explanation-image":
       return try explanationImage(header)
     case "verify":

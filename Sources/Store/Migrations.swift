@@ -127,6 +127,7 @@ public enum Migrations {
         "CREATE INDEX explanations_job ON explanations(job)",
       ]
     ),
+    ("009-events", EventLog.migration),
   ]
 
   /// Applies every migration not yet recorded.
