@@ -68,8 +68,9 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     /// Classes where it is shared (ρ ≥ 0.8) or specialised (0.1 ≤ ρ < 0.8, enriched in a group).
     public var sharedBy: [Int]
     public var specialisedFor: [Int]
-    /// The probe images where it is most intense, with its cells: up to two from each class
-    /// where it is present (ρ ≥ 0.1), classes by ρ; the most intense overall when there is none.
+    /// The probe images where it is most intense, with its cells: up to two from each of the
+    /// (up to 3) classes where it is most present (ρ ≥ 0.1); the most intense overall when
+    /// there is none.
     public var examples: [Example]
     /// Where it lives, what it looks like and what it goes with (`PrototypeTraits`).
     public var traits: PrototypeTraits?

@@ -37,8 +37,13 @@ public struct ProbeImages: Sendable {
 public struct PrototypeTraits: Codable, Sendable, Equatable {
   /// Probes where the prototype is present (P_ik ≥ 0.5).
   public var presentProbes: Int
-  /// F: per target-layer cell, the fraction of present probes where it is assigned (h·w).
+  /// F: per target-layer cell, the fraction of present probes where it is assigned (h·w, to 3
+  /// decimals; empty for maps of more than `footprintCells` cells, where `hot_cells` and
+  /// `pixel_box` still say where it is).
   public var footprint: [Double]
+
+  /// Largest map (h·w) whose footprint is stored.
+  public static let footprintCells = 256
   /// 1 − normalised entropy of the footprint (0 when never present).
   public var fixedPosition: Double
   /// Cells where the footprint is at least half its maximum, and their bounding box in image
@@ -115,7 +120,9 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
         total += 1
       }
     }
-    let footprint = counts.map { present.isEmpty ? 0 : $0 / Double(present.count) }
+    // Stored rounded to 3 decimals (reports are rewritten at every checkpoint; a 7×7 footprint
+    // then takes about 200 bytes of JSON), and only for maps of at most `footprintCells` cells.
+    let footprint = counts.map { present.isEmpty ? 0 : ($0 / Double(present.count) * 1000).rounded() / 1000 }
     let fixed = total > 0 ? 1 - RunAnalysis.normalisedEntropy(counts) : 0
     let peak = footprint.max() ?? 0
     let hot = peak > 0 ? (0..<cells).filter { footprint[$0] >= 0.5 * peak } : []
@@ -139,7 +146,8 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
         absentProbes: without.count, absentCorrect: without.filter { predictions[$0] == c }.count)
     }
     return PrototypeTraits(
-      presentProbes: present.count, footprint: footprint, fixedPosition: fixed, hotCells: hot, pixelBox: box,
+      presentProbes: present.count, footprint: cells <= footprintCells ? footprint : [], fixedPosition: fixed,
+      hotCells: hot, pixelBox: box,
       meanCells: present.isEmpty ? 0 : total / Double(present.count),
       sizeFraction: present.isEmpty ? 0 : total / Double(present.count * cells), contentVariability: variability,
       contentStandardDeviation: deviation, presenceSplit: split)

@@ -88,9 +88,10 @@ public enum RunAnalysis {
         presence[p][c] >= 0.1 && presence[p][c] < 0.8
           && enriched(p, c, k: k, intensity: latest, members: members[c], groups: latestGroups, rate: presence[p][c])
       }
-      // Examples stratified by class: two from each class where it is present, by ρ.
+      // Examples stratified by class: two from each of the (up to 3) classes where it is most
+      // present (ρ ≥ 0.1).
       let present = (0..<classes).filter { presence[p][$0] >= 0.1 }.sorted { presence[p][$0] > presence[p][$1] }
-      var chosen = present.prefix(5).flatMap { c in
+      var chosen = present.prefix(3).flatMap { c in
         examples(
           p, among: members[c], count: 2, intensity: latest, k: k, labels: labels, vocabulary: vocabulary,
           cells: observations[0].cells)
