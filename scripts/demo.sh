@@ -10,7 +10,9 @@
 # and an oracle (smallcnn-bn, 15 epochs on the same split, about 20 s) are trained once into
 # OUTPUT_DIR/prior and reused; the daemon explains both classes of every flagged pair (policy
 # auto) and the demo ends with the explanation of the most uncertain pair's two classes.
-# Budget: about 4–5 minutes on 2 cores after the build (about 3 when the prior is reused).
+# A short run on data with a planted spurious cue shows its findings (class, place, intervention
+# evidence). Budget: about 5–6 minutes on 2 cores after the build (about 4 when the prior is
+# reused).
 # Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
@@ -26,7 +28,7 @@ echo "== building (release)" >&2
 swift build -c release >&2
 bin=.build/release
 # A fresh store and run each time, so the demo always shows the same story.
-rm -rf "$out/daemon" "$out/run"
+rm -rf "$out/daemon" "$out/run" "$out/run-cue" "$out/png-cue"
 mkdir -p "$out"
 
 prior="$out/prior"
@@ -80,6 +82,8 @@ echo "== fine-tunes the flags triggered (policy auto): removal set, segment, bef
 "$bin/i2x" directives demo --endpoint "$endpoint"
 echo "== per-class progress, faithfulness, coupling" >&2
 "$bin/i2x" progress demo --endpoint "$endpoint"
+echo "== findings: what the evidence means" >&2
+"$bin/i2x" findings demo --endpoint "$endpoint"
 
 echo "== evaluating on the 10,000 test images" >&2
 "$bin/i2x-train" eval --checkpoint "$out/run/final.safetensors" --dataset fashion-mnist
@@ -108,7 +112,62 @@ fi
 for class in $pair; do
   echo "== explanation of class $class (guided samples: $out/explain/explanation-*-guided.png)" >&2
   "$bin/i2x" explain demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
+  echo "== concepts of class $class (concept images: $out/explain/explanation-*-concepts-*.png)" >&2
+  "$bin/i2x" concepts demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
 done
+# One counterfactual: a flagged example probe of the pair (the auto policy made it), towards the
+# other class.
+counterfactual=$("$bin/i2x" explain demo --endpoint "$endpoint" --json | python3 -c '
+import json, sys
+pair = [int(c) for c in sys.argv[1:]]
+rows = json.load(sys.stdin).get("explanations", [])
+made = [r for r in rows if r.get("kind") == "counterfactual" and r.get("class") in pair and r.get("target") in pair]
+if made:
+    print(made[0]["probe"], made[0]["target"])
+' $pair)
+if [ -n "$counterfactual" ]; then
+  set -- $counterfactual
+  echo "== counterfactual of probe image $1 towards class $2, against PGD ($out/explain/explanation-*-counterfactual.png:" >&2
+  echo "   original | counterfactual | PGD)" >&2
+  "$bin/i2x" counterfactual demo --probe "$1" --to "$2" --png "$out/explain" --endpoint "$endpoint"
+else
+  echo "== no flagged example probe for the pair: 'i2x counterfactual demo --probe I --to C' makes one" >&2
+fi
+set -- $pair
+echo "== the class in words (every sentence cites a measured number)" >&2
+"$bin/i2x" explain demo --class "$1" --text --endpoint "$endpoint"
+
+# Last, a short run on data with a planted spurious cue (a 4x4 white square at rows 1-4,
+# columns 23-26 on every Shirt of the training source; the test set clean): the findings name
+# the cue, its class and place, with mask/paste evidence against random controls.
+if command -v python3 >/dev/null; then
+  echo "== planted cue: training on Fashion-MNIST with a mark on every Shirt (1 epoch)" >&2
+  [ -f "$out/data-cue/classes.txt" ] || python3 scripts/make-cue-data.py "$out/data-cue" >&2
+  rm -rf "$out/run-cue"
+  "$bin/i2x-train" train --dataset fashion-mnist --data-dir "$out/data-cue" --arch smallcnn-bn --epochs 1 \
+    --run demo-cue --publish "$endpoint" --publish-every 100 --explain off --out "$out/run-cue"
+  quiet=0
+  for _ in $(seq 600); do
+    if "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]'; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -ge 3 ] && break
+    sleep 0.5
+  done
+  echo "== findings of the planted-cue run" >&2
+  "$bin/i2x" findings demo-cue --endpoint "$endpoint"
+  cue=$("$bin/i2x" findings demo-cue --endpoint "$endpoint" --json | python3 -c \
+    'import json,sys; f=[x for x in json.load(sys.stdin)["findings"] if x["kind"]=="fixed-position-cue"]; print(f[0]["prototype"] if f else "")')
+  if [ -n "$cue" ]; then
+    echo "== the cue's prototype $cue: footprint, presence split, lineage, intervention, gallery" >&2
+    "$bin/i2x" prototypes demo-cue --id "$cue" --endpoint "$endpoint" --png "$out/png-cue"
+    "$bin/i2x" prototypes demo-cue --id "$cue" --history --endpoint "$endpoint"
+    "$bin/i2x" intervene demo-cue --prototype "$cue" --class Shirt --endpoint "$endpoint"
+  fi
+  echo "== the planted-cue model on the clean test set (Shirt has no mark there)" >&2
+  "$bin/i2x-train" eval --checkpoint "$out/run-cue/final.safetensors" --dataset fashion-mnist
+else
+  echo "== (python3 not found: skipping the planted-cue run)" >&2
+fi
+
 echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors," >&2
 echo "      prior samples in $prior/samples.png, explanations in $out/explain" >&2
 echo "== the HTML report (one self-contained file: open it in any browser)" >&2

@@ -18,7 +18,11 @@ extension ClientCommands {
       "prototypes", "The prototype vocabulary and where each prototype is present.", classFilter: true)
     spec.options.append(
       .value(
-        "png", "DIR", "Also write PNG galleries: prototype-<id>.png (example probes, cells tinted) and gradcam.png."))
+        "png", "DIR",
+        "Also write PNG galleries: prototype-<id>.png (its footprint as a heat map, then example probes of each "
+          + "class where it is present, cells tinted) and gradcam.png (two probes per class)."))
+    spec.options.append(.value("id", "K", "Only prototype K, with its footprint, traits and presence split."))
+    spec.options.append(.flag("history", "With --id: the ids K had at earlier refits (its lineage)."))
     return spec
   }()
   static let progressSpec = analysisSpec(
@@ -44,12 +48,26 @@ extension ClientCommands {
   }
 
   static func prototypes(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
-    let (options, answer) = try analysisQuery("prototypes", prototypesSpec, arguments)
+    let options = try ParsedOptions(arguments, spec: prototypesSpec)
+    let id = try options.int("id", minimum: 0)
+    if options.flag("history") {
+      guard let id else { throw UsageError("--history needs --id K", hint: prototypesSpec.hint) }
+      return try prototypeHistory(options, id: id, out: out)
+    }
+    let (_, answer) = try analysisQuery("prototypes", prototypesSpec, arguments)
     let names = answer["classNames"] as? [String] ?? []
     let only = try classIndex(options, names: names)
     var prototypes = answer["prototypes"] as? [[String: Any]] ?? []
     if let only {
       prototypes = prototypes.filter { (($0["presence"] as? [Double]) ?? [])[safe: only] ?? 0 >= 0.1 }
+    }
+    if let id {
+      prototypes = prototypes.filter { $0["id"] as? Int == id }
+      guard !prototypes.isEmpty else {
+        throw ClientError(
+          "prototype \(id) is not in the vocabulary at this checkpoint; '--id \(id) --history' follows an old id",
+          exitCode: .dataError)
+      }
     }
     if let directory = options.string("png") {
       let written = try writeGalleries(
@@ -73,13 +91,26 @@ extension ClientCommands {
       let presence = p["presence"] as? [Double] ?? []
       let top = presence.indices.sorted { presence[$0] > presence[$1] }.prefix(3)
         .filter { presence[$0] > 0 }.map { "\(names[safe: $0] ?? "\($0)") \(String(format: "%.2f", presence[$0]))" }
+      let traits = p["traits"] as? [String: Any] ?? [:]
       return [
         "\(p["id"] as? Int ?? 0)", "\(p["cells"] as? Int ?? 0)", top.joined(separator: ", "),
         (p["sharedBy"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
         (p["specialisedFor"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
+        (traits["fixed_position"] as? Double).map { String(format: "%.2f", $0) } ?? "-",
+        (traits["mean_cells"] as? Double).map { String(format: "%.1f", $0) } ?? "-",
+        (traits["content_variability"] as? Double).map { String(format: "%.2f", $0) } ?? "-",
+        (traits["pixel_box"] as? [Int]).map { "y\($0[0])–\($0[2]) x\($0[1])–\($0[3])" } ?? "-",
       ]
     }
-    out(TextTable.render(header: ["ID", "CELLS", "MOST PRESENT IN (ρ)", "SHARED BY", "SPECIALISED FOR"], rows: rows))
+    out(
+      TextTable.render(
+        header: [
+          "ID", "CELLS", "MOST PRESENT IN (ρ)", "SHARED BY", "SPECIALISED FOR", "FIXED", "SIZE", "VARIABILITY", "WHERE",
+        ], rows: rows))
+    if id != nil, let traits = prototypes.first?["traits"] as? [String: Any] {
+      printTraits(
+        traits, names: names, shape: (answer["vocabulary"] as? [String: Any])?["map_shape"] as? [Int], out: out)
+    }
     return .success
   }
 
@@ -98,8 +129,9 @@ extension ClientCommands {
       throw ClientError("run \(run) has no probe images", exitCode: .dataError)
     }
     let maps = try SafetensorsFile(bytes: observation).tensor("normalized")
-    let gallery = Gallery(
+    var gallery = Gallery(
       images: try images.uint8s(), channels: images.shape[1], height: images.shape[2], width: images.shape[3])
+    gallery.scale = Gallery.scale(forHeight: images.shape[2], width: images.shape[3])
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     var written = 0
     for prototype in prototypes {
@@ -107,11 +139,18 @@ extension ClientCommands {
         ($0["probe"] as? Int ?? 0, $0["cells"] as? [Int] ?? [])
       }
       guard !examples.isEmpty else { continue }
-      try gallery.prototypeStrip(examples: examples, mapHeight: maps.shape[1], mapWidth: maps.shape[2])
-        .write(to: directory.appendingPathComponent("prototype-\(prototype["id"] as? Int ?? 0).png"))
+      let footprint = (prototype["traits"] as? [String: Any])?["footprint"] as? [Double]
+      try gallery.prototypeStrip(
+        examples: examples, mapHeight: maps.shape[1], mapWidth: maps.shape[2], footprint: footprint
+      )
+      .write(to: directory.appendingPathComponent("prototype-\(prototype["id"] as? Int ?? 0).png"))
       written += 1
     }
-    let probes = Array(0..<min(16, images.shape[0]))
+    // Two probes of each class, in class order.
+    let labels = (try? probeFile.tensor("labels").int64s().map { Int($0) }) ?? []
+    var probes: [Int] = []
+    for c in Set(labels).sorted() { probes += labels.indices.filter { labels[$0] == c }.prefix(2) }
+    if probes.isEmpty { probes = Array(0..<min(16, images.shape[0])) }
     try gallery.overlays(probes: probes, maps: try maps.floats(), mapHeight: maps.shape[1], mapWidth: maps.shape[2])
       .write(to: directory.appendingPathComponent("gradcam.png"))
     return written + 1

@@ -14,6 +14,10 @@ extension ClientCommands {
       .value(
         "wait", "SECONDS", "How long to wait for the explanation to finish (0: queue it and return).", default: "600"),
       .value("png", "DIR", "Write the guided, prior and randomized sample grids to DIR."),
+      .flag(
+        "text",
+        "Print a templated summary of the class from measured facts only: prototypes, confusion, scores, concepts, counterfactuals, sanity check."
+      ),
     ],
     discussion: """
       Queues the explanation on the daemon (started with --generator) unless one exists for that
@@ -37,22 +41,46 @@ extension ClientCommands {
     }
     let header = CommandHeader(
       command: "explain", run: run, className: className, step: try options.int("checkpoint", minimum: 0))
+    let row = try requestAndWait(options, header)
+    if options.flag("text") {
+      let text = try classSummary(options, run: run, classIndex: row["class"] as? Int ?? 0, explanation: row)
+      if options.flag("json") {
+        try printJSON(["schema_version": 1, "class": row["class"] ?? 0, "text": text], out: out)
+      } else {
+        out(text)
+      }
+      return .success
+    }
+    if options.flag("json") {
+      try printJSON(row, out: out)
+    } else {
+      out(explanationText(row))
+    }
+    return row["state"] as? String == "failed" ? .dataError : .success
+  }
+
+  /// Sends an `explain`/`concepts`/`counterfactual` command, waits for the result (progress on
+  /// stderr), writes its images with `--png`, and returns its row.
+  static func requestAndWait(_ options: ParsedOptions, _ header: CommandHeader) throws -> [String: Any] {
+    let run = header.run
     let queued = try request(options, try WireMessage(type: .command, header: header)).answer
     guard var row = queued["explanation"] as? [String: Any], let id = row["id"] as? Int else {
-      throw ClientError("the daemon's explain reply has no explanation", exitCode: .software)
+      throw ClientError("the daemon's \(header.command) reply has no explanation", exitCode: .software)
     }
     let wait = try options.double("wait", minimum: 0) ?? 600
     let deadline = Date().addingTimeInterval(wait)
     var lastState = ""
     while let state = row["state"] as? String, state == "queued" || state == "running" {
       if state != lastState {
-        Log.write("explanation \(id) of class \(row["class_name"] ?? row["class"] ?? "?"): \(state)")
+        Log.write("\(header.command) \(id) of class \(row["class_name"] ?? row["class"] ?? "?"): \(state)")
         lastState = state
       }
       guard Date() < deadline else {
-        if wait > 0 { Log.write("still \(state) after \(Int(wait)) s; 'i2x explain \(run)' lists it when done") }
-        if options.flag("json") { try printJSON(row, out: out) }
-        return wait > 0 ? .unavailable : .success
+        if wait > 0 {
+          throw ClientError(
+            "still \(state) after \(Int(wait)) s; 'i2x explain \(run)' lists it when done", exitCode: .unavailable)
+        }
+        return row
       }
       Thread.sleep(forTimeInterval: 0.5)
       let answer = try query(options, QueryHeader(query: "explanations", run: run, classIndex: row["class"] as? Int))
@@ -70,12 +98,7 @@ extension ClientCommands {
         Log.write("wrote \(file.path)")
       }
     }
-    if options.flag("json") {
-      try printJSON(row, out: out)
-    } else {
-      out(explanationText(row))
-    }
-    return row["state"] as? String == "failed" ? .dataError : .success
+    return row
   }
 
   /// One explanation row in words.
@@ -105,14 +128,33 @@ extension ClientCommands {
     if rows.isEmpty { lines.append("no explanations yet ('i2x explain RUN --class C' asks for one)") }
     for row in rows {
       let document = row["explanation"] as? [String: Any]
-      func rate(_ key: String) -> String {
-        ((document?[key] as? [String: Any])?["rate"] as? Double).map { String(format: "%3.0f%%", $0 * 100) } ?? "   -"
+      func percent(_ object: Any?) -> String {
+        ((object as? [String: Any])?["rate"] as? Double).map { String(format: "%3.0f%%", $0 * 100) } ?? "   -"
       }
-      let passed = ((document?["sanity"] as? [String: Any])?["passed"] as? Bool).map { $0 ? "passed" : "FAILED" } ?? "-"
       let name = row["class_name"] as? String ?? "\(row["class"] ?? "?")"
-      lines.append(
-        "  \(row["id"] ?? "?")  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) step \(row["step"] ?? "?")  \((row["state"] as? String ?? "").padding(toLength: 7, withPad: " ", startingAt: 0))  activation \(rate("activation"))  prior \(rate("prior_activation"))  oracle \(rate("oracle"))  sanity \(passed)"
-      )
+      let head =
+        "  \(row["id"] ?? "?")  \((row["kind"] as? String ?? "explain").padding(toLength: 14, withPad: " ", startingAt: 0)) \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) step \(row["step"] ?? "?")  \((row["state"] as? String ?? "").padding(toLength: 7, withPad: " ", startingAt: 0))"
+      var detail = ""
+      if row["state"] as? String == "done" {
+        switch row["kind"] as? String {
+        case "concepts":
+          let first = (document?["with_pseudo_labels"] as? [[String: Any]])?.first
+          detail =
+            "concepts \(((first?["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: " ")), activation \(percent(first?["activation"]))"
+        case "counterfactual":
+          let o = document?["outcome"] as? [String: Any]
+          detail =
+            "probe \(row["probe"] ?? "?") → \(row["target_name"] ?? row["target"] ?? "?"): valid \(o?["valid"] as? Bool ?? false), oracle \(o?["oracle_valid"] as? Bool ?? false), PGD oracle \(o?["pgd_oracle_valid"] as? Bool ?? false)"
+        default:
+          let passed =
+            ((document?["sanity"] as? [String: Any])?["passed"] as? Bool).map { $0 ? "passed" : "FAILED" } ?? "-"
+          detail =
+            "activation \(percent(document?["activation"]))  prior \(percent(document?["prior_activation"]))  oracle \(percent(document?["oracle"]))  sanity \(passed)"
+        }
+      } else if let error = row["error"] as? String {
+        detail = error
+      }
+      lines.append(head + "  " + detail)
     }
     if let statement = answer["data_free"] as? String { lines.append(statement) }
     return lines.joined(separator: "\n")

@@ -35,8 +35,20 @@ public enum ClientCommands {
         .init(name: "explain", abstract: "Data-free explanation of a class (generator-guided samples and scores).") {
           try explain($0, out: out)
         },
+        .init(name: "concepts", abstract: "Which concepts of the generative prior drive a class.") {
+          try concepts($0, out: out)
+        },
+        .init(name: "counterfactual", abstract: "The smallest natural change that flips a probe image.") {
+          try counterfactual($0, out: out)
+        },
         .init(name: "policy", abstract: "Show or set a run's fine-tune policy (auto, manual, off).") {
           try policy($0, out: out)
+        },
+        .init(name: "findings", abstract: "What the evidence means, with its numbers and commands.") {
+          try findings($0, out: out)
+        },
+        .init(name: "intervene", abstract: "Test a prototype by masking and pasting it on the probe set.") {
+          try intervene($0, out: out)
         },
         .init(name: "report", abstract: "Write a run's self-contained HTML report.") { try report($0, out: out) },
         .init(name: "watch", abstract: "Follow a live run: checkpoints, analyses, flags, directives, explanations.") {

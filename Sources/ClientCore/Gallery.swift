@@ -10,6 +10,11 @@ public struct Gallery {
   /// Pixels per image pixel in the output.
   public var scale = 3
 
+  /// The smallest whole scale that shows an image at least 112 pixels on its shorter side.
+  public static func scale(forHeight height: Int, width: Int) -> Int {
+    max(1, (112 + min(height, width) - 1) / max(1, min(height, width)))
+  }
+
   /// Creates a renderer.
   public init(images: [UInt8], channels: Int, height: Int, width: Int) {
     self.images = images
@@ -29,11 +34,26 @@ public struct Gallery {
     return (v, v, v)
   }
 
-  /// A strip of probe images with the given cells (of an h×w map) tinted red and outlined.
-  public func prototypeStrip(examples: [(probe: Int, cells: [Int])], mapHeight: Int, mapWidth: Int) -> PNGImage {
+  /// A strip of probe images with the given cells (of an h×w map) tinted red; with a
+  /// `footprint` (h·w fractions), the first tile is that footprint as a heat map (blue 0 → red 1).
+  public func prototypeStrip(
+    examples: [(probe: Int, cells: [Int])], mapHeight: Int, mapWidth: Int, footprint: [Double]? = nil
+  ) -> PNGImage {
     let tile = width * scale
-    var image = PNGImage(width: max(1, examples.count) * (tile + 2), height: height * scale)
-    for (slot, example) in examples.enumerated() {
+    let heat = footprint.flatMap { $0.count == mapHeight * mapWidth ? $0 : nil }
+    let offset = heat == nil ? 0 : 1
+    var image = PNGImage(width: max(1, examples.count + offset) * (tile + 2), height: height * scale)
+    if let heat {
+      for y in 0..<(height * scale) {
+        for x in 0..<tile {
+          let cell = (y * mapHeight / (height * scale)) * mapWidth + (x * mapWidth / tile)
+          let colour = Self.heatColour(heat[cell])
+          image.set(x, y, (UInt8(colour.0), UInt8(colour.1), UInt8(colour.2)))
+        }
+      }
+    }
+    for (index, example) in examples.enumerated() {
+      let slot = index + offset
       let highlighted = Set(example.cells)
       for y in 0..<(height * scale) {
         for x in 0..<tile {

@@ -69,7 +69,10 @@ extension ReportPage {
       let id = row["id"] as? Int ?? 0
       let name = row["class_name"] as? String ?? "class \(row["class"] as? Int ?? 0)"
       let state = row["state"] as? String ?? "?"
-      out += "<h3 id=\"explanation-\(id)\">\(esc(name)) at step \(row["step"] as? Int ?? 0) (explanation \(id))</h3>"
+      let kind = row["kind"] as? String ?? "explain"
+      let title = kind == "explain" ? "explanation" : kind
+      out +=
+        "<h3 id=\"explanation-\(id)\">\(esc(name)) at step \(row["step"] as? Int ?? 0) (\(title) \(id))</h3>"
       guard state == "done", let document = row["explanation"] as? [String: Any] else {
         out +=
           state == "failed"
@@ -77,13 +80,16 @@ extension ReportPage {
           : "<p>State: \(esc(state)).</p>"
         continue
       }
-      for key in ["concepts", "counterfactuals"] {
-        guard let part = document[key],
-          let data = try? JSONSerialization.data(withJSONObject: part, options: [.prettyPrinted, .sortedKeys])
-        else { continue }
-        if key == "concepts" { concepts = true } else { counterfactuals = true }
-        out +=
-          "<details><summary>\(key) (as measured)</summary><pre>\(esc(String(decoding: data, as: UTF8.self)))</pre></details>"
+      switch row["kind"] as? String {
+      case "concepts":
+        concepts = true
+        out += conceptsHTML(row, document: document, id: id, name: name)
+        continue
+      case "counterfactual":
+        counterfactuals = true
+        out += counterfactualHTML(row, document: document, id: id, name: name)
+        continue
+      default: break
       }
       func rate(_ key: String) -> String {
         guard let p = document[key] as? [String: Any], let r = p["rate"] as? Double else { return "-" }
@@ -121,11 +127,72 @@ extension ReportPage {
     }
     if !concepts {
       out += absent(
-        "concepts: this daemon's explainer does not run concept discovery (DESIGN §8), so no concept is shown")
+        "concepts: no concept search has finished for this run ('i2x concepts \(inputs.run) --class C' asks for one)")
     }
     if !counterfactuals {
-      out += absent("counterfactual pairs: this daemon's explainer does not make counterfactuals (DESIGN §8)")
+      out += absent(
+        "counterfactual pairs: none has finished for this run ('i2x counterfactual \(inputs.run) --probe I --to C')")
     }
+    return out
+  }
+
+  /// A concept search: each run's concepts and scores, with and without the pseudo-label loss,
+  /// and the decoded concept images.
+  func conceptsHTML(_ row: [String: Any], document: [String: Any], id: Int, name: String) -> String {
+    func rate(_ object: Any?) -> String {
+      guard let p = object as? [String: Any], let r = p["rate"] as? Double else { return "-" }
+      return
+        "\(Self.percent(r)) [\(Self.percent(p["low"] as? Double ?? 0)), \(Self.percent(p["high"] as? Double ?? 0))]"
+    }
+    var out = "<table><tr><th>search</th><th>run</th><th>concepts</th><th>activation</th><th>oracle</th></tr>"
+    for (key, title) in [("with_pseudo_labels", "with pseudo-labels"), ("without_pseudo_labels", "ablation: without")] {
+      for (index, run) in (document[key] as? [[String: Any]] ?? []).enumerated() {
+        let ids = (run["concepts"] as? [Int] ?? []).map(String.init).joined(separator: " ")
+        out +=
+          "<tr><td>\(title)</td><td>\(index + 1)</td><td>\(ids)</td><td>\(rate(run["activation"]))</td>"
+          + "<td>\(rate(run["oracle"]))</td></tr>"
+      }
+    }
+    out += "</table>"
+    var images = ""
+    for image in (inputs.explanationImages[id] ?? [:]).keys.sorted() {
+      guard let bytes = inputs.explanationImages[id]?[image] else { continue }
+      images += figure(self.image(bytes: bytes, alt: "\(image) of \(name)"), caption: esc("\(image): decoded concepts"))
+    }
+    out += images.isEmpty ? absent("the concept images of search \(id)") : "<div class=\"gallery\">\(images)</div>"
+    out +=
+      "<p class=\"caption\">How to read: each run lets four slots choose concepts of the prior's codebook so that "
+      + "the decoded mean of their latents is called \(esc(name)); the activation is the classifier's share of 100 "
+      + "decoded draws, the oracle's share beside it. The ablation runs the same search without DEXTER's "
+      + "pseudo-label loss.</p>"
+    return out
+  }
+
+  /// A counterfactual: original, generative edit and PGD example, with the outcome.
+  func counterfactualHTML(_ row: [String: Any], document: [String: Any], id: Int, name: String) -> String {
+    let o = document["outcome"] as? [String: Any] ?? [:]
+    func yes(_ key: String) -> String { (o[key] as? Bool).map { $0 ? "yes" : "no" } ?? "-" }
+    func number(_ key: String) -> String { (o[key] as? Double).map { String(format: "%.3f", $0) } ?? "-" }
+    let target = row["target_name"] as? String ?? "class \(row["target"] as? Int ?? 0)"
+    var out =
+      "<table><tr><th></th><th>flips the classifier</th><th>oracle agrees</th><th>‖Δx‖₂</th><th>budget</th></tr>"
+    out += "<tr><td>generative edit</td><td>\(yes("valid"))</td><td>\(yes("oracle_valid"))</td><td>\(number("l2"))</td>"
+    out += "<td>‖Δz‖₂ \(number("latent_distance"))</td></tr>"
+    out += "<tr><td>PGD</td><td>\(yes("pgd_valid"))</td><td>\(yes("pgd_oracle_valid"))</td><td>\(number("pgd_l2"))</td>"
+    out += "<td>ε \(number("pgd_linf"))</td></tr></table>"
+    if let bytes = inputs.explanationImages[id]?["counterfactual"] {
+      out += figure(
+        self.image(bytes: bytes, alt: "counterfactual of probe \(row["probe"] as? Int ?? 0)"),
+        caption: esc("probe \(row["probe"] as? Int ?? 0) (\(name)) → \(target): original, generative edit, PGD example")
+      )
+    } else {
+      out += absent("the images of counterfactual \(id)")
+    }
+    out +=
+      "<p class=\"caption\">How to read: the generative edit stays on the prior's manifold; PGD is the smallest "
+      + "pixel perturbation that flips the classifier. PGD is usually closer in pixels; if the oracle agrees with "
+      + "the edit and not with PGD, the edit changed what the class looks like rather than exploiting the "
+      + "classifier. Counterfactuals start from a probe image: they are not data-free.</p>"
     return out
   }
 }

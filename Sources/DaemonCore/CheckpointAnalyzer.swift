@@ -67,6 +67,18 @@ struct CheckpointAnalyzer {
       cooldown: finetuneCooldown, log: log)
     try ExplainTrigger.apply(
       store: store, run: job.run, report: report, step: analysedStep, settings: explainer, log: log)
+    if latestStep == job.step {
+      let interventionStart = Date()
+      let tested = try InterventionRunner.testCandidates(
+        store: store, run: job.run, network: checkpoint.network, vocabulary: vocabulary, observation: observation,
+        report: report, probe: probe)
+      if tested > 0 {
+        log(
+          String(
+            format: "tested %d cue candidate(s) of run '%@' at step %d by intervention in %.2f s", tested, job.run,
+            job.step, Date().timeIntervalSince(interventionStart)))
+      }
+    }
     log(
       String(
         format: "analysed run '%@' step %d in %.2f s (%d checkpoints%@, %d prototypes, %d uncertain)", job.run,
@@ -95,7 +107,8 @@ struct CheckpointAnalyzer {
       let recent = try store.observations(run: job.run, last: window + 1)
       let windowReport = RunAnalysis.analyze(
         observations: recent, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
-        firstInterval: steps.count - window - 1, timings: { stages[$0] = $1 })
+        firstInterval: steps.count - window - 1, images: ProbeImages(pixels: probe.images, shape: probe.shape),
+        timings: { stages[$0] = $1 })
       if let merged = RunAnalysis.merge(previous: previous, window: windowReport) { return merged }
     }
     return try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { stages[$0] = $1 })
@@ -108,7 +121,8 @@ struct CheckpointAnalyzer {
   ) throws -> AnalysisReport {
     RunAnalysis.analyze(
       observations: try store.observations(run: run).filter(\.isFinite), labels: probe.labels,
-      classNames: probe.classes, vocabulary: vocabulary, timings: timings)
+      classNames: probe.classes, vocabulary: vocabulary, images: ProbeImages(pixels: probe.images, shape: probe.shape),
+      timings: timings)
   }
 
   /// A `refresh` job: replaces the run's latest report, if it is incremental and still the
@@ -128,7 +142,7 @@ struct CheckpointAnalyzer {
     log(String(format: "refreshed run '%@' at step %d: full analysis in %.2f s", job.run, job.step, seconds))
   }
 
-  private func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {
+  func load(_ sha256: String, _ architecture: Architecture) throws -> ModelCheckpoint {
     let bytes: [UInt8]
     do { bytes = try store.blobs.get(sha256) } catch {
       throw RetryableJobError(description: "cannot read blob \(sha256): \(error)")

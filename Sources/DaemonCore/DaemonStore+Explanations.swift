@@ -26,6 +26,10 @@ extension DaemonStore {
     public var step: Int
     /// The `explain` job that makes it.
     public var job: Int
+    /// `explain`, `concepts` or `counterfactual`.
+    public var kind: String
+    /// Counterfactuals: the target class and the probe image's index in the run's probe set.
+    public var target: Int?, probe: Int?
     /// `auto` (a flag) or `client`.
     public var source: String
     /// `queued`, `running`, `done` or `failed`.
@@ -74,13 +78,20 @@ extension DaemonStore {
   /// Requests the explanation of `classIndex` at `step`: the existing request when one is
   /// queued, running or done for the same class and step, else a new row and `explain` job.
   /// - Returns: the record and whether it was created now.
-  public func requestExplanation(run: String, classIndex: Int, step: Int, source: String) throws
-    -> (record: ExplanationRecord, created: Bool)
-  {
+  public func requestExplanation(
+    run: String, classIndex: Int, step: Int, source: String, kind: String = "explain", target: Int? = nil,
+    probe: Int? = nil
+  ) throws -> (record: ExplanationRecord, created: Bool) {
     try database.transaction(durable: true) {
       if let existing = try database.query(
-        "SELECT id FROM explanations WHERE run = ? AND class = ? AND step = ? AND state != 'failed' ORDER BY id DESC LIMIT 1",
-        [.text(run), .integer(Int64(classIndex)), .integer(Int64(step))]
+        """
+        SELECT id FROM explanations WHERE run = ? AND class = ? AND step = ? AND kind = ? AND target IS ? AND probe IS ?
+          AND state != 'failed' ORDER BY id DESC LIMIT 1
+        """,
+        [
+          .text(run), .integer(Int64(classIndex)), .integer(Int64(step)), .text(kind),
+          target.map { .integer(Int64($0)) } ?? .null, probe.map { .integer(Int64($0)) } ?? .null,
+        ]
       ).first?.first?.int, let record = try explanation(id: existing) {
         return (record, false)
       }
@@ -90,12 +101,13 @@ extension DaemonStore {
       let job = database.lastInsertRowID
       try database.execute(
         """
-        INSERT INTO explanations (run, class, step, job, source, state, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)
+        INSERT INTO explanations (run, class, step, job, source, state, created_at, updated_at, kind, target, probe)
+        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
         """,
         [
           .text(run), .integer(Int64(classIndex)), .integer(Int64(step)), .integer(job), .text(source), .real(now),
-          .real(now),
+          .real(now), .text(kind), target.map { .integer(Int64($0)) } ?? .null,
+          probe.map { .integer(Int64($0)) } ?? .null,
         ])
       guard let record = try explanation(id: Int(database.lastInsertRowID)) else {
         throw DaemonError(.internalError, "explanation row vanished after its insert")
@@ -104,11 +116,12 @@ extension DaemonStore {
     }
   }
 
-  /// Whether the class already has an explanation request (any state but failed) in the run.
-  public func hasExplanation(run: String, classIndex: Int) throws -> Bool {
+  /// Whether the class already has a request of `kind` (any state but failed) in the run;
+  /// for counterfactuals, of that probe image.
+  public func hasExplanation(run: String, classIndex: Int, kind: String = "explain", probe: Int? = nil) throws -> Bool {
     try !database.query(
-      "SELECT 1 FROM explanations WHERE run = ? AND class = ? AND state != 'failed' LIMIT 1",
-      [.text(run), .integer(Int64(classIndex))]
+      "SELECT 1 FROM explanations WHERE run = ? AND class = ? AND kind = ? AND probe IS ? AND state != 'failed' LIMIT 1",
+      [.text(run), .integer(Int64(classIndex)), .text(kind), probe.map { .integer(Int64($0)) } ?? .null]
     ).isEmpty
   }
 
@@ -134,7 +147,7 @@ extension DaemonStore {
     try database.query(
       """
       SELECT e.id, e.run, e.class, e.step, e.source, e.state, e.document, e.images, e.warnings, e.error,
-        e.created_at, e.updated_at, j.state, j.error, e.job
+        e.created_at, e.updated_at, j.state, j.error, e.job, e.kind, e.target, e.probe
       FROM explanations e LEFT JOIN jobs j ON j.id = e.job WHERE \(condition) ORDER BY e.id
       """, parameters
     ).map { row in
@@ -146,7 +159,8 @@ extension DaemonStore {
       let jobFailed = row[12].string == "failed" && row[5].string != "done"
       return ExplanationRecord(
         id: row[0].int ?? 0, run: row[1].string ?? "", classIndex: row[2].int ?? 0, step: row[3].int ?? 0,
-        job: row[14].int ?? 0, source: row[4].string ?? "", state: jobFailed ? "failed" : row[5].string ?? "",
+        job: row[14].int ?? 0, kind: row[15].string ?? "explain", target: row[16].int, probe: row[17].int,
+        source: row[4].string ?? "", state: jobFailed ? "failed" : row[5].string ?? "",
         document: row[6].string,
         images: decode(row[7], [String: String].self) ?? [:], warnings: decode(row[8], [String].self) ?? [],
         error: row[9].string ?? (jobFailed ? row[13].string : nil), createdAt: row[10].double ?? 0,

@@ -54,6 +54,13 @@ extension DaemonStore {
             WHERE state = 'queued' AND kind = 'refresh' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
             """, [.real(now)]
           ).first
+          // Interventions (DESIGN §6b): they yield to checkpoints and refreshes.
+          ?? database.query(
+            """
+            SELECT id, kind, run, step, attempts FROM jobs
+            WHERE state = 'queued' AND kind = 'intervene' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
+            """, [.real(now)]
+          ).first
           // Explanations last: they yield to every checkpoint analysis and refresh.
           ?? database.query(
             """
@@ -176,10 +183,12 @@ extension DaemonStore {
     }
   }
 
-  /// Failed jobs of `run` by step, with their reasons.
+  /// Failed jobs of `run` by step, with their reasons (a failed intervention is not a failed
+  /// checkpoint: its reason is in `i2x intervene` and the `interventions` query).
   public func failedJobs(run: String) throws -> [(step: Int, error: String)] {
     try database.query(
-      "SELECT step, error FROM jobs WHERE run = ? AND state = 'failed' ORDER BY step", [.text(run)]
+      "SELECT step, error FROM jobs WHERE run = ? AND state = 'failed' AND kind != 'intervene' ORDER BY step",
+      [.text(run)]
     ).map { ($0[0].int ?? 0, $0[1].string ?? "unknown error") }
   }
 

@@ -14,29 +14,41 @@ struct ExplainJob {
   let settings: ExplainerSettings
   let log: @Sendable (String) -> Void
 
+  /// What every kind of explanation job loads: the prior, the classifier's weights, the
+  /// oracle, the class names and the generator warnings.
+  struct Inputs {
+    var prior: GenerativePrior
+    var architecture: Architecture
+    var classifier: Network
+    var oracle: Network?
+    var names: [String]
+    var warnings: [String]
+  }
+
   /// Runs the job and records the explanation (done or failed with the reason).
   func run(_ job: DaemonStore.Job) throws {
     guard let record = try store.explanation(job: job.id) else { return }
     try store.setExplanationState(id: record.id, "running")
     do {
-      let (explanation, images, warnings) = try explain(record, job: job)
-      try store.finishExplanation(id: record.id, document: try explanation.json(), images: images, warnings: warnings)
-      log(
-        String(
-          format: "run '%@' step %d: explained class %d in %.1f s (activation %.0f%%, prior %.0f%%%@, sanity %@)",
-          job.run, job.step, record.classIndex, explanation.seconds, explanation.activation.rate * 100,
-          explanation.priorActivation.rate * 100,
-          explanation.oracle.map { String(format: ", oracle %.0f%%", $0.rate * 100) } ?? "",
-          explanation.sanity.passed ? "passed" : "FAILED"))
+      let inputs = try load(job)
+      let (document, images, summary) =
+        switch record.kind {
+        case "concepts": try concepts(record, inputs)
+        case "counterfactual": try counterfactual(record, inputs, run: job.run)
+        default: try explain(record, inputs)
+        }
+      try store.finishExplanation(id: record.id, document: document, images: images, warnings: inputs.warnings)
+      log("run '\(job.run)' step \(job.step): \(record.kind) of class \(record.classIndex) done: \(summary)")
     } catch let error as DaemonError {
       try store.setExplanationState(id: record.id, "failed", error: error.message)
-      log("run '\(job.run)': explanation of class \(record.classIndex) failed: \(error.message)")
+      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.message)")
+    } catch let error as GeneratorError {
+      try store.setExplanationState(id: record.id, "failed", error: error.description)
+      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.description)")
     }
   }
 
-  private func explain(_ record: DaemonStore.ExplanationRecord, job: DaemonStore.Job) throws
-    -> (ClassExplanation, [String: [UInt8]], [String])
-  {
+  private func load(_ job: DaemonStore.Job) throws -> Inputs {
     guard let generatorPath = settings.generatorPath else {
       throw DaemonError(
         .notReady, "this daemon has no generator; start i2xd with --generator FILE (i2x-train generator)")
@@ -65,26 +77,98 @@ struct ExplainJob {
         throw DaemonError(.badData, "oracle \(path): \(error)")
       }
     }
+    return Inputs(
+      prior: prior, architecture: architecture, classifier: checkpoint.network, oracle: oracle,
+      names: try store.classNames(run: job.run), warnings: warnings)
+  }
+
+  private func explain(_ record: DaemonStore.ExplanationRecord, _ inputs: Inputs) throws
+    -> (String, [String: [UInt8]], String)
+  {
     var explainerSettings = ClassExplainer.Settings()
     explainerSettings.count = settings.samples
     explainerSettings.scale = settings.scale
     explainerSettings.guidedFraction = settings.guidedFraction
-    let explainer: ClassExplainer
-    do {
-      explainer = try ClassExplainer(
-        prior: prior, architecture: architecture, classifier: checkpoint.network, oracle: oracle,
-        settings: explainerSettings)
-    } catch {
-      throw DaemonError(.badData, "\(error)")
-    }
-    let names = try store.classNames(run: job.run)
+    let explainer = try ClassExplainer(
+      prior: inputs.prior, architecture: inputs.architecture, classifier: inputs.classifier, oracle: inputs.oracle,
+      settings: explainerSettings)
+    let names = inputs.names
     let (explanation, samples) = try explainer.explain(
       record.classIndex, className: names.indices.contains(record.classIndex) ? names[record.classIndex] : nil)
     var images: [String: [UInt8]] = [:]
     for (name, tensor) in [("guided", samples.guided), ("prior", samples.prior), ("randomized", samples.randomized)] {
       images[name] = try ExplanationImages.grid(tensor).encoded()
     }
-    return (explanation, images, warnings)
+    let summary = String(
+      format: "activation %.0f%%, prior %.0f%%%@, sanity %@ (%.1f s)", explanation.activation.rate * 100,
+      explanation.priorActivation.rate * 100,
+      explanation.oracle.map { String(format: ", oracle %.0f%%", $0.rate * 100) } ?? "",
+      explanation.sanity.passed ? "passed" : "FAILED", explanation.seconds)
+    return (try explanation.json(), images, summary)
+  }
+
+  /// A concept search with DEXTER's pseudo-label loss and without it (the ablation).
+  private func concepts(_ record: DaemonStore.ExplanationRecord, _ inputs: Inputs) throws
+    -> (String, [String: [UInt8]], String)
+  {
+    let started = Date()
+    var document: [String: Any] = ["schema": "i2x.concepts/1", "class_index": record.classIndex]
+    if inputs.names.indices.contains(record.classIndex) { document["class_name"] = inputs.names[record.classIndex] }
+    var images: [String: [UInt8]] = [:]
+    var summary = ""
+    for (key, weight) in [("with_pseudo_labels", Float(1)), ("without_pseudo_labels", Float(0))] {
+      var settings = ConceptDiscovery.Settings()
+      settings.pseudoLabelWeight = weight
+      let discovery = try ConceptDiscovery(
+        prior: inputs.prior, classifier: inputs.classifier, oracle: inputs.oracle, settings: settings)
+      let runs = discovery.discover(record.classIndex)
+      document[key] = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(runs))
+      for (index, run) in runs.enumerated() {
+        let prefix = weight > 0 ? "concepts" : "ablation"
+        images["\(prefix)-\(index + 1)"] = try ExplanationImages.grid(discovery.conceptImages(run.concepts)).encoded()
+      }
+      if weight > 0, let first = runs.first {
+        summary = "concepts \(first.concepts), activation \(Int((first.activation.rate * 100).rounded()))%"
+      }
+    }
+    document["seconds"] = Date().timeIntervalSince(started)
+    let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+    return (String(decoding: data, as: UTF8.self), images, summary)
+  }
+
+  /// The counterfactual of one probe image towards the target, with its PGD baseline.
+  /// Counterfactuals start from a probe image by definition: they read the probe set.
+  private func counterfactual(_ record: DaemonStore.ExplanationRecord, _ inputs: Inputs, run: String) throws
+    -> (String, [String: [UInt8]], String)
+  {
+    guard let target = record.target, let probeIndex = record.probe else {
+      throw DaemonError(.badData, "a counterfactual needs a probe image and a target class")
+    }
+    guard let probe = try store.probe(run: run), probe.labels.indices.contains(probeIndex) else {
+      throw DaemonError(.badData, "run '\(run)' has no probe image \(probeIndex)")
+    }
+    let size = probe.shape.dropFirst().reduce(1, *)
+    let image = Tensor(
+      shape: [1] + Array(probe.shape.dropFirst()),
+      scalars: Array(probe.images[(probeIndex * size)..<((probeIndex + 1) * size)]))
+    let started = Date()
+    let maker = Counterfactual(prior: inputs.prior, classifier: inputs.classifier, oracle: inputs.oracle)
+    let (outcomes, edited, adversarial) = maker.run(image, targets: [target])
+    var document: [String: Any] = [
+      "schema": "i2x.counterfactual/1", "probe": probeIndex, "label": probe.labels[probeIndex],
+      "outcome": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(outcomes[0])),
+      "seconds": Date().timeIntervalSince(started),
+    ]
+    if inputs.names.indices.contains(target) { document["target_name"] = inputs.names[target] }
+    var images: [String: [UInt8]] = [:]
+    let triple = Tensor(
+      shape: [3] + Array(image.shape.dropFirst()), scalars: image.scalars + edited.scalars + adversarial.scalars)
+    images["counterfactual"] = try ExplanationImages.grid(triple).encoded()
+    let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+    let o = outcomes[0]
+    let summary =
+      "probe \(probeIndex) → \(target): valid \(o.valid), oracle \(o.oracleValid.map(String.init) ?? "-"), PGD oracle \(o.pgdOracleValid.map(String.init) ?? "-")"
+    return (String(decoding: data, as: UTF8.self), images, summary)
   }
 
   /// The generator checks (DESIGN §8): the image shape and dataset must match the run (else
@@ -130,7 +214,8 @@ struct ExplainJob {
 }
 
 /// The daemon's side of the explainer trigger: under `auto`, both classes of each flagged pair
-/// are explained once per run.
+/// are explained and searched for concepts once per run, and the flags' example probes get
+/// counterfactuals towards the other class of their pair.
 enum ExplainTrigger {
   /// Requests the missing explanations; returns how many were created.
   @discardableResult
@@ -146,11 +231,26 @@ enum ExplainTrigger {
     for flag in report.uncertain.sorted(by: { $0.score > $1.score }) {
       for c in flag.pair where !classes.contains(c) { classes.append(c) }
     }
-    for c in classes where try !store.hasExplanation(run: run, classIndex: c) {
-      let request = try store.requestExplanation(run: run, classIndex: c, step: step, source: "auto")
-      if request.created {
-        created += 1
-        log("run '\(run)' step \(step): explanation of class \(c) queued (flagged pair)")
+    for kind in ["explain", "concepts"] {
+      for c in classes where try !store.hasExplanation(run: run, classIndex: c, kind: kind) {
+        let request = try store.requestExplanation(run: run, classIndex: c, step: step, source: "auto", kind: kind)
+        if request.created {
+          created += 1
+          log("run '\(run)' step \(step): \(kind) of class \(c) queued (flagged pair)")
+        }
+      }
+    }
+    // Counterfactuals of the flags' example probes (at most two per flag) towards the other class.
+    for flag in report.uncertain where flag.pair.count == 2 {
+      for example in flag.examples.prefix(2) where flag.pair.contains(example.label) {
+        let target = flag.pair[0] == example.label ? flag.pair[1] : flag.pair[0]
+        guard
+          try !store.hasExplanation(run: run, classIndex: example.label, kind: "counterfactual", probe: example.probe)
+        else { continue }
+        let request = try store.requestExplanation(
+          run: run, classIndex: example.label, step: step, source: "auto", kind: "counterfactual", target: target,
+          probe: example.probe)
+        if request.created { created += 1 }
       }
     }
     return created

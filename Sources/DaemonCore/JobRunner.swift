@@ -36,6 +36,9 @@ enum JobRunner {
         } else if job.kind == "refresh" {
           try analyzer.refresh(job)
           try store.finishJob(job, parameterCount: nil)
+        } else if job.kind == "intervene" {
+          try InterventionRunner(analyzer: analyzer).run(job)
+          try store.finishJob(job, parameterCount: nil)
         } else {
           try store.finishJob(job, parameterCount: try analyzer.run(job))
         }

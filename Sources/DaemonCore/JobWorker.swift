@@ -96,6 +96,8 @@ public final class JobWorker: @unchecked Sendable {
           if expired > 0 { log("\(expired) fine-tune directive(s) failed: interrupted (no status within the lease)") }
           // Idle: replace incremental reports by full ones (at once if one was queued).
           if try store.enqueueRefreshes() > 0 { continue }
+          // Then the interventions at each run's latest analysed checkpoint (DESIGN §6b).
+          if try store.enqueueInterventions() > 0 { continue }
         } catch {
           log("cannot expire directives or queue refreshes: \(error)")
         }

@@ -31,8 +31,8 @@ extension RequestHandler {
     }
     var answer: [String: Any] = ["schema_version": Self.schemaVersion, "command": header.command, "run": header.run]
     switch header.command {
-    case "explain":
-      answer.merge(try explainCommand(header)) { _, new in new }
+    case "explain", "concepts", "counterfactual":
+      answer.merge(try explainCommand(header, kind: header.command)) { _, new in new }
     case "set-explain-policy":
       answer.merge(try setExplainPolicyCommand(header)) { _, new in new }
     case "set-policy":
@@ -50,9 +50,13 @@ extension RequestHandler {
       }
       let record = try manualDirective(header)
       answer["directive"] = Self.directiveJSON(record, outcome: nil)
+    case "intervene":
+      answer.merge(try intervene(header)) { _, new in new }
     default:
       throw DaemonError(
-        .unknownQuery, "unknown command '\(header.command)'; known: set-policy, finetune, explain, set-explain-policy")
+        .unknownQuery,
+        "unknown command '\(header.command)'; known: set-policy, finetune, explain, concepts, counterfactual, set-explain-policy, intervene"
+      )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])
     return WireMessage(type: .reply, headerBytes: [UInt8](data))

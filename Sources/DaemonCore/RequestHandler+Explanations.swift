@@ -6,9 +6,10 @@ import Wire
 /// The explainer over the wire (DESIGN §8): the `explain` and `set-explain-policy` commands and
 /// the `explanations` and `explanation-image` queries.
 extension RequestHandler {
-  /// `i2x explain RUN --class C [--checkpoint S]`: queues the explanation (or returns the one
-  /// already queued, running or done for that class and checkpoint).
-  func explainCommand(_ header: CommandHeader) throws -> [String: Any] {
+  /// `i2x explain RUN --class C [--checkpoint S]`, `i2x concepts RUN --class C` and
+  /// `i2x counterfactual RUN --probe I --to C`: queues the work (or returns the request already
+  /// queued, running or done for the same class, checkpoint, probe and target).
+  func explainCommand(_ header: CommandHeader, kind: String = "explain") throws -> [String: Any] {
     let run = header.run
     guard let policy = try store.explainPolicy(run: run, default: explainer.defaultPolicy) else {
       throw DaemonError(.unknownRun, "no run named '\(run)'; 'i2x runs' lists the runs")
@@ -22,14 +23,39 @@ extension RequestHandler {
         .conflict, "run '\(run)' has explain policy 'off'; 'i2x policy \(run) --explain manual' allows explanations")
     }
     let names = try store.classNames(run: run)
-    guard let text = header.className else {
-      throw DaemonError(.badData, "explain needs --class C (a name or an index)")
+    func resolve(_ text: String) throws -> Int {
+      guard let index = names.firstIndex(of: text) ?? Int(text).flatMap({ names.indices.contains($0) ? $0 : nil })
+      else {
+        throw DaemonError(
+          .badData,
+          "'\(text)' is not a class of run '\(run)'; classes: \(names.joined(separator: ", ")) (or 0–\(names.count - 1))"
+        )
+      }
+      return index
     }
-    guard let classIndex = names.firstIndex(of: text) ?? Int(text).flatMap({ names.indices.contains($0) ? $0 : nil })
-    else {
-      throw DaemonError(
-        .badData,
-        "'\(text)' is not a class of run '\(run)'; classes: \(names.joined(separator: ", ")) (or 0–\(names.count - 1))")
+    var classIndex = 0
+    var target: Int?
+    var probe: Int?
+    if kind == "counterfactual" {
+      guard let index = header.probe, let to = header.target else {
+        throw DaemonError(.badData, "counterfactual needs --probe I (an index into the probe set) and --to C")
+      }
+      guard let labels = try store.probe(run: run)?.labels, labels.indices.contains(index) else {
+        throw DaemonError(.badData, "run '\(run)' has no probe image \(index)")
+      }
+      classIndex = labels[index]
+      let resolved = try resolve(to)
+      guard resolved != classIndex else {
+        throw DaemonError(
+          .badData, "probe image \(index) is already of class \(names[classIndex]); choose another --to")
+      }
+      target = resolved
+      probe = index
+    } else {
+      guard let text = header.className else {
+        throw DaemonError(.badData, "\(kind) needs --class C (a name or an index)")
+      }
+      classIndex = try resolve(text)
     }
     let checkpoints = try store.checkpoints(run: run)
     guard let step = header.step ?? checkpoints.last?.step else {
@@ -45,9 +71,10 @@ extension RequestHandler {
     let architecture = try Architecture(json: architectureJSON, limits: CheckpointAnalyzer.permissive)
     let data = try store.runData(run: run)
     _ = try ExplainJob.check(generator, architecture: architecture, dataset: data.dataset, split: data.generatorSplit)
-    let request = try store.requestExplanation(run: run, classIndex: classIndex, step: step, source: "client")
+    let request = try store.requestExplanation(
+      run: run, classIndex: classIndex, step: step, source: "client", kind: kind, target: target, probe: probe)
     if request.created {
-      log("run '\(run)': explanation \(request.record.id) of class \(classIndex) at step \(step) queued (client)")
+      log("run '\(run)': \(kind) \(request.record.id) of class \(classIndex) at step \(step) queued (client)")
       onStored()
     }
     return ["explanation": Self.explanationJSON(request.record, names: names), "created": request.created]
@@ -114,13 +141,19 @@ extension RequestHandler {
   /// An explanation row as JSON (snake_case keys).
   static func explanationJSON(_ record: DaemonStore.ExplanationRecord, names: [String]) -> [String: Any] {
     var row: [String: Any] = [
-      "id": record.id, "job": record.job, "class": record.classIndex, "step": record.step, "source": record.source,
+      "id": record.id, "job": record.job, "kind": record.kind, "class": record.classIndex, "step": record.step,
+      "source": record.source,
       "state": record.state,
       "warnings": record.warnings, "images": record.images.keys.sorted(), "created_at": record.createdAt,
       "updated_at": record.updatedAt,
     ]
     if names.indices.contains(record.classIndex) { row["class_name"] = names[record.classIndex] }
     if let error = record.error { row["error"] = error }
+    if let target = record.target {
+      row["target"] = target
+      if names.indices.contains(target) { row["target_name"] = names[target] }
+    }
+    if let probe = record.probe { row["probe"] = probe }
     if let document = record.document, let parsed = try? JSONSerialization.jsonObject(with: Data(document.utf8)) {
       row["explanation"] = parsed
     }

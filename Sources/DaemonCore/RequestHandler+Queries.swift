@@ -61,6 +61,8 @@ extension RequestHandler {
       return try explanationImage(header)
     case "verify":
       answer.merge(try verify(header, payload: message.payload)) { _, new in new }
+    case "findings", "interventions", "lineage":
+      answer.merge(try findingsQuery(header)) { _, new in new }
     case "directives":
       guard let run = header.run, let policy = try store.policy(run: run) else {
         throw DaemonError(.unknownRun, "no run named '\(header.run ?? "")'; 'i2x runs' lists the runs")
@@ -144,7 +146,7 @@ extension RequestHandler {
       throw DaemonError(
         .unknownQuery,
         "unknown query '\(header.query)'; known: status, runs, checkpoints, prototypes, progress, pairs, uncertain, analysis, "
-          + "directives, directive-payload, verify, explanations, explanation-image"
+          + "directives, directive-payload, verify, explanations, explanation-image, findings, interventions, lineage"
       )
     }
     let data = try JSONSerialization.data(withJSONObject: answer, options: [.sortedKeys])

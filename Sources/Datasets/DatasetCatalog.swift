@@ -31,7 +31,47 @@ public enum DatasetCatalog {
   ///   - seed: seeds the synthetic dataset (the test set uses `seed &+ 1`).
   /// - Throws: `DatasetError`; a missing file names the file and says which Debian package to
   ///   install or to pass `--data-dir`; an unknown name lists the known ones.
+  ///   - classNamesFile: class names, one per line; default: `classes.txt` in the data
+  ///     directory when there is one, else the dataset's own names.
   public static func load(
+    name: String, dataDirectory: URL?, seed: UInt64, classNamesFile: URL? = nil
+  ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
+    var data = try loadNamed(name: name, dataDirectory: dataDirectory, seed: seed)
+    let file =
+      classNamesFile
+      ?? (dataDirectory ?? defaultDirectory(name)).map { $0.appendingPathComponent("classes.txt") }.flatMap {
+        FileManager.default.fileExists(atPath: $0.path) ? $0 : nil
+      }
+    if let file {
+      let names = try classNames(file, expected: data.train.classNames.count)
+      data.train.classNames = names
+      data.test.classNames = names
+    }
+    return data
+  }
+
+  /// Class names from `file` (one per line, blank lines at the end ignored); exactly
+  /// `expected` of them, non-empty and distinct.
+  public static func classNames(_ file: URL, expected: Int) throws(DatasetError) -> [String] {
+    let text: String
+    do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+      throw .unreadable(
+        path: file.path, reason: "\(error.localizedDescription); class names are UTF-8 text, one per line")
+    }
+    var names = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    while names.last?.isEmpty == true { names.removeLast() }
+    guard names.count == expected, names.allSatisfy({ !$0.isEmpty }), Set(names).count == names.count else {
+      throw .shapeMismatch(
+        path: file.path,
+        problem: "has \(names.count) class names (\(Set(names).count) distinct, blank lines count); the data has "
+          + "\(expected) classes: write one distinct, non-empty name per line, in label order")
+    }
+    return names
+  }
+
+  private static func loadNamed(
     name: String, dataDirectory: URL?, seed: UInt64
   ) throws(DatasetError) -> (train: LabeledImages, test: LabeledImages) {
     switch name {

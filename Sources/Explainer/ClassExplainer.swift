@@ -19,8 +19,9 @@ public struct ClassExplainer {
     public var ddimSteps = 50
     /// Starting-noise seed.
     public var seed: UInt64 = 1
-    /// A randomisation stage passes when its distance ≥ threshold × the seed-to-seed distance.
-    public var sanityThreshold = 2.0
+    /// A randomisation stage passes when its distance ≥ threshold × the seed-to-seed distance
+    /// (3: between seeds of an unchanged classifier the ratio measured 0.95–2.02).
+    public var sanityThreshold = 3.0
     /// Creates the defaults.
     public init() {}
   }

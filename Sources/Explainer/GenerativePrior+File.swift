@@ -20,6 +20,9 @@ extension GenerativePrior {
     tensors["latent.mean"] = TensorRecord(floats: latentMean, shape: [latent])
     tensors["latent.std"] = TensorRecord(floats: latentStd, shape: [latent])
     tensors["split.indices"] = TensorRecord(int64s: splitIndices.map(Int64.init), shape: [splitIndices.count])
+    if !concepts.isEmpty {
+      tensors["concepts.centres"] = TensorRecord(floats: concepts, shape: [conceptCount, latent])
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = (try? encoder.encode(description)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
@@ -80,6 +83,13 @@ extension GenerativePrior {
     latentMean = try floats("latent.mean", count: latent)
     latentStd = try floats("latent.std", count: latent)
     guard latentStd.allSatisfy({ $0 > 0 }) else { throw GeneratorError("\(source): latent.std must be positive") }
+    if let record = file.tensors["concepts.centres"] {
+      expected.insert("concepts.centres")
+      guard record.shape.count == 2, record.shape[1] == latent, record.shape[0] >= 1, record.shape[0] <= 4096 else {
+        throw GeneratorError("\(source): concepts.centres must be (K,\(latent)), got \(record.shape)")
+      }
+      concepts = try floats("concepts.centres", count: record.shape[0] * latent)
+    }
     let extra = Set(file.tensors.keys).subtracting(expected)
     guard extra.isEmpty else {
       throw GeneratorError("\(source): unexpected tensors \(extra.sorted().prefix(5).joined(separator: ", "))")

@@ -8,8 +8,8 @@ import Models
 /// `z = (μ_enc(x) − mean) / std` of the generator split.
 ///
 /// Saved as one safetensors file: tensors `encoder.*`, `decoder.*`, `denoiser.*`,
-/// `latent.mean`, `latent.std` (F32, L) and `split.indices` (I64), and the description as
-/// JSON under the metadata key `i2x.generator`.
+/// `latent.mean`, `latent.std` (F32, L), `split.indices` (I64), `concepts.centres` (F32, K×L)
+/// and the description as JSON under the metadata key `i2x.generator`.
 public final class GenerativePrior {
   /// Metadata key of the description.
   public static let metadataKey = "i2x.generator"
@@ -28,6 +28,13 @@ public final class GenerativePrior {
   public var latentMean: [Float], latentStd: [Float]
   /// The indices of the images it was trained on (what `description.split.sha256` hashes).
   public var splitIndices: [Int]
+  /// The concept codebook (DESIGN §8, DEXTER's words without a language model): k-means
+  /// centres of the generator split's standardised latent means, (K,L) row-major; empty for a
+  /// generator trained before concepts existed.
+  public var concepts: [Float] = []
+
+  /// Number of concepts in the codebook.
+  public var conceptCount: Int { concepts.count / max(latent, 1) }
 
   /// Latent width L.
   public var latent: Int { description.latent }

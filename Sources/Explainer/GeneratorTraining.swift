@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Prototypes
 
 /// Trains a `GenerativePrior` in two stages (DESIGN §8): the VAE on images, then the latent
 /// DDPM noise predictor on the standardised posterior means of the same images.
@@ -18,6 +19,8 @@ public struct GeneratorTraining {
     public var denoiserBatch = 256
     /// Noise-predictor Adam learning rate (divided by 10 for the last fifth of the steps).
     public var denoiserLearningRate: Float = 1e-3
+    /// Concepts in the codebook (k-means of the latent means).
+    public var concepts = 64
     /// Creates the defaults.
     public init() {}
   }
@@ -59,6 +62,7 @@ public struct GeneratorTraining {
     let (loss, kl) = trainVAE(images, random: &random)
     let vaeSeconds = seconds(clock.now - vaeStart)
     standardiseLatents(images)
+    fitConcepts(images)
     let denoiserStart = clock.now
     let denoiserLoss = trainDenoiser(images: images, random: &random)
     let denoiserSeconds = seconds(clock.now - denoiserStart)
@@ -189,6 +193,21 @@ public struct GeneratorTraining {
       let m = mean[k] / Double(n)
       return Float(max(square[k] / Double(n) - m * m, 1e-8).squareRoot())
     }
+  }
+
+  /// The concept codebook: k-means (k-means++, 3 restarts) of the standardised latent means,
+  /// `settings.concepts` centres (fewer when the split is smaller).
+  public func fitConcepts(_ images: Tensor) {
+    let latent = prior.latent
+    let raw = encodeAll(images)
+    let n = raw.count / latent
+    let points = (0..<raw.count).map {
+      Double((raw[$0] - prior.latentMean[$0 % latent]) / prior.latentStd[$0 % latent])
+    }
+    let k = min(settings.concepts, n)
+    guard k >= 1 else { return }
+    let fit = KMeans(fitting: points, rows: n, columns: latent, clusters: k, restarts: 3, seed: prior.description.seed)
+    prior.concepts = fit.centres.map(Float.init)
   }
 
   /// Raw posterior means of all images, (N·L) row-major, in batches.

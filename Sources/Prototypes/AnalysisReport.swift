@@ -30,6 +30,18 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   /// (`RunAnalysis.merge`); nil or false for a full retrospective analysis under the current
   /// vocabulary. The daemon replaces incremental reports with full ones when idle.
   public var incremental: Bool?
+  /// Class evidence accumulated over every interval of the run (running sums; DESIGN §6b).
+  public var evidenceTotals: EvidenceTotals?
+  /// The part of `evidenceTotals` from intervals before the last `RunAnalysis.incrementalWindow`
+  /// (those an incremental analysis no longer recomputes), so the next one adds to it.
+  public var settledEvidence: EvidenceTotals?
+
+  enum CodingKeys: String, CodingKey {
+    case schemaVersion, steps, classNames, vocabulary, prototypes, classes, pairs, learningOrder, intervals
+    case faithfulness, uncertain, zeroMaps, incremental
+    case evidenceTotals = "evidence_totals"
+    case settledEvidence = "settled_evidence"
+  }
 
   /// Vocabulary facts.
   public struct VocabularySummary: Codable, Sendable, Equatable {
@@ -38,6 +50,13 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var pcaComponents: Int
     public var explainedVariance: Double
     public var adjustedRandIndex: Double?
+    /// Target-layer map height and width (h, w) the cells index into.
+    public var mapShape: [Int]?
+
+    enum CodingKeys: String, CodingKey {
+      case fittedOnStep, size, pcaComponents, explainedVariance, adjustedRandIndex
+      case mapShape = "map_shape"
+    }
   }
 
   /// One prototype: where it is, how present per class, examples.
@@ -49,8 +68,15 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     /// Classes where it is shared (ρ ≥ 0.8) or specialised (0.1 ≤ ρ < 0.8, enriched in a group).
     public var sharedBy: [Int]
     public var specialisedFor: [Int]
-    /// The probe images where it is most intense, with its cells.
+    /// The probe images where it is most intense, with its cells: up to two from each class
+    /// where it is present (ρ ≥ 0.1), classes by ρ; the most intense overall when there is none.
     public var examples: [Example]
+    /// Where it lives, what it looks like and what it goes with (`PrototypeTraits`).
+    public var traits: PrototypeTraits?
+
+    enum CodingKeys: String, CodingKey {
+      case id, cells, presence, sharedBy, specialisedFor, examples, traits
+    }
   }
 
   /// A probe image with a prototype's cells.
@@ -95,6 +121,27 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var discriminativeForB: [Int]
     /// Prototypes with positive evidence for both.
     public var contested: [Int]
+    /// The same three lists from the evidence accumulated over every interval
+    /// (`AnalysisReport.EvidenceTotals`), so a cue learned early and then stable stays visible.
+    public var accumulated: PairEvidence?
+
+    enum CodingKeys: String, CodingKey {
+      case a, b, confusions, margin, separationStep, attentionOverlap, discriminativeForA, discriminativeForB
+      case contested, accumulated
+    }
+  }
+
+  /// Discriminative (each way) and contested prototypes of a pair from accumulated evidence.
+  public struct PairEvidence: Codable, Sendable, Equatable {
+    public var discriminativeForA: [Int]
+    public var discriminativeForB: [Int]
+    public var contested: [Int]
+
+    enum CodingKeys: String, CodingKey {
+      case discriminativeForA = "discriminative_for_a"
+      case discriminativeForB = "discriminative_for_b"
+      case contested
+    }
   }
 
   /// Groups and coupling over one interval (t−1 → t).
@@ -108,8 +155,19 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var crossValidatedR2: Double
     /// 95th percentile of the permutation null (latest interval only; nil elsewhere).
     public var null95: Double?
-    /// Class evidence E (prototypes × classes, row-major, prototype order of `prototypes`).
+    /// Class evidence E (prototypes × classes, row-major, prototype order of `prototypeIDs`, or
+    /// of `prototypes` in reports stored before it was recorded).
     public var evidence: [Double]
+    /// Prototype ids of the rows of `evidence` (the vocabulary of the analysis that computed it).
+    public var prototypeIDs: [Int]?
+    /// Probes in the interval's learning groups (noise excluded): its weight in accumulated evidence.
+    public var groupedProbes: Int?
+
+    enum CodingKeys: String, CodingKey {
+      case fromStep, toStep, groups, groupSizes, noise, lambda, crossValidatedR2, null95, evidence
+      case prototypeIDs = "prototype_ids"
+      case groupedProbes = "grouped_probes"
+    }
   }
 
   /// Deletion/insertion AUC of GradCAM next to a random order.

@@ -58,6 +58,20 @@ extension RunAnalysis {
     merged.faithfulness = Array(previous.faithfulness.prefix(m)) + window.faithfulness
     merged.zeroMaps = Array(previous.zeroMaps.prefix(m)) + window.zeroMaps
     merged.incremental = true
+    // Running sums: the settled part grows by the intervals that left the window (those kept
+    // from `previous`), then the window's are added; the same additions in the same order as
+    // a full analysis makes, so with one vocabulary both are equal.
+    let classes = window.classNames.count
+    if let settled = previous.settledEvidence, settled.intervals <= m,
+      merged.intervals.count - incrementalWindow <= m
+    {
+      (merged.settledEvidence, merged.evidenceTotals) = EvidenceTotals.accumulate(
+        classes: classes, settled: settled, intervals: merged.intervals, from: settled.intervals)
+    } else {
+      (merged.settledEvidence, merged.evidenceTotals) = EvidenceTotals.accumulate(
+        classes: classes, settled: EvidenceTotals(classes: classes), intervals: merged.intervals, from: 0)
+    }
+    merged.applyAccumulatedEvidence()
     return merged
   }
 }

@@ -22,12 +22,16 @@ public enum RunAnalysis {
 
   /// The report for `observations` (in step order) of probe images with `labels`.
   ///
-  /// - Parameter firstInterval: The run-wide index of the first interval among
-  ///   `observations` (0 for a whole run; the window's offset for `window(…)`), so every
-  ///   interval's seeded folds and permutations are the same whichever way it is computed.
+  /// - Parameters:
+  ///   - firstInterval: The run-wide index of the first interval among `observations` (0 for a
+  ///     whole run; the window's offset for `window(…)`), so every interval's seeded folds and
+  ///     permutations are the same whichever way it is computed.
+  ///   - images: the probe images, for the prototypes' pixel statistics (content variability,
+  ///     pixel boxes); without them those are nil.
   public static func analyze(
     observations: [CheckpointObservation], labels: [Int], classNames: [String], vocabulary: Vocabulary,
-    settings: Settings = Settings(), firstInterval: Int = 0, timings: ((String, Double) -> Void)? = nil
+    settings: Settings = Settings(), firstInterval: Int = 0, images: ProbeImages? = nil,
+    timings: ((String, Double) -> Void)? = nil
   ) -> AnalysisReport {
     var clock = Date()
     func lap(_ name: String) {
@@ -63,30 +67,49 @@ public enum RunAnalysis {
     }
     let latestGroups = intervals.last?.groupRows ?? []
     let summaries = intervals.enumerated().map { index, coupling in
-      coupling.summary(
+      var summary = coupling.summary(
         from: observations[index].step, to: observations[index + 1].step,
         null: index == intervals.count - 1 ? settings.permutations : 0, seed: settings.seed)
+      summary.prototypeIDs = vocabulary.ids
+      summary.groupedProbes = coupling.groupRows.reduce(0) { $0 + $1.count }
+      return summary
     }
     let evidence = intervals.last?.evidence
     timings?("hdbscan", intervals.reduce(0) { $0 + $1.hdbscanSeconds })
     timings?("ridge", intervals.reduce(0) { $0 + $1.ridgeSeconds })
     lap("groups_and_coupling_total")
 
+    let predictions = observations.map(\.predictions)
+    let (mapHeight, mapWidth) = (observations[0].height, observations[0].width)
+    let reference = images.map { PrototypeTraits.referenceDeviation($0) } ?? 0
     let prototypes = (0..<k).map { p -> AnalysisReport.PrototypeSummary in
       let shared = (0..<classes).filter { presence[p][$0] >= 0.8 }
       let specialised = (0..<classes).filter { c in
         presence[p][c] >= 0.1 && presence[p][c] < 0.8
           && enriched(p, c, k: k, intensity: latest, members: members[c], groups: latestGroups, rate: presence[p][c])
       }
-      return AnalysisReport.PrototypeSummary(
-        id: vocabulary.ids[p], cells: vocabulary.cellPrototypes.filter { $0 == vocabulary.ids[p] }.count,
-        presence: presence[p], sharedBy: shared, specialisedFor: specialised,
-        examples: examples(
+      // Examples stratified by class: two from each class where it is present, by ρ.
+      let present = (0..<classes).filter { presence[p][$0] >= 0.1 }.sorted { presence[p][$0] > presence[p][$1] }
+      var chosen = present.prefix(5).flatMap { c in
+        examples(
+          p, among: members[c], count: 2, intensity: latest, k: k, labels: labels, vocabulary: vocabulary,
+          cells: observations[0].cells)
+      }
+      if chosen.isEmpty {
+        chosen = examples(
           p, among: Array(0..<n), count: 3, intensity: latest, k: k, labels: labels, vocabulary: vocabulary,
-          cells: observations[0].cells))
+          cells: observations[0].cells)
+      }
+      var summary = AnalysisReport.PrototypeSummary(
+        id: vocabulary.ids[p], cells: vocabulary.cellPrototypes.filter { $0 == vocabulary.ids[p] }.count,
+        presence: presence[p], sharedBy: shared, specialisedFor: specialised, examples: chosen)
+      summary.traits = PrototypeTraits.measure(
+        column: p, id: vocabulary.ids[p], k: k, intensity: latest, cellPrototypes: vocabulary.cellPrototypes,
+        mapHeight: mapHeight, mapWidth: mapWidth, labels: labels, predictions: predictions[predictions.count - 1],
+        presence: presence[p], images: images, reference: reference)
+      return summary
     }
 
-    let predictions = observations.map(\.predictions)
     let classReports = (0..<classes).map { c -> AnalysisReport.ClassProgress in
       let drift = (1..<max(1, profiles.count)).map { 1 - cosine(profiles[$0][c], profiles[$0 - 1][c]) }
       let concentration = profiles.map { normalisedEntropy($0[c]) }
@@ -164,11 +187,12 @@ public enum RunAnalysis {
       }, ids: vocabulary.ids)
 
     lap("uncertainty_bootstrap")
-    return AnalysisReport(
+    var report = AnalysisReport(
       steps: observations.map(\.step), classNames: classNames,
       vocabulary: .init(
         fittedOnStep: vocabulary.step, size: k, pcaComponents: vocabulary.components,
-        explainedVariance: vocabulary.explainedVariance, adjustedRandIndex: vocabulary.adjustedRandIndex),
+        explainedVariance: vocabulary.explainedVariance, adjustedRandIndex: vocabulary.adjustedRandIndex,
+        mapShape: [mapHeight, mapWidth]),
       prototypes: prototypes, classes: classReports, pairs: pairs, learningOrder: order, intervals: summaries,
       faithfulness: observations.map {
         .init(
@@ -176,6 +200,10 @@ public enum RunAnalysis {
           randomDeletion: $0.faithfulness[2], randomInsertion: $0.faithfulness[3])
       },
       uncertain: uncertain, zeroMaps: observations.map(\.zeroMaps))
+    (report.settledEvidence, report.evidenceTotals) = EvidenceTotals.accumulate(
+      classes: classes, settled: EvidenceTotals(classes: classes), intervals: summaries, from: 0)
+    report.applyAccumulatedEvidence()
+    return report
   }
 
   /// Up to this many classes the report lists every pair, confused or not.

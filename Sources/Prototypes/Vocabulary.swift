@@ -18,6 +18,27 @@ public struct Vocabulary: Codable, Sendable, Equatable {
   public var step: Int
   /// PCA and centres, to assign cells of other images (nil in vocabularies stored before it).
   public var basis: VocabularyBasis?
+  /// For each prototype, the previous fit's prototype it was matched to (Hungarian on cell
+  /// overlap) and their Jaccard index: the same id when ≥ 0.5, a new id below (nil on the
+  /// first fit and in vocabularies stored before it).
+  public var lineage: [LineageLink]?
+
+  /// One prototype's match at a refit.
+  public struct LineageLink: Codable, Sendable, Equatable {
+    /// The prototype's id in this fit.
+    public var id: Int
+    /// The id it was matched to in the previous fit (nil: no match).
+    public var previousID: Int?
+    /// Jaccard index of their cell sets (0 without a match).
+    public var jaccard: Double
+
+    /// Creates a link.
+    public init(id: Int, previousID: Int?, jaccard: Double) {
+      self.id = id
+      self.previousID = previousID
+      self.jaccard = jaccard
+    }
+  }
 
   /// Creates a vocabulary from its parts (fitting uses `fit`).
   public init(
@@ -66,14 +87,17 @@ public struct Vocabulary: Codable, Sendable, Equatable {
     var ids = Array(0..<k)
     var nextID = k
     var ari: Double?
+    var lineage: [LineageLink]?
     if let previous, previous.cellPrototypes.count == count {
-      (ids, nextID) = Self.match(
-        new: fit.assignments, clusters: k, old: previous.cellPrototypes, nextID: previous.nextID)
+      let matched = Self.match(new: fit.assignments, clusters: k, old: previous.cellPrototypes, nextID: previous.nextID)
+      (ids, nextID) = (matched.ids, matched.nextID)
+      lineage = matched.links.sorted { $0.id < $1.id }
       ari = AdjustedRandIndex.compute(previous.cellPrototypes, fit.assignments)
     }
     var vocabulary = Vocabulary(
       cellPrototypes: fit.assignments.map { ids[$0] }, ids: ids.sorted(), nextID: nextID, components: pca.count,
       explainedVariance: pca.explained, adjustedRandIndex: ari, step: step)
+    vocabulary.lineage = lineage
     vocabulary.basis = VocabularyBasis(
       dimension: d, mean: pca.mean, components: pca.components, centres: fit.centres, centreIDs: ids)
     return vocabulary
@@ -81,7 +105,9 @@ public struct Vocabulary: Codable, Sendable, Equatable {
 
   /// Stable ids: Hungarian on the overlap table; a match keeps the old id when their
   /// Jaccard index is ≥ 0.5, otherwise the cluster gets a fresh id.
-  static func match(new: [Int], clusters k: Int, old: [Int], nextID: Int) -> ([Int], Int) {
+  static func match(new: [Int], clusters k: Int, old: [Int], nextID: Int) -> (
+    ids: [Int], nextID: Int, links: [LineageLink]
+  ) {
     let oldIDs = Array(Set(old)).sorted()
     let oldIndex = Dictionary(uniqueKeysWithValues: oldIDs.enumerated().map { ($1, $0) })
     var overlap = [Double](repeating: 0, count: k * oldIDs.count)
@@ -96,20 +122,23 @@ public struct Vocabulary: Codable, Sendable, Equatable {
     let assignment = Hungarian.maximize(overlap, rows: k, columns: oldIDs.count)
     var ids = [Int](repeating: 0, count: k)
     var next = nextID
+    var links: [LineageLink] = []
     for cluster in 0..<k {
       let o = assignment[cluster]
+      var jaccard = 0.0
       if o >= 0 {
         let shared = overlap[cluster * oldIDs.count + o]
-        let jaccard = shared / (newSizes[cluster] + oldSizes[o] - shared)
-        if jaccard >= 0.5 {
-          ids[cluster] = oldIDs[o]
-          continue
-        }
+        jaccard = shared / max(1, newSizes[cluster] + oldSizes[o] - shared)
       }
-      ids[cluster] = next
-      next += 1
+      if o >= 0 && jaccard >= 0.5 {
+        ids[cluster] = oldIDs[o]
+      } else {
+        ids[cluster] = next
+        next += 1
+      }
+      links.append(LineageLink(id: ids[cluster], previousID: o >= 0 ? oldIDs[o] : nil, jaccard: jaccard))
     }
-    return (ids, next)
+    return (ids, next, links)
   }
 
   /// Intensities P_ik (n×|ids|, columns in `ids` order) and occupancies o_ik of one checkpoint:

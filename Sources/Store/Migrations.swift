@@ -90,18 +90,36 @@ public enum Migrations {
       ]
     ),
     (
+      "007-findings-interventions",
+      [
+        // Mask/paste interventions (DESIGN §6b): origin 'auto' (the daemon's, at the latest
+        // checkpoint, each class's top prototypes) or 'request' (`i2x intervene`); state
+        // queued, done or failed; the outcome as JSON (`Intervention`).
+        """
+        CREATE TABLE interventions (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, step INTEGER NOT NULL, prototype INTEGER NOT NULL,
+          label INTEGER, origin TEXT NOT NULL, state TEXT NOT NULL, document TEXT, error TEXT,
+          created_at REAL NOT NULL, updated_at REAL NOT NULL)
+        """,
+        "CREATE INDEX interventions_run_step ON interventions(run, step, id)",
+      ]
+    ),
+    (
       "008-explanations",
       [
         // What the explainer checks a generator against (DESIGN §8); NULL when the trainer did
         // not say (older trainers, PyTorch attach without a dataset name).
         "ALTER TABLE runs ADD COLUMN dataset TEXT",
         "ALTER TABLE runs ADD COLUMN generator_split_sha256 TEXT",
-        // NULL: the daemon's --explain default.
+        // NULL: the daemon's --explain default. An explanation is a class explanation, a concept
+        // search, or a counterfactual of one probe image (`probe`) towards `target`.
         "ALTER TABLE runs ADD COLUMN explain_policy TEXT",
         """
         CREATE TABLE explanations (
           id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL REFERENCES runs(name), class INTEGER NOT NULL,
           step INTEGER NOT NULL, job INTEGER, source TEXT NOT NULL,
+          kind TEXT NOT NULL DEFAULT 'explain' CHECK (kind IN ('explain','concepts','counterfactual')),
+          target INTEGER, probe INTEGER,
           state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),
           document TEXT, images TEXT, warnings TEXT, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
         """,

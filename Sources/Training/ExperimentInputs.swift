@@ -72,7 +72,8 @@ struct ExperimentInputs {
     }
     let seed = try record?.seed ?? UInt64(options.int("seed", minimum: 0) ?? 1)
     let data = try DatasetCatalog.load(
-      name: dataset, dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) }, seed: seed)
+      name: dataset, dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) }, seed: seed,
+      classNamesFile: options.string("class-names").map { URL(fileURLWithPath: $0) })
     guard [data.train.channels, data.train.height, data.train.width] == architecture.input,
       data.train.classNames.count == architecture.classes
     else {

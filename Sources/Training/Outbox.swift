@@ -43,6 +43,8 @@ public struct Outbox: Sendable {
     /// added with the explainer; for the daemon's generator checks).
     public var dataset: String?
     public var generatorSplit: String?
+    /// Explainer policy (registrations; optional).
+    public var explainPolicy: String?
     /// Directive id, idempotency key, new state and reason (directive statuses).
     public var directive: Int?
     public var key: String?
@@ -53,6 +55,7 @@ public struct Outbox: Sendable {
       case kind, run, step, epoch, metrics, architecture, classes, directive, key, state, reason, dataset
       case finetunePolicy = "finetune_policy"
       case generatorSplit = "generator_split_sha256"
+      case explainPolicy = "explain_policy"
     }
 
     /// Creates an entry; each kind sets only its own fields.

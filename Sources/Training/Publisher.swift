@@ -204,7 +204,8 @@ public final class Publisher: @unchecked Sendable {
     case "register-run":
       let header = RegisterRunHeader(
         run: entry.run, architecture: entry.architecture ?? "", classes: entry.classes ?? [], sha256: sha,
-        finetunePolicy: entry.finetunePolicy, dataset: entry.dataset, generatorSplit: entry.generatorSplit)
+        finetunePolicy: entry.finetunePolicy, dataset: entry.dataset, generatorSplit: entry.generatorSplit,
+        explainPolicy: entry.explainPolicy)
       return try WireMessage(type: .registerRun, header: header, payload: payload)
     case "checkpoint":
       let header = CheckpointHeader(

@@ -22,7 +22,7 @@ extension TrainerCommands {
     let data = try DatasetCatalog.load(
       name: try options.requiredString("dataset"),
       dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
-      seed: 1)
+      seed: 1, classNamesFile: options.string("class-names").map { URL(fileURLWithPath: $0) })
     let images = split == "test" ? data.test : data.train
     guard [images.channels, images.height, images.width] == checkpoint.architecture.input,
       images.classNames.count == checkpoint.architecture.classes

@@ -25,6 +25,9 @@ extension TrainerCommands {
       .value("width", "N", "Channels of the VAE's first convolution (the second has twice as many).", default: "32"),
       .value("hidden", "N", "Width of the noise predictor's hidden layers.", default: "256"),
       .value("out", "FILE", "Output generator file (.safetensors).", required: true),
+      .value(
+        "add-concepts", "FILE",
+        "Instead of training: add the 64-concept codebook to an existing generator FILE (written to --out)."),
     ],
     discussion: """
       The split is made exactly as i2x-train train makes it for the same dataset, --seed and split
@@ -40,6 +43,7 @@ extension TrainerCommands {
   {
     let options = try ParsedOptions(arguments, spec: generatorSpec)
     _ = try options.choice("split", in: ["generator"])
+    if options.string("add-concepts") != nil { return try addConcepts(options, out: out, log: log) }
     let dataset = try options.requiredString("dataset")
     let seed = UInt64(try options.int("seed", minimum: 0) ?? 1)
     let data = try DatasetCatalog.load(
@@ -81,6 +85,30 @@ extension TrainerCommands {
         format: "wrote %@: VAE loss %.2f per image (KL %.2f) in %.1f s (%.0f images/s), denoiser mse %.4f in %.1f s",
         output.path as NSString, outcome.vaeLoss, outcome.vaeKL, outcome.vaeSeconds, outcome.vaeImagesPerSecond,
         outcome.denoiserLoss, outcome.denoiserSeconds))
+    return .success
+  }
+
+  /// `--add-concepts FILE`: the codebook for a generator trained before concepts existed, from
+  /// the images of its own split (the dataset and indices the file records).
+  static func addConcepts(
+    _ options: ParsedOptions, out: @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void
+  )
+    throws -> ExitCode
+  {
+    let prior = try loadGenerator(options, name: "add-concepts")
+    let data = try DatasetCatalog.load(
+      name: prior.description.dataset, dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
+      seed: prior.description.split.seed)
+    guard prior.splitIndices.allSatisfy({ $0 < data.train.count }) else {
+      throw TrainingError(
+        "the generator's split does not fit dataset '\(prior.description.dataset)'", exitCode: .dataError)
+    }
+    let images = Tensor(
+      shape: [prior.splitIndices.count] + prior.image, scalars: data.train.batchFloats(prior.splitIndices))
+    GeneratorTraining(prior: prior, settings: .init(), log: log).fitConcepts(images)
+    let output = URL(fileURLWithPath: try options.requiredString("out"))
+    try prior.write(to: output)
+    out("wrote \(output.path) with \(prior.conceptCount) concepts")
     return .success
   }
 

@@ -63,7 +63,7 @@ extension TrainerCommands {
     let data = try DatasetCatalog.load(
       name: try options.requiredString("dataset"),
       dataDirectory: options.string("data-dir").map { URL(fileURLWithPath: $0) },
-      seed: 1)
+      seed: 1, classNamesFile: options.string("class-names").map { URL(fileURLWithPath: $0) })
     let set = (try options.choice("split", in: ["test", "train"]) ?? "test") == "test" ? data.test : data.train
     let count = min(try options.int("count", minimum: 1) ?? 16, set.count)
     let indices = Array(0..<count)

@@ -35,6 +35,15 @@ public enum TrainerCommands {
         .init(name: "explain", abstract: "Explain a class of a checkpoint with a generator (data-free).") {
           try explain($0, out: out, log: log)
         },
+        .init(name: "concepts", abstract: "Which concepts of the prior drive a class (data-free).") {
+          try concepts($0, out: out, log: log)
+        },
+        .init(name: "counterfactual", abstract: "Generative counterfactuals of probe images, against PGD.") {
+          try counterfactual($0, out: out, log: log)
+        },
+        .init(name: "prototypes", abstract: "Data-free prototypes against the probe images' (ProDG).") {
+          try prototypes($0, out: out, log: log)
+        },
         .init(name: "publish", abstract: "Publish an existing checkpoint file to a daemon.") {
           try publish($0, out: out, log: log)
         },
@@ -52,6 +61,9 @@ public enum TrainerCommands {
     .value(
       "data-dir", "DIR",
       "Dataset directory (fashion-mnist: /usr/share/datasets/fashion-mnist; required for mnist, cifar10)."),
+    .value(
+      "class-names", "FILE",
+      "Class names, one per line in label order (default: classes.txt in --data-dir if present, else the dataset's)."),
   ]
 
   static let trainSpec = CommandSpec(
@@ -83,6 +95,9 @@ public enum TrainerCommands {
         "finetune", "POLICY", "With --publish: fine-tune policy registered with the daemon (auto, manual or off).",
         default: "manual"),
       .value(
+        "explain", "POLICY",
+        "With --publish: explainer policy registered with the daemon (auto, manual or off; default: the daemon's)."),
+      .value(
         "await-directives", "SECONDS",
         "With --publish: after the last epoch, wait up to this long for fine-tune directives (less once --max-finetunes is reached).",
         default: "0"),
@@ -106,6 +121,7 @@ public enum TrainerCommands {
     var c = TrainingConfiguration()
     c.dataset = try options.requiredString("dataset")
     c.dataDirectory = options.string("data-dir").map { URL(fileURLWithPath: $0) }
+    c.classNamesFile = options.string("class-names").map { URL(fileURLWithPath: $0) }
     c.architecture = try options.choice("arch", in: Architecture.referenceNames) ?? c.architecture
     c.epochs = try options.int("epochs", minimum: 1) ?? c.epochs
     c.batchSize = try options.int("batch", minimum: 1) ?? c.batchSize
@@ -137,6 +153,7 @@ public enum TrainerCommands {
     }
     c.drainTimeout = try options.double("drain-timeout", minimum: 0) ?? 30
     c.finetunePolicy = try options.choice("finetune", in: ["auto", "manual", "off"]) ?? c.finetunePolicy
+    c.explainPolicy = try options.choice("explain", in: ["auto", "manual", "off"])
     c.finetuneVariant =
       try options.choice("finetune-variant", in: ["remove", "downweight", "region-blur", "region-noise"])
       ?? c.finetuneVariant

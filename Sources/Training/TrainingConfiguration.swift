@@ -7,6 +7,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var dataset = "fashion-mnist"
   /// Overrides the dataset's default directory.
   public var dataDirectory: URL?
+  /// Class names, one per line (default: `classes.txt` in the data directory, if any).
+  public var classNamesFile: URL?
   /// Reference architecture name.
   public var architecture = "smallcnn-bn"
   /// Passes over the training split.
@@ -50,6 +52,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
   public var drainTimeout: Double = 30
   /// Fine-tune policy registered with the daemon: `auto`, `manual` or `off`.
   public var finetunePolicy = "manual"
+  /// Explainer policy registered with the daemon (`auto`, `manual`, `off`); nil: the daemon's.
+  public var explainPolicy: String?
   /// Seconds to keep publishing after the last epoch, acting on directives that arrive.
   public var awaitDirectives: Double = 0
   /// How the curated epoch treats the removal set R: `remove` (DESIGN §7), `downweight`

@@ -45,7 +45,8 @@ public struct TrainingJob {
     guard c.epochs > 0, c.batchSize > 0, c.learningRate > 0, c.checkpointEvery >= 0 else {
       throw TrainingError("--epochs, --batch and --lr must be positive, --checkpoint-every ≥ 0", exitCode: .usage)
     }
-    let data = try DatasetCatalog.load(name: c.dataset, dataDirectory: c.dataDirectory, seed: c.seed)
+    let data = try DatasetCatalog.load(
+      name: c.dataset, dataDirectory: c.dataDirectory, seed: c.seed, classNamesFile: c.classNamesFile)
     var train = data.train
     guard [train.channels, train.height, train.width] == architecture.input,
       train.classNames.count == architecture.classes
@@ -203,6 +204,7 @@ public struct TrainingJob {
       finetunePolicy: configuration.finetunePolicy)
     registration.dataset = configuration.dataset
     registration.generatorSplit = GenerativePrior.splitHash(generatorSplit)
+    registration.explainPolicy = configuration.explainPolicy
     try publisher.enqueue(registration, payload: try file.serialized())
     publisher.pollInterval = configuration.awaitDirectives > 0 ? 1 : 2
     publisher.start()

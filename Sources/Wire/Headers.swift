@@ -80,22 +80,28 @@ public struct CommandHeader: Codable, Equatable, Sendable {
   public var policy: String?
   /// For `finetune`: the pair, as class names or indices.
   public var pair: [String]?
-  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair).
+  /// For `finetune`: the uncertain prototype ids (default: the run's flags for the pair);
+  /// for `intervene`: the one prototype to test.
   public var prototypes: [Int]?
-  /// For `explain`: the class, as a name or an index.
+  /// For `explain` and `intervene`: the class, as a name or an index (`intervene` default: where
+  /// the prototype is most present).
   public var className: String?
   /// For `explain`: the checkpoint step (default: the latest).
   public var step: Int?
+  /// For `counterfactual`: the probe image's index in the run's probe set, and the target class
+  /// (a name or an index).
+  public var probe: Int?, target: String?
 
   enum CodingKeys: String, CodingKey {
-    case command, run, policy, pair, prototypes, step
+    case command, run, policy, pair, prototypes, step, probe
     case className = "class"
+    case target = "to"
   }
 
   /// Creates a header.
   public init(
     command: String, run: String, policy: String? = nil, pair: [String]? = nil, prototypes: [Int]? = nil,
-    className: String? = nil, step: Int? = nil
+    className: String? = nil, step: Int? = nil, probe: Int? = nil, target: String? = nil
   ) {
     self.command = command
     self.run = run
@@ -104,6 +110,8 @@ public struct CommandHeader: Codable, Equatable, Sendable {
     self.prototypes = prototypes
     self.className = className
     self.step = step
+    self.probe = probe
+    self.target = target
   }
 }
 
@@ -213,16 +221,18 @@ public struct QueryHeader: Codable, Equatable, Sendable {
   public var classIndex: Int?
   /// Explanation id and image name (`guided`, `prior`, `randomized`), for `explanation-image`.
   public var explanation: Int?, image: String?
+  /// Prototype id, for `lineage`.
+  public var prototype: Int?
 
   enum CodingKeys: String, CodingKey {
-    case query, run, step, directive, explanation, image
+    case query, run, step, directive, explanation, image, prototype
     case classIndex = "class"
   }
 
   /// Creates a header.
   public init(
     query: String, run: String? = nil, step: Int? = nil, directive: Int? = nil, classIndex: Int? = nil,
-    explanation: Int? = nil, image: String? = nil
+    explanation: Int? = nil, image: String? = nil, prototype: Int? = nil
   ) {
     self.query = query
     self.run = run
@@ -231,5 +241,6 @@ public struct QueryHeader: Codable, Equatable, Sendable {
     self.classIndex = classIndex
     self.explanation = explanation
     self.image = image
+    self.prototype = prototype
   }
 }

@@ -38,7 +38,12 @@ struct SyntheticRun {
         },
       ]
       // A footprint (as the findings analysis measures it) for prototypes 0 and 1 only.
-      if k < 2 { row["traits"] = ["footprint": (0..<49).map { $0 == k ? 1.0 : 0.05 }] }
+      if k < 2 {
+        row["traits"] = [
+          "present_probes": 100, "footprint": (0..<49).map { $0 == k ? 1.0 : 0.05 }, "fixed_position": 0.8,
+          "hot_cells": [k], "mean_cells": 1.0, "size_fraction": 1.0 / 49, "presence_split": [[String: Any]](),
+        ]
+      }
       return row
     }
     let classRows: [[String: Any]] = (0..<classes).map { c in

@@ -51,13 +51,34 @@ import Wire
   @Test func flaggedPairsAreExplainedOncePerClassUnderAuto() throws {
     let created = try ExplainTrigger.apply(
       store: store, run: "r1", report: try report(flags: [[3, 5], [5, 7]]), step: 1, settings: settings, log: { _ in })
-    #expect(created == 3)
-    #expect(try store.explanations(run: "r1").map(\.classIndex) == [3, 5, 7])
-    #expect(try store.explanations(run: "r1").allSatisfy { $0.state == "queued" && $0.source == "auto" })
+    // An explanation and a concept search for each of the three classes; the flags have no
+    // example probes here, so no counterfactuals.
+    #expect(created == 6)
+    let rows = try store.explanations(run: "r1")
+    #expect(rows.map(\.classIndex) == [3, 5, 7, 3, 5, 7])
+    #expect(rows.map(\.kind) == ["explain", "explain", "explain", "concepts", "concepts", "concepts"])
+    #expect(rows.allSatisfy { $0.state == "queued" && $0.source == "auto" })
     #expect(
       try ExplainTrigger.apply(
         store: store, run: "r1", report: try report(flags: [[3, 5]]), step: 1, settings: settings, log: { _ in }) == 0,
       "each class once")
+  }
+
+  /// A flag's example probes get counterfactuals towards the other class of the pair.
+  @Test func flagExamplesGetCounterfactuals() throws {
+    var flagged = try report(flags: [[3, 5]])
+    flagged.uncertain[0].examples = try JSONDecoder().decode(
+      [AnalysisReport.Example].self,
+      from: Data(
+        """
+        [{"probe":0,"label":3,"intensity":0.9,"cells":[1]},{"probe":1,"label":5,"intensity":0.8,"cells":[2]},
+         {"probe":2,"label":3,"intensity":0.7,"cells":[3]}]
+        """.utf8))
+    _ = try ExplainTrigger.apply(store: store, run: "r1", report: flagged, step: 1, settings: settings, log: { _ in })
+    let counterfactuals = try store.explanations(run: "r1").filter { $0.kind == "counterfactual" }
+    #expect(counterfactuals.map(\.probe) == [0, 1], "at most two examples per flag")
+    #expect(counterfactuals.map(\.target) == [5, 3])
+    #expect(counterfactuals.map(\.classIndex) == [3, 5])
   }
 
   @Test func manualOffOrNoGeneratorMakeNone() throws {

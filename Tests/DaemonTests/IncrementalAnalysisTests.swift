@@ -48,7 +48,7 @@ import Wire
     let probe = try #require(try store.probe(run: "r1"))
     let full = RunAnalysis.analyze(
       observations: try store.observations(run: "r1"), labels: probe.labels, classNames: probe.classes,
-      vocabulary: vocabulary)
+      vocabulary: vocabulary, images: ProbeImages(pixels: probe.images, shape: probe.shape))
     report.incremental = nil
     #expect(report == full)
   }

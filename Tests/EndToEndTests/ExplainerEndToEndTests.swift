@@ -82,6 +82,35 @@ import Wire
       #expect(Array(bytes.prefix(8)) == [137, 80, 78, 71, 13, 10, 26, 10], "\(name).png is a PNG")
     }
 
+    // The templated text cites the measured scores and says what is absent.
+    let text = try runProduct(
+      "i2x", ["explain", "ex", "--class", "class-1", "--text", "--endpoint", endpoint], environment: [:])
+    #expect(text.status == 0, "\(text.output)")
+    #expect(text.output.contains("Guided by the classifier alone") && text.output.contains("% ["), "\(text.output)")
+    #expect(text.output.contains("No concept search for class-1 yet"), "\(text.output)")
+
+    // A counterfactual of a probe image towards class-0 (a probe whose label is not 0).
+    let client = RequestClient(endpoint: endpoint, timeoutMilliseconds: 5000, attempts: 1)
+    let probeReply = try client.request(try WireMessage(type: .query, header: QueryHeader(query: "probe", run: "ex")))
+    client.close()
+    let labels = try SafetensorsFile(bytes: try #require(probeReply.payload)).tensor("labels").int64s()
+    let probeIndex = try #require(labels.firstIndex { $0 != 0 })
+    let counterfactual = try runProduct(
+      "i2x",
+      [
+        "counterfactual", "ex", "--probe", "\(probeIndex)", "--to", "class-0", "--json", "--png", png.path,
+        "--endpoint", endpoint,
+      ],
+      environment: [:])
+    try #require(counterfactual.status == 0, "\(counterfactual.output)")
+    let cfJSON = try #require(counterfactual.output.split(separator: "\n").last { $0.hasPrefix("{") })
+    let cfRow = try #require(try JSONSerialization.jsonObject(with: Data(cfJSON.utf8)) as? [String: Any])
+    #expect(
+      cfRow["kind"] as? String == "counterfactual" && cfRow["probe"] as? Int == probeIndex
+        && cfRow["target"] as? Int == 0)
+    let outcome = try #require((cfRow["explanation"] as? [String: Any])?["outcome"] as? [String: Any])
+    #expect(outcome["valid"] is Bool && outcome["pgd_linf"] is Double && outcome["l2"] is Double, "\(outcome)")
+
     // The explain job's process: the child whose execve names `--job <its job id>`.
     stopDaemon()
     let job = try #require(row["job"] as? Int)

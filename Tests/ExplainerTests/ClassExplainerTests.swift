@@ -79,3 +79,28 @@ import Testing
     #expect(verdicts[2].hasPrefix("sanity check FAILED"))
   }
 }
+
+@Suite struct SyntheticPrototypesTests {
+  /// In the trained 8×8 world, each class's guided samples attend like that class's real
+  /// images more than like the other classes' (profile cosine). (Nearest-prototype accuracy is
+  /// not asserted here: the classes differ only by where the square is, and occupancy histograms
+  /// do not see position — it measured 0.38 against chance 0.33. On Fashion-MNIST it is 0.73–0.75
+  /// against 0.10; see the README.)
+  @Test func syntheticPrototypesResembleTheirClass() throws {
+    let world = TrainedTinyWorld.shared
+    let sampler = DDIMSampler(prior: world.prior, steps: 20)
+    let samples = (0..<3).map { c in
+      sampler.sample(
+        count: 30, seed: 40 + UInt64(c), guidance: Guidance(classifier: world.classifier, target: c, scale: 100)
+      ).images
+    }
+    let (probes, labels) = TrainedTinyWorld.images(count: 90, rareShare: 1.0 / 3, seed: 9)
+    let comparison = SyntheticPrototypes.compare(
+      classifier: world.classifier, samples: samples, probes: probes, labels: labels, clusters: 6, maximumComponents: 4)
+    let own = comparison.profileCosine.reduce(0, +) / 3
+    let other = comparison.profileCosineOther.reduce(0, +) / 3
+    #expect(own > other, "own \(comparison.profileCosine), other \(comparison.profileCosineOther)")
+    for c in 0..<3 { #expect(comparison.profileCosine[c] > comparison.profileCosineOther[c], "class \(c)") }
+    #expect(comparison.samples == 90 && comparison.probes == 90)
+  }
+}

@@ -1,0 +1,154 @@
+import Engine
+import Foundation
+import Models
+import Prototypes
+
+/// An `intervene` job (DESIGN §6b): at the checkpoint the run's latest vocabulary was fitted
+/// on, runs the interventions users asked for (`i2x intervene`), then — once per checkpoint —
+/// the daemon's own sweep: for every class, its 3 prototypes with the most accumulated
+/// evidence, plus every prototype that looks like a fixed-position cue of it
+/// (`Findings.isCueCandidate`), each present in at least 10% of the class's probes. (Cue
+/// candidates are also tested within the analysis itself: `testCandidates`.)
+struct InterventionRunner {
+  let analyzer: CheckpointAnalyzer
+  /// Prototypes per class the sweep tests, by accumulated evidence.
+  static let topPerClass = 3
+
+  func run(_ job: DaemonStore.Job) throws {
+    let store = analyzer.store
+    let requests = try store.interventions(run: job.run, state: "queued").reversed()
+    guard let vocabulary = try store.latestVocabulary(run: job.run), let probe = try store.probe(run: job.run),
+      let stored = try store.analysis(run: job.run, step: nil),
+      let report = try? JSONDecoder().decode(AnalysisReport.self, from: Data(stored.report.utf8)),
+      let observation = try store.observation(run: job.run, step: vocabulary.step),
+      let inputs = try store.jobInputs(
+        DaemonStore.Job(id: job.id, kind: job.kind, run: job.run, step: vocabulary.step, attempts: job.attempts))
+    else {
+      for request in requests {
+        try store.saveIntervention(
+          id: request.id, run: job.run, step: request.step, prototype: request.prototype, label: request.label,
+          outcome: nil, error: "run '\(job.run)' has no analysed checkpoint to intervene on yet")
+      }
+      return
+    }
+    let started = Date()
+    let architecture = try Architecture(json: inputs.architecture, limits: CheckpointAnalyzer.permissive)
+    let session = Session(
+      network: try analyzer.load(inputs.sha256, architecture).network, vocabulary: vocabulary,
+      observation: observation, probe: probe)
+    let measure = session.measure
+    let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
+
+    for request in requests {
+      var error: String?
+      var outcome: Intervention?
+      let label =
+        request.label
+        ?? byID[request.prototype].flatMap { p in p.presence.indices.max { p.presence[$0] < p.presence[$1] } }
+      if session.column[request.prototype] == nil {
+        error =
+          "prototype \(request.prototype) is not in the vocabulary at step \(vocabulary.step); "
+          + "'i2x prototypes \(job.run)' lists the current ids ('--id \(request.prototype) --history' follows it)"
+      } else if let label {
+        outcome = measure(request.prototype, label)
+        if outcome == nil {
+          error = "prototype \(request.prototype) is present in no probe of class \(label) at step \(vocabulary.step)"
+        }
+      } else {
+        error = "no class given and prototype \(request.prototype) is in no analysis yet"
+      }
+      try store.saveIntervention(
+        id: request.id, run: job.run, step: vocabulary.step, prototype: request.prototype, label: label,
+        outcome: outcome, error: error)
+    }
+
+    guard try !store.hasAutoInterventions(run: job.run, step: vocabulary.step) else { return }
+    var tested = 0
+    for c in report.classNames.indices {
+      var candidates = report.topPrototypes(Self.topPerClass, for: c)
+      for p in report.prototypes where Findings.isCueCandidate(p, c) && !candidates.contains(p.id) {
+        candidates.append(p.id)
+      }
+      for id in candidates where (byID[id]?.presence[safe: c] ?? 0) >= 0.1 {
+        guard let outcome = measure(id, c) else { continue }
+        try store.saveIntervention(
+          id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
+          origin: "auto")
+        tested += 1
+      }
+    }
+    analyzer.log(
+      String(
+        format: "intervened on run '%@' at step %d: %d prototype/class pairs (sweep) and %d requested in %.2f s",
+        job.run, vocabulary.step, tested, requests.count, Date().timeIntervalSince(started)))
+  }
+}
+
+extension InterventionRunner {
+  /// What every intervention at one checkpoint shares: the network, the probe set, the cell
+  /// assignment and intensities of the vocabulary fitted on that checkpoint, and the
+  /// unmodified predictions.
+  struct Session {
+    let setup: Intervention.Inputs
+    let intensity: [Double]
+    let k: Int
+    let column: [Int: Int]
+    let baseline: (predictions: [Int], probabilities: [Float])
+    let seed: UInt64
+
+    init(
+      network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
+      probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
+    ) {
+      setup = Intervention.Inputs(
+        network: network, images: ProbeImages(pixels: probe.images, shape: probe.shape), labels: probe.labels,
+        cellPrototypes: vocabulary.cellPrototypes, mapHeight: observation.height, mapWidth: observation.width,
+        step: vocabulary.step)
+      intensity = vocabulary.intensities(observation).intensity
+      k = vocabulary.ids.count
+      column = Dictionary(uniqueKeysWithValues: vocabulary.ids.enumerated().map { ($1, $0) })
+      baseline = Intervention.baseline(setup)
+      seed = UInt64(vocabulary.step)
+    }
+
+    /// The intervention on prototype `id` for class `c` (nil: not in the vocabulary, or
+    /// present in no probe of the class).
+    func measure(_ id: Int, _ c: Int) -> Intervention? {
+      guard let p = column[id] else { return nil }
+      return Intervention.measure(
+        prototype: id, label: c, intensity: (0..<setup.labels.count).map { intensity[$0 * k + p] },
+        baseline: baseline, inputs: setup, seed: seed)
+    }
+  }
+
+  /// Within a checkpoint's analysis, when it is the run's latest: tests at once every prototype
+  /// shaped like a fixed-position cue (`Findings.isCueCandidate`; usually none, so this costs
+  /// nothing on most checkpoints), so a cue is named with its intervention evidence at the
+  /// checkpoint where it first looks like one, however busy the daemon is. The wider sweep
+  /// waits for an idle worker. Stored with origin `candidate`.
+  /// - Returns: how many were tested.
+  @discardableResult
+  static func testCandidates(
+    store: DaemonStore, run: String, network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
+    report: AnalysisReport, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
+  ) throws -> Int {
+    let candidates = report.classNames.indices.flatMap { c in
+      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { ($0.id, c) }
+    }
+    guard !candidates.isEmpty, observation.step == vocabulary.step else { return 0 }
+    let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
+    var tested = 0
+    for (id, c) in candidates {
+      guard let outcome = session.measure(id, c) else { continue }
+      try store.saveIntervention(
+        id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
+        origin: "candidate")
+      tested += 1
+    }
+    return tested
+  }
+}
+
+extension Array {
+  fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
