@@ -89,7 +89,18 @@ extension ClientCommands {
     if case .success(let analysis) = inputs.analysis {
       let steps = analysis.report.steps
       var samples: [ReportInputs.ProfileSample] = []
-      for index in sampledIndices(count: steps.count, most: profileColumns) {
+      // Preferred: every sample under one vocabulary (the daemon's `profiles` query); a daemon
+      // without it gets one `analysis` query per sampled checkpoint, each under its own refit.
+      let header = ProfilesQueryHeader(run: run, step: step, limit: profileColumns)
+      if case .success(let reply) = part({
+        try request(options, try WireMessage(type: .query, header: header), timeout: long).answer
+      }), let ids = reply["prototype_ids"] as? [Int], let at = reply["steps"] as? [Int],
+        let values = reply["profiles"] as? [[[Double]]], values.count == at.count
+      {
+        inputs.profiles = zip(at, values).map { ReportInputs.ProfileSample(step: $0, prototypeIDs: ids, profiles: $1) }
+        inputs.profilesVocabularyStep = reply["step"] as? Int
+      }
+      for index in sampledIndices(count: steps.count, most: profileColumns) where inputs.profilesVocabularyStep == nil {
         if steps[index] == analysis.step {
           samples.append(ReportInputs.ProfileSample(analysis.report))
         } else if case .success(let earlier) = part({
@@ -99,7 +110,7 @@ extension ClientCommands {
           samples.append(ReportInputs.ProfileSample(earlier.report))
         }
       }
-      inputs.profiles = samples
+      if inputs.profilesVocabularyStep == nil { inputs.profiles = samples }
       inputs.probe = part {
         let probe = try queryWithPayload(options, QueryHeader(query: "probe", run: run), timeout: long).payload ?? []
         let observation =
@@ -146,4 +157,12 @@ extension ClientCommands {
     let picked = (0..<most).map { Int((Double($0) * Double(count - 1) / Double(most - 1)).rounded()) }
     return Array(Set(picked)).sorted()
   }
+}
+
+/// The `profiles` query's header: `QueryHeader`'s fields plus the number of checkpoints.
+struct ProfilesQueryHeader: Encodable {
+  var query = "profiles"
+  var run: String
+  var step: Int?
+  var limit: Int
 }

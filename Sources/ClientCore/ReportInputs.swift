@@ -20,6 +20,9 @@ public struct ReportInputs {
   public var analysis: Result<Analysis, Absence> = .failure(Absence("not asked for"))
   /// Attention profiles at sampled checkpoints (for the intra-class heat maps), oldest first.
   public var profiles: [ProfileSample] = []
+  /// The step of the one vocabulary all `profiles` are under (the daemon's `profiles` query, I2X's
+  /// retrospective view), or nil when each sample is under its own checkpoint's vocabulary.
+  public var profilesVocabularyStep: Int?
   /// Probe images and labels, and the analysed checkpoint's normalised GradCAM maps, or why not.
   public var probe: Result<ProbeData, Absence> = .failure(Absence("not asked for"))
   /// The `directives` reply (policy, directives with outcomes), or why not.

@@ -139,8 +139,12 @@ extension ReportPage {
       + "prototype gets at \(samples.count) checkpoints"
       + (samples.count < analysis.report.steps.count
         ? " (evenly spaced among the \(analysis.report.steps.count) analysed, always including the latest)" : "")
-      + ". Each column is the analysis as it stood at that checkpoint, under the vocabulary fitted then; ids are "
-      + "kept across refits by cell overlap, and a grey cell means the prototype did not exist then. Rows: the 12 "
+      + (inputs.profilesVocabularyStep.map {
+        ". Every column is under one vocabulary, the one fitted at step \($0), recomputed from each checkpoint's "
+          + "cached GradCAM maps (I2X's retrospective view), so a prototype keeps its row. Rows: the 12 "
+      }
+        ?? (". Each column is the analysis as it stood at that checkpoint, under the vocabulary fitted then; ids are "
+          + "kept across refits by cell overlap, and a grey cell means the prototype did not exist then. Rows: the 12 "))
       + "prototypes with the most attention in the class at any shown checkpoint. One colour scale for all classes "
       + "(0 to \(Self.fixed(high, 2))), so maps compare.</p><div class=\"gallery\">"
     for c in classes {

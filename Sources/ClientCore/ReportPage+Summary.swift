@@ -145,27 +145,49 @@ extension ReportPage {
     let report = analysis.report
     let steps = report.steps.map(Double.init)
     let ordered = report.classes.sorted { $0.label < $1.label }
-    var accuracy = LineChart(
-      title: "Probe accuracy per class", xLabel: "training step", yLabel: "probe accuracy",
-      series: ordered.map { c in .init(name: c.name, points: Array(zip(steps, c.accuracy)).map { ($0, $1) }) },
-      yRange: (0, 1))
-    accuracy.bands = bands
+    // Means over classes as lines (readable at any number of checkpoints)…
+    func mean(_ series: (AnalysisReport.ClassProgress) -> [Double]) -> [(x: Double, y: Double)] {
+      steps.indices.map { t in
+        let values = ordered.compactMap { series($0)[safe: t] }
+        return (steps[t], values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count))
+      }
+    }
+    var means = LineChart(
+      title: "Mean probe accuracy and true-class confidence over classes", xLabel: "training step", yLabel: "mean",
+      series: [
+        .init(name: "probe accuracy", points: mean(\.accuracy)),
+        .init(name: "true-class confidence", points: mean(\.confidence)),
+      ], yRange: (0, 1))
+    means.bands = bands
     out += figure(
-      accuracy.svg(),
+      means.svg(),
       caption:
-        "Accuracy of each class on the held-out probe set at every analysed checkpoint (one line per class; colours "
-        + "and dash patterns stay apart in greyscale). A class whose line rises long after the others is learned late; "
-        + "lines that fall together usually trade confusions with each other (see the pair heat map).")
-    var confidence = LineChart(
-      title: "Mean true-class confidence per class", xLabel: "training step", yLabel: "softmax of the true class",
-      series: ordered.map { c in .init(name: c.name, points: Array(zip(steps, c.confidence)).map { ($0, $1) }) },
-      yRange: (0, 1))
-    confidence.bands = bands
-    out += figure(
-      confidence.svg(),
-      caption:
-        "Mean softmax probability of the true class over each class's probes. Accuracy can be flat while confidence "
-        + "still grows: the model becomes surer of what it already gets right.")
+        "Averages over the classes of the held-out probe set at every analysed checkpoint. Confidence (mean softmax "
+        + "of the true class) can still grow while accuracy is flat: the model becomes surer of what it gets right.")
+    // …and one heat-map row per class (at most 12: the classes with the lowest latest accuracy).
+    let shown =
+      ordered.count <= NiceTicks.limit
+      ? ordered
+      : Array(ordered.sorted { ($0.accuracy.last ?? 0) < ($1.accuracy.last ?? 0) }.prefix(NiceTicks.limit))
+        .sorted { $0.label < $1.label }
+    for (title, valueLabel, series) in [
+      ("Probe accuracy per class", "probe accuracy", \AnalysisReport.ClassProgress.accuracy),
+      ("True-class confidence per class", "mean confidence", \AnalysisReport.ClassProgress.confidence),
+    ] {
+      var map = HeatMap(
+        title: title, rowLabels: shown.map(\.name), columnLabels: report.steps.map(String.init),
+        values: shown.map { c in report.steps.indices.map { c[keyPath: series][safe: $0] } },
+        columnAxisLabel: "checkpoint step", valueLabel: valueLabel, range: (0, 1))
+      map.width = 900
+      map.rowLinks = shown.map { "class-\($0.label)" }
+      out += figure(
+        map.svg(),
+        caption:
+          "One row per class\(shown.count < ordered.count ? " (the \(shown.count) with the lowest latest accuracy)" : ""), "
+          + "one column per analysed checkpoint; dark is 0, yellow is 1. A row that turns yellow late is a class "
+          + "learned late; dark stripes shared by two rows are usually confusions between them (see the pair heat "
+          + "map). Hover a cell for its value.")
+    }
     return out
   }
 

@@ -55,6 +55,8 @@ extension RequestHandler {
       answer.merge(try explanationsQuery(header)) { _, new in new }
     case "events":
       answer.merge(try eventsQuery(message)) { _, new in new }
+    case "profiles":
+      answer.merge(try profilesQuery(message)) { _, new in new }
     case "explanation-image":
       return try explanationImage(header)
     case "verify":

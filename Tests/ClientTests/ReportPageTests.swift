@@ -73,9 +73,10 @@ import Testing
       try Self.decodePNG(bytes)
     }
     let svgs = Self.matches(#"(<svg[\s\S]*?</svg>)"#, in: html)
-    // Trainer metrics (loss; lr), probe accuracy, confidence; 2 footprints; 10 attention maps; the pair heat map;
+    // Trainer metrics (loss; lr), the class means, accuracy and confidence heat maps; 2 footprints;
+    // 10 attention maps; the pair heat map;
     // the flag's signs and pair chart; the fine-tune's pair chart; faithfulness.
-    #expect(svgs.count == 4 + 2 + 10 + 1 + 3 + 1)
+    #expect(svgs.count == 5 + 2 + 10 + 1 + 3 + 1)
     for svg in svgs {
       let parser = XMLParser(data: Data(svg.utf8))
       #expect(parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "") in \(svg.prefix(200))")

@@ -115,6 +115,17 @@ import Testing
       #expect(announced.contains("\(flag["prototype"] as? Int ?? -2)@\(flag["pair"] as? [Int] ?? [])"))
     }
 
+    // Attention profiles of every analysed checkpoint under the latest vocabulary: one row per
+    // class of one value per prototype, each a mean intensity in 0…1.
+    let profiles = try daemon.query("profiles", run: run, timeout: 10000)
+    let prototypeIDs = profiles["prototype_ids"] as? [Int] ?? []
+    let profileSteps = profiles["steps"] as? [Int] ?? []
+    let values = profiles["profiles"] as? [[[Double]]] ?? []
+    #expect(Set(profileSteps) == analysedSteps && values.count == profileSteps.count && !prototypeIDs.isEmpty)
+    #expect(
+      values.allSatisfy {
+        $0.count == 10 && $0.allSatisfy { $0.count == prototypeIDs.count && $0.allSatisfy { (0...1).contains($0) } }
+      })
     // Not a terminal: one line per event; --count stops it.
     let lines = try runProduct("i2x", ["watch", run, "--count", "3", "--endpoint", daemon.endpoint])
     #expect(lines.status == 0, "\(lines.output)")
@@ -132,6 +143,7 @@ import Testing
     #expect(usage.status == 64 && usage.output.contains("--out"), "\(usage.output)")
     let text = try String(contentsOf: html, encoding: .utf8)
     #expect(text.contains("fine-tune #"), "the done fine-tune is in the report")
+    #expect(text.contains("recomputed from each checkpoint's cached GradCAM maps"), "attention under one vocabulary")
     #expect(
       text.contains("<h3 id=\"explanation-") && text.contains("alt=\"guided samples of"), "the explanation's samples")
     #expect(!text.contains("<script") && text.range(of: #" on[a-z]+=""#, options: .regularExpression) == nil)

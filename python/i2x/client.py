@@ -75,6 +75,12 @@ class Client:
         """The whole analysis report of a checkpoint (default: the latest analysed)."""
         return self.query("analysis", run, step)
 
+    def events(self, run: str, after: int = 0, limit: Optional[int] = None) -> dict:
+        """The run's events after cursor ``after`` (``i2x watch``): ``events`` (each ``id``,
+        ``kind`` — checkpoint, analysis, flag, directive, explanation — ``step``, ``at`` and
+        ``detail``), ``cursor`` (ask again from it) and ``more`` (a full page was returned)."""
+        return self.query("events", run, after=int(after), limit=None if limit is None else int(limit))
+
     def directives(self, run: str) -> dict:
         """The run's fine-tune policy and directives with states and outcomes."""
         return self.query("directives", run)

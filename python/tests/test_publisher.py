@@ -41,6 +41,26 @@ def test_register_publish_duplicate_and_conflict(daemon, tmp_path):
     assert runs[0]["name"] == "r1" and runs[0]["probe_count"] == 20 and runs[0]["classes"] == CLASSES
 
 
+def test_events_follow_the_published_checkpoints(daemon, tmp_path):
+    torch.manual_seed(0)
+    model = randomise(SmallCNN())
+    pub = make_publisher(daemon.endpoint, tmp_path / "run", model, run="ev")
+    for step in (10, 20, 30):
+        assert pub.publish(model, step=step, epoch=0, metrics={"loss": 3.0 - step / 10})
+    assert pub.close(timeout=20) == 0
+    client = daemon.client()
+    page = client.events("ev", limit=2)
+    assert [(e["kind"], e["step"]) for e in page["events"]] == [("checkpoint", 10), ("checkpoint", 20)]
+    assert page["more"] is True and page["cursor"] == page["events"][-1]["id"]
+    assert page["events"][0]["detail"]["metrics"] == {"loss": 2.0}
+    rest = client.events("ev", after=page["cursor"])
+    assert ("checkpoint", 30) in [(e["kind"], e["step"]) for e in rest["events"]]
+    assert all(e["id"] > page["cursor"] for e in rest["events"])
+    with pytest.raises(i2x.I2XError) as refused:
+        client.events("no-such-run")
+    assert refused.value.code == "unknown-run"
+
+
 def test_published_file_is_an_i2x_checkpoint(daemon, tmp_path):
     model = randomise(SmallCNN())
     pub = make_publisher(daemon.endpoint, tmp_path / "run", model)
