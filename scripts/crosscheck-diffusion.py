@@ -40,7 +40,7 @@ def reference_schedule(steps, s=0.008):
 def reference_frechet(a, b):
     mu1, mu2 = a.mean(axis=0), b.mean(axis=0)
     s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root, _ = linalg.sqrtm(s1 @ s2, disp=False)
+    root = linalg.sqrtm(s1 @ s2)
     root = root.real
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * root))
 
