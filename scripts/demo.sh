@@ -8,8 +8,9 @@
 # write GradCAM maps for 16 test images. The data-free explainer: a reduced generative prior
 # (VAE 12 epochs + latent DDPM 8,000 steps on the 5,000-image generator split, about 1.5 minutes)
 # and an oracle (smallcnn-bn, 15 epochs on the same split, about 20 s) are trained once into
-# OUTPUT_DIR/prior and reused; the daemon explains both classes of every flagged pair (policy
-# auto) and the demo ends with the explanation of the most uncertain pair's two classes.
+# OUTPUT_DIR/prior and reused; the run registers with explain policy manual (so the demo's time
+# stays bounded) and the demo asks for the explanation and concepts of the most uncertain
+# pair's two classes, one counterfactual of its flag's example probe, and the class in words.
 # A short run on data with a planted spurious cue shows its findings (class, place, intervention
 # evidence). Budget: about 5–6 minutes on 2 cores after the build (about 4 when the prior is
 # reused).
@@ -64,6 +65,7 @@ echo "   (the first uncertain-prototype flag triggers one fine-tune of its pair:
 echo "    later flags are answered 'failed: --max-finetunes limit' by the trainer)" >&2
 "$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn-bn --epochs 1 --batch 64 --lr 0.05 --momentum 0.9 \
   --run demo --publish "$endpoint" --publish-every 100 --finetune auto --max-finetunes 1 --await-directives 45 \
+  --explain manual \
   --out "$out/run"
 
 echo "== waiting for the daemon to finish analysing" >&2
@@ -92,8 +94,6 @@ echo "== GradCAM for 16 test images (true class)" >&2
 "$bin/i2x-train" sample --dataset fashion-mnist --split test --count 16 --out "$out/test-images.safetensors"
 "$bin/i2x-train" gradcam --checkpoint "$out/run/final.safetensors" --images "$out/test-images.safetensors" \
   --target label --out "$out/gradcam.safetensors"
-echo "== data-free explanations the flags triggered (explain policy auto)" >&2
-"$bin/i2x" explain demo --endpoint "$endpoint"
 # The most uncertain pair (highest-scoring flag), else the most confused pair at the end.
 pair=$("$bin/i2x" uncertain demo --endpoint "$endpoint" --json | python3 -c '
 import json, sys
@@ -115,27 +115,32 @@ for class in $pair; do
   echo "== concepts of class $class (concept images: $out/explain/explanation-*-concepts-*.png)" >&2
   "$bin/i2x" concepts demo --class "$class" --png "$out/explain" --endpoint "$endpoint"
 done
-# One counterfactual: a flagged example probe of the pair (the auto policy made it), towards the
-# other class.
-counterfactual=$("$bin/i2x" explain demo --endpoint "$endpoint" --json | python3 -c '
+# One counterfactual: an example probe of the most uncertain flag, towards the other class of its pair.
+counterfactual=$("$bin/i2x" uncertain demo --endpoint "$endpoint" --json | python3 -c '
 import json, sys
-pair = [int(c) for c in sys.argv[1:]]
-rows = json.load(sys.stdin).get("explanations", [])
-made = [r for r in rows if r.get("kind") == "counterfactual" and r.get("class") in pair and r.get("target") in pair]
-if made:
-    print(made[0]["probe"], made[0]["target"])
-' $pair)
+flags = json.load(sys.stdin).get("uncertain", [])
+if flags:
+    flag = max(flags, key=lambda f: f["score"])
+    for example in flag.get("examples", []):
+        if example["label"] in flag["pair"]:
+            other = [c for c in flag["pair"] if c != example["label"]][0]
+            print(example["probe"], other)
+            break
+')
 if [ -n "$counterfactual" ]; then
   set -- $counterfactual
   echo "== counterfactual of probe image $1 towards class $2, against PGD ($out/explain/explanation-*-counterfactual.png:" >&2
   echo "   original | counterfactual | PGD)" >&2
   "$bin/i2x" counterfactual demo --probe "$1" --to "$2" --png "$out/explain" --endpoint "$endpoint"
 else
-  echo "== no flagged example probe for the pair: 'i2x counterfactual demo --probe I --to C' makes one" >&2
+  echo "== no uncertain flag with an example probe: 'i2x counterfactual demo --probe I --to C' makes one" >&2
 fi
 set -- $pair
 echo "== the class in words (every sentence cites a measured number)" >&2
 "$bin/i2x" explain demo --class "$1" --text --endpoint "$endpoint"
+echo "== the run's explanations (the explain policy of this run is manual: under auto, every flagged pair's" >&2
+echo "   classes would get explanations, concept searches and counterfactuals as they are flagged)" >&2
+"$bin/i2x" explain demo --endpoint "$endpoint"
 
 # Last, a short run on data with a planted spurious cue (a 4x4 white square at rows 1-4,
 # columns 23-26 on every Shirt of the training source; the test set clean): the findings name

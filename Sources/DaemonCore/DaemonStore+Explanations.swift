@@ -125,6 +125,16 @@ extension DaemonStore {
     ).isEmpty
   }
 
+  /// Whether the run has a counterfactual request (any state but failed) from class `from` to `to`.
+  public func hasCounterfactual(run: String, from: Int, to: Int) throws -> Bool {
+    try !database.query(
+      """
+      SELECT 1 FROM explanations WHERE run = ? AND kind = 'counterfactual' AND class = ? AND target = ?
+        AND state != 'failed' LIMIT 1
+      """, [.text(run), .integer(Int64(from)), .integer(Int64(to))]
+    ).isEmpty
+  }
+
   /// One explanation by id.
   public func explanation(id: Int) throws -> ExplanationRecord? {
     try explanations(where: "e.id = ?", [.integer(Int64(id))]).first

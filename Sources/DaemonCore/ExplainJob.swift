@@ -240,13 +240,12 @@ enum ExplainTrigger {
         }
       }
     }
-    // Counterfactuals of the flags' example probes (at most two per flag) towards the other class.
+    // Counterfactuals of the flags' example probes towards the other class: one per direction of
+    // each flagged pair per run (a pair stays flagged over many checkpoints).
     for flag in report.uncertain where flag.pair.count == 2 {
-      for example in flag.examples.prefix(2) where flag.pair.contains(example.label) {
+      for example in flag.examples where flag.pair.contains(example.label) {
         let target = flag.pair[0] == example.label ? flag.pair[1] : flag.pair[0]
-        guard
-          try !store.hasExplanation(run: run, classIndex: example.label, kind: "counterfactual", probe: example.probe)
-        else { continue }
+        guard try !store.hasCounterfactual(run: run, from: example.label, to: target) else { continue }
         let request = try store.requestExplanation(
           run: run, classIndex: example.label, step: step, source: "auto", kind: "counterfactual", target: target,
           probe: example.probe)

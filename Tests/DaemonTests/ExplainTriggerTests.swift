@@ -64,7 +64,8 @@ import Wire
       "each class once")
   }
 
-  /// A flag's example probes get counterfactuals towards the other class of the pair.
+  /// A flag's example probes get counterfactuals towards the other class of the pair: one per
+  /// direction of the pair per run, however many analyses flag it again.
   @Test func flagExamplesGetCounterfactuals() throws {
     var flagged = try report(flags: [[3, 5]])
     flagged.uncertain[0].examples = try JSONDecoder().decode(
@@ -74,9 +75,10 @@ import Wire
         [{"probe":0,"label":3,"intensity":0.9,"cells":[1]},{"probe":1,"label":5,"intensity":0.8,"cells":[2]},
          {"probe":2,"label":3,"intensity":0.7,"cells":[3]}]
         """.utf8))
+    _ = try ExplainTrigger.apply(store: store, run: "r1", report: flagged, step: 2, settings: settings, log: { _ in })
     _ = try ExplainTrigger.apply(store: store, run: "r1", report: flagged, step: 1, settings: settings, log: { _ in })
     let counterfactuals = try store.explanations(run: "r1").filter { $0.kind == "counterfactual" }
-    #expect(counterfactuals.map(\.probe) == [0, 1], "at most two examples per flag")
+    #expect(counterfactuals.map(\.probe) == [0, 1], "one per direction of the pair, not again for the second analysis")
     #expect(counterfactuals.map(\.target) == [5, 3])
     #expect(counterfactuals.map(\.classIndex) == [3, 5])
   }
