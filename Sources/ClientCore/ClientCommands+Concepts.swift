@@ -175,8 +175,12 @@ extension ClientCommands {
     if let concepts = done.last(where: { $0["kind"] as? String == "concepts" }),
       let first = ((concepts["explanation"] as? [String: Any])?["with_pseudo_labels"] as? [[String: Any]])?.first
     {
+      let ids = ((first["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: ", ")
+      let share = ((first["activation"] as? [String: Any])?["rate"] as? Double) ?? 0
       sentences.append(
-        "The concepts that drive it are \(((first["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: ", ")) (decoded images from them are called \(name) in \(proportionText(first["activation"])) of 100 draws)."
+        share >= 0.5
+          ? "The concepts that drive it are \(ids) (decoded images from them are called \(name) in \(proportionText(first["activation"])) of 100 draws)."
+          : "The concept search found no combination that drives it: its best, \(ids), is called \(name) in only \(proportionText(first["activation"])) of 100 draws."
       )
     } else {
       sentences.append("No concept search for \(name) yet ('i2x concepts \(run) --class \(c)').")
