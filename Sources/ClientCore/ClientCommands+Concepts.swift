@@ -95,6 +95,15 @@ extension ClientCommands {
       return "counterfactual \(row["id"] ?? "?"): \(row["state"] ?? "?") \(row["error"] as? String ?? "")"
     }
     func flag(_ key: String) -> String { (o[key] as? Bool).map { $0 ? "yes" : "no" } ?? "-" }
+    var locality: [String] = []
+    if let l = document["locality"] as? [String: Any] {
+      locality.append(
+        String(
+          format:
+            "  locality:   IoU of the edit with uncertain prototype %d's cells %.2f, with prototype %d's %.2f (control)",
+          l["prototype"] as? Int ?? -1, l["iou"] as? Double ?? 0, l["control_prototype"] as? Int ?? -1,
+          l["control_iou"] as? Double ?? 0))
+    }
     return [
       "counterfactual of probe \(row["probe"] ?? "?") (class \(row["class_name"] ?? row["class"] ?? "?")) → \(row["target_name"] ?? row["target"] ?? "?"):",
       String(
@@ -106,7 +115,8 @@ extension ClientCommands {
         format: "  PGD:        flips the classifier %@, the oracle agrees %@; ε (L∞) %.3f, ‖Δx‖₂ %.2f",
         flag("pgd_valid"),
         flag("pgd_oracle_valid"), o["pgd_linf"] as? Double ?? 0, o["pgd_l2"] as? Double ?? 0),
-    ].joined(separator: "\n")
+    ]
+    .joined(separator: "\n") + locality.map { "\n" + $0 }.joined()
   }
 
   /// The templated summary of a class (DESIGN §8 "Text"): every sentence is built from a number

@@ -30,6 +30,8 @@ extension DaemonStore {
     public var kind: String
     /// Counterfactuals: the target class and the probe image's index in the run's probe set.
     public var target: Int?, probe: Int?
+    /// Counterfactuals made for a flag: the uncertain prototype and its cells in the probe image.
+    public var prototype: Int?, cells: [Int]?
     /// `auto` (a flag) or `client`.
     public var source: String
     /// `queued`, `running`, `done` or `failed`.
@@ -80,7 +82,7 @@ extension DaemonStore {
   /// - Returns: the record and whether it was created now.
   public func requestExplanation(
     run: String, classIndex: Int, step: Int, source: String, kind: String = "explain", target: Int? = nil,
-    probe: Int? = nil
+    probe: Int? = nil, prototype: Int? = nil, cells: [Int]? = nil
   ) throws -> (record: ExplanationRecord, created: Bool) {
     try database.transaction(durable: true) {
       if let existing = try database.query(
@@ -101,13 +103,16 @@ extension DaemonStore {
       let job = database.lastInsertRowID
       try database.execute(
         """
-        INSERT INTO explanations (run, class, step, job, source, state, created_at, updated_at, kind, target, probe)
-        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
+        INSERT INTO explanations (
+          run, class, step, job, source, state, created_at, updated_at, kind, target, probe, prototype, cells)
+        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
         """,
         [
           .text(run), .integer(Int64(classIndex)), .integer(Int64(step)), .integer(job), .text(source), .real(now),
           .real(now), .text(kind), target.map { .integer(Int64($0)) } ?? .null,
           probe.map { .integer(Int64($0)) } ?? .null,
+          prototype.map { .integer(Int64($0)) } ?? .null,
+          cells.map { .text($0.map(String.init).joined(separator: ",")) } ?? .null,
         ])
       guard let record = try explanation(id: Int(database.lastInsertRowID)) else {
         throw DaemonError(.internalError, "explanation row vanished after its insert")
@@ -157,7 +162,7 @@ extension DaemonStore {
     try database.query(
       """
       SELECT e.id, e.run, e.class, e.step, e.source, e.state, e.document, e.images, e.warnings, e.error,
-        e.created_at, e.updated_at, j.state, j.error, e.job, e.kind, e.target, e.probe
+        e.created_at, e.updated_at, j.state, j.error, e.job, e.kind, e.target, e.probe, e.prototype, e.cells
       FROM explanations e LEFT JOIN jobs j ON j.id = e.job WHERE \(condition) ORDER BY e.id
       """, parameters
     ).map { row in
@@ -170,6 +175,7 @@ extension DaemonStore {
       return ExplanationRecord(
         id: row[0].int ?? 0, run: row[1].string ?? "", classIndex: row[2].int ?? 0, step: row[3].int ?? 0,
         job: row[14].int ?? 0, kind: row[15].string ?? "explain", target: row[16].int, probe: row[17].int,
+        prototype: row[18].int, cells: row[19].string.map { $0.split(separator: ",").compactMap { Int($0) } },
         source: row[4].string ?? "", state: jobFailed ? "failed" : row[5].string ?? "",
         document: row[6].string,
         images: decode(row[7], [String: String].self) ?? [:], warnings: decode(row[8], [String].self) ?? [],

@@ -160,6 +160,7 @@ struct ExplainJob {
       "seconds": Date().timeIntervalSince(started),
     ]
     if inputs.names.indices.contains(target) { document["target_name"] = inputs.names[target] }
+    if let locality = try locality(record, run: run, image: image, edited: edited) { document["locality"] = locality }
     var images: [String: [UInt8]] = [:]
     let triple = Tensor(
       shape: [3] + Array(image.shape.dropFirst()), scalars: image.scalars + edited.scalars + adversarial.scalars)
@@ -169,6 +170,37 @@ struct ExplainJob {
     let summary =
       "probe \(probeIndex) → \(target): valid \(o.valid), oracle \(o.oracleValid.map(String.init) ?? "-"), PGD oracle \(o.pgdOracleValid.map(String.init) ?? "-")"
     return (String(decoding: data, as: UTF8.self), images, summary)
+  }
+
+  /// For a counterfactual made for an uncertain prototype: the IoU of the edit with the
+  /// prototype's cells in the probe image, against another prototype's cells in the same image
+  /// (from the run's latest vocabulary; the one with the most cells there).
+  private func locality(_ record: DaemonStore.ExplanationRecord, run: String, image: Tensor, edited: Tensor) throws
+    -> [String: Any]?
+  {
+    guard let cells = record.cells, !cells.isEmpty, let probeIndex = record.probe,
+      let vocabulary = try store.latestVocabulary(run: run), let labels = try store.probe(run: run)?.labels,
+      !labels.isEmpty
+    else { return nil }
+    let perImage = vocabulary.cellPrototypes.count / labels.count
+    let side = Int(Double(perImage).squareRoot().rounded())
+    guard side * side == perImage, perImage > 0 else { return nil }
+    let (c, h, w) = (image.shape[1], image.shape[2], image.shape[3])
+    let delta = EditLocality.delta(image.scalars, edited.scalars, channels: c, height: h, width: w)
+    let own = EditLocality.region(cells: cells, mapHeight: side, mapWidth: side, height: h, width: w)
+    let assigned = Array(vocabulary.cellPrototypes[(probeIndex * perImage)..<((probeIndex + 1) * perImage)])
+    let ownCells = Set(cells)
+    var counts: [Int: Int] = [:]
+    for (cell, prototype) in assigned.enumerated() where !ownCells.contains(cell) && prototype != record.prototype {
+      counts[prototype, default: 0] += 1
+    }
+    guard let control = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key else { return nil }
+    let controlCells = assigned.indices.filter { assigned[$0] == control }
+    let other = EditLocality.region(cells: controlCells, mapHeight: side, mapWidth: side, height: h, width: w)
+    return [
+      "prototype": record.prototype ?? -1, "iou": EditLocality.iou(delta: delta, region: own),
+      "control_prototype": control, "control_iou": EditLocality.iou(delta: delta, region: other),
+    ]
   }
 
   /// The generator checks (DESIGN §8): the image shape and dataset must match the run (else
@@ -248,7 +280,7 @@ enum ExplainTrigger {
         guard try !store.hasCounterfactual(run: run, from: example.label, to: target) else { continue }
         let request = try store.requestExplanation(
           run: run, classIndex: example.label, step: step, source: "auto", kind: "counterfactual", target: target,
-          probe: example.probe)
+          probe: example.probe, prototype: flag.prototype, cells: example.cells)
         if request.created { created += 1 }
       }
     }

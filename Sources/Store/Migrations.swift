@@ -119,7 +119,7 @@ public enum Migrations {
           id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL REFERENCES runs(name), class INTEGER NOT NULL,
           step INTEGER NOT NULL, job INTEGER, source TEXT NOT NULL,
           kind TEXT NOT NULL DEFAULT 'explain' CHECK (kind IN ('explain','concepts','counterfactual')),
-          target INTEGER, probe INTEGER,
+          target INTEGER, probe INTEGER, prototype INTEGER, cells TEXT,
           state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),
           document TEXT, images TEXT, warnings TEXT, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
         """,

@@ -81,6 +81,7 @@ import Wire
     #expect(counterfactuals.map(\.probe) == [0, 1], "one per direction of the pair, not again for the second analysis")
     #expect(counterfactuals.map(\.target) == [5, 3])
     #expect(counterfactuals.map(\.classIndex) == [3, 5])
+    #expect(counterfactuals.map(\.prototype) == [0, 0] && counterfactuals.map(\.cells) == [[1], [2]])
   }
 
   @Test func manualOffOrNoGeneratorMakeNone() throws {

@@ -155,3 +155,23 @@ enum ConstructedWorld {
     #expect(adversarial.scalars.count == 64)
   }
 }
+
+@Suite struct EditLocalityTests {
+  /// A 2×2 map over a 4×4 image: cell 3 covers pixels (2,2),(2,3),(3,2),(3,3) = 10, 11, 14, 15.
+  /// An edit on exactly those pixels has IoU 1 with cell 3 and 0 with cell 0; an edit on half of
+  /// them and two other pixels has IoU 2/6.
+  @Test func iouOfTheEditWithAPrototypeRegion() {
+    let region = EditLocality.region(cells: [3], mapHeight: 2, mapWidth: 2, height: 4, width: 4)
+    #expect(region == [10, 11, 14, 15])
+    var delta = [Float](repeating: 0, count: 16)
+    for p in [10, 11, 14, 15] { delta[p] = 1 }
+    #expect(EditLocality.iou(delta: delta, region: region) == 1)
+    #expect(
+      EditLocality.iou(
+        delta: delta, region: EditLocality.region(cells: [0], mapHeight: 2, mapWidth: 2, height: 4, width: 4)) == 0)
+    delta = [Float](repeating: 0, count: 16)
+    for p in [10, 11, 0, 1] { delta[p] = 1 }
+    #expect(abs(EditLocality.iou(delta: delta, region: region) - 2.0 / 6.0) < 1e-12)
+    #expect(EditLocality.delta([1, 0, 0.5, 0], [0, 0, 0, 0], channels: 2, height: 1, width: 2) == [1.5, 0])
+  }
+}
