@@ -144,7 +144,8 @@ import Wire
     #expect(open.output.contains("readable by others (mode 644)"))
     #expect(open.output.contains("chmod 600 \(secretFile.path)"))
     let both = try runProduct(
-      "i2xd", base + ["--curve-secret-key-file", secretFile.path, "--curve-secret-key", server.secretKey],
+      // `=` form: a Z85 key may start with '-' and would read as an option.
+      "i2xd", base + ["--curve-secret-key-file", secretFile.path, "--curve-secret-key=\(server.secretKey)"],
       environment: [:])
     #expect(both.status == 64)
     #expect(both.output.contains("exclusive"))

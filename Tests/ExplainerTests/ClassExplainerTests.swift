@@ -5,7 +5,9 @@ import Testing
 
 @testable import Explainer
 
-@Suite struct ClassExplainerTests {
+/// Serialized: the tests share `TrainedTinyWorld.shared`, whose networks cache their forward
+/// passes and must not run two at once.
+@Suite(.serialized) struct ClassExplainerTests {
   func explainer(count: Int = 60, scale: Double = 100) throws -> ClassExplainer {
     let world = TrainedTinyWorld.shared
     var settings = ClassExplainer.Settings()
@@ -80,7 +82,7 @@ import Testing
   }
 }
 
-@Suite struct SyntheticPrototypesTests {
+extension ClassExplainerTests {
   /// In the trained 8×8 world, each class's guided samples attend like that class's real
   /// images more than like the other classes' (profile cosine). (Nearest-prototype accuracy is
   /// not asserted here: the classes differ only by where the square is, and occupancy histograms
