@@ -67,7 +67,7 @@ public enum FrechetDistance {
   }
 }
 
-/// A binomial proportion with its Wilson score 95% interval.
+/// A binomial proportion with its Wilson score 95% interval (computed by `BinomialInterval`).
 public struct Proportion: Codable, Equatable, Sendable {
   /// Successes.
   public var hits: Int
@@ -78,22 +78,14 @@ public struct Proportion: Codable, Equatable, Sendable {
   /// Wilson 95% interval.
   public var low: Double, high: Double
 
-  /// The proportion hits/trials with its Wilson interval (z = 1.96).
+  /// The proportion hits/trials with its Wilson interval: the findings' `BinomialInterval`
+  /// (one formula), under the explainer's JSON keys (`hits`, `low`, `high`).
   public init(hits: Int, trials: Int) {
-    precondition(hits >= 0 && hits <= trials, "Proportion: \(hits) of \(trials)")
+    let interval = BinomialInterval(successes: hits, trials: trials)
     self.hits = hits
     self.trials = trials
-    guard trials > 0 else {
-      (rate, low, high) = (0, 0, 1)
-      return
-    }
-    let n = Double(trials)
-    let p = Double(hits) / n
-    let z = 1.96
-    let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    let half = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot() / (1 + z * z / n)
-    rate = p
-    low = max(0, centre - half)
-    high = min(1, centre + half)
+    rate = interval.rate
+    low = interval.lower
+    high = interval.upper
   }
 }
