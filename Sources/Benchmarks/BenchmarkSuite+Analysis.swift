@@ -1,5 +1,9 @@
 import DaemonCore
+import Datasets
+import Engine
 import Foundation
+import Models
+import Prototypes
 import Training
 import Wire
 
@@ -123,5 +127,135 @@ private final class QueueMonitor: @unchecked Sendable {
     lock.withLock { running = false }
     done.wait()
     return lock.withLock { samples }
+  }
+}
+
+extension BenchmarkSuite {
+  /// The I2X core's cost per checkpoint, stage by stage, in process and without a daemon:
+  /// smallcnn-bn trained for 300 steps on Fashion-MNIST (synthetic data with `--quick`), 1,000
+  /// test images as the probe set, observations at steps 100, 150, …, 400. Each stage is timed
+  /// over `repeats` rounds (median wall seconds, and the median process CPU seconds, which a
+  /// loaded machine inflates less): GradCAM of the probe set, faithfulness (50 images, timed
+  /// apart: the issue lets it run at a lower cadence), the vocabulary cold (no previous fit) and
+  /// warm (from the previous checkpoint's), and the run analysis of the incremental window.
+  func stages(_ emit: (String) -> Void) throws {
+    let data = try DatasetCatalog.load(name: quick ? "synthetic" : "fashion-mnist", dataDirectory: nil, seed: 1)
+    guard let architecture = Architecture.reference("smallcnn-bn") else { return }
+    let network = try architecture.build(seed: 1)
+    let optimizer = Optimizer(rule: SGD(learningRate: 0.05, momentum: 0.9), parameters: network.parameters)
+    let shape = [data.test.channels, data.test.height, data.test.width]
+    let probeCount = min(1000, data.test.count)
+    let probe = Array(0..<probeCount)
+    let images = Tensor(shape: [probeCount] + shape, scalars: data.test.batchFloats(probe))
+    let labels = probe.map { data.test.labels[$0] }
+    var generator = SplitMix64(seed: 3)
+    var observations: [CheckpointObservation] = []
+    var features: [Tensor] = []
+    for step in 1...400 {
+      let batch = (0..<64).map { _ in Int(generator.next() % UInt64(data.train.count)) }
+      let x = Tensor(shape: [64] + shape, scalars: data.train.batchFloats(batch))
+      let (logits, _) = network.forward(x, training: true)
+      let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: batch.map { data.train.labels[$0] })
+      network.backward(result.gradient, parameterGradients: true, inputGradient: false)
+      optimizer.step()
+      if step >= 100 && step % 50 == 0 {
+        let (observation, feature) = CheckpointObservation.observe(
+          network: network, step: step, images: images, labels: labels, faithfulnessSample: 0)
+        observations.append(observation)
+        features.append(feature)
+      }
+    }
+    let repeats = quick ? 2 : 5
+    func measure(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+      var walls: [Double] = []
+      var cpus: [Double] = []
+      for _ in 0..<repeats {
+        let (wall, cpu) = (Date(), Self.processCPUSeconds())
+        body()
+        walls.append(Date().timeIntervalSince(wall))
+        cpus.append(Self.processCPUSeconds() - cpu)
+      }
+      return (walls.sorted()[repeats / 2], cpus.sorted()[repeats / 2])
+    }
+    let last = observations.count - 1
+    let small = shape[1] <= 28
+    let (clusters, components) = (small ? 32 : 128, small ? 32 : 64)
+    let previous = Vocabulary.fit(
+      features: features[last - 1], step: observations[last - 1].step, clusters: clusters,
+      maximumComponents: components, previous: nil, seed: 17)
+    var vocabulary = previous
+    let window = min(RunAnalysis.incrementalWindow + 1, observations.count)
+    var analysisStages: [String: Double] = [:]
+    let timed: [(String, () -> Void)] = [
+      (
+        "gradcam",
+        {
+          _ = CheckpointObservation.observe(
+            network: network, step: 400, images: images, labels: labels, faithfulnessSample: 0)
+        }
+      ),
+      (
+        "faithfulness",
+        {
+          _ = CheckpointObservation.faithfulness(
+            network: network, images: images, labels: labels, normalized: observations[last].normalized,
+            mapShape: [observations[last].height, observations[last].width], sample: 50, seed: 1)
+        }
+      ),
+      (
+        "vocabulary_cold",
+        {
+          _ = Vocabulary.fit(
+            features: features[last], step: 400, clusters: clusters, maximumComponents: components, previous: nil,
+            seed: 17)
+        }
+      ),
+      (
+        "vocabulary_warm",
+        {
+          vocabulary = Vocabulary.fit(
+            features: features[last], step: 400, clusters: clusters, maximumComponents: components,
+            previous: previous, seed: 17)
+        }
+      ),
+      (
+        "run_analysis_window",
+        {
+          _ = RunAnalysis.analyze(
+            observations: Array(observations.suffix(window)), labels: labels, classNames: data.test.classNames,
+            vocabulary: vocabulary, firstInterval: max(0, observations.count - window),
+            images: ProbeImages(pixels: images.scalars, shape: [probeCount] + shape),
+            timings: { analysisStages[$0] = $1 })
+        }
+      ),
+    ]
+    var core = (wall: 0.0, cpu: 0.0)
+    for (stage, body) in timed {
+      let (wall, cpu) = measure(body)
+      if ["gradcam", "vocabulary_warm", "run_analysis_window"].contains(stage) {
+        core = (core.wall + wall, core.cpu + cpu)
+      }
+      var fields: [String: Any] = [
+        "figure": "analysis_stage", "stage": stage, "arch": "smallcnn-bn", "probe_images": probeCount,
+        "seconds": wall, "cpu_seconds": cpu, "repeats": repeats, "dataset": quick ? "synthetic" : "fashion-mnist",
+      ]
+      if stage == "run_analysis_window" {
+        for (name, seconds) in analysisStages { fields["seconds_" + name] = seconds }
+      }
+      if stage == "vocabulary_warm" { fields["challenged"] = vocabulary.warmRefits == 0 }
+      emit(line(fields))
+    }
+    emit(
+      line([
+        "figure": "analysis_core", "arch": "smallcnn-bn", "probe_images": probeCount, "seconds": core.wall,
+        "cpu_seconds": core.cpu, "stages": "gradcam + vocabulary_warm + run_analysis_window", "target_seconds": 0.5,
+      ]))
+  }
+
+  /// CPU seconds this process has used (all threads).
+  static func processCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
   }
 }

@@ -39,6 +39,18 @@ public enum Parallel {
     forEach(0..<parts) { part in body(part * count / parts, (part + 1) * count / parts) }
   }
 
+  /// `transform` of every index of `0..<count`, computed in parallel chunks, in index order.
+  /// `transform` must not write shared memory.
+  @inlinable
+  public static func map<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { buffer in
+      let slots = UncheckedPointer(buffer.baseAddress)
+      forEach(0..<count) { index in slots.pointer?[index] = transform(index) }
+    }
+    return results.map { $0! }
+  }
+
   private static func sysconfCores() -> Int {
     Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
   }

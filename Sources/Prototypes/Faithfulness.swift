@@ -12,10 +12,86 @@ public struct Faithfulness: Sendable {
   /// Creates the metric.
   public init(pixelsPerStep: Int) { self.pixelsPerStep = pixelsPerStep }
 
-  /// Deletion and insertion AUC for one image (C,H,W), its saliency (H×W) and class.
+  /// One image, its saliency map and the class whose probability is followed.
+  public struct Case {
+    /// The image (C,H,W).
+    public var image: Tensor
+    /// Saliency (H×W); pixels are changed from the highest value down.
+    public var saliency: [Float]
+    /// The class.
+    public var target: Int
+
+    /// Creates a case.
+    public init(image: Tensor, saliency: [Float], target: Int) {
+      self.image = image
+      self.saliency = saliency
+      self.target = target
+    }
+  }
+
+  /// Deletion and insertion AUC for one image (C,H,W), its saliency (H×W) and class: the slow
+  /// obvious path, one forward per curve (the batched `areas(network:cases:)` is tested
+  /// against it).
   public func areas(
     network: Network, image: Tensor, saliency: [Float], target: Int
   ) -> (deletion: Double, insertion: Double) {
+    let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
+    let (deletion, insertion, batch) = sequences(image, saliency)
+    let probabilities = { (pixels: [Float]) -> [Double] in
+      let logits = network.forward(Tensor(shape: [batch, c, h, w], scalars: pixels), training: false).logits
+      let softmax = SoftmaxCrossEntropy.softmax(logits)
+      let k = logits.shape[1]
+      return (0..<batch).map { Double(softmax.scalars[$0 * k + target]) }
+    }
+    return (Self.area(probabilities(deletion)), Self.area(probabilities(insertion)))
+  }
+
+  /// Deletion and insertion AUC of many cases (images of one shape), with every curve's images
+  /// forwarded together in batches of at most `batchImages`: the same numbers as `areas` per
+  /// case, at a fraction of the cost.
+  public func areas(network: Network, cases: [Case], batchImages: Int = 1024) -> [(
+    deletion: Double, insertion: Double
+  )] {
+    guard let first = cases.first else { return [] }
+    let (c, h, w) = (first.image.shape[0], first.image.shape[1], first.image.shape[2])
+    let size = c * h * w
+    // Curve images: case i's deletion curve, then its insertion curve.
+    var pixels: [Float] = []
+    var curveLength = 0
+    for item in cases {
+      precondition(item.image.shape == first.image.shape, "faithfulness cases must share one image shape")
+      let (deletion, insertion, length) = sequences(item.image, item.saliency)
+      pixels += deletion
+      pixels += insertion
+      curveLength = length
+    }
+    let total = pixels.count / size
+    var probabilities = [Double](repeating: 0, count: total)
+    var start = 0
+    while start < total {
+      let end = min(total, start + max(1, batchImages))
+      let logits = network.forward(
+        Tensor(shape: [end - start, c, h, w], scalars: Array(pixels[(start * size)..<(end * size)])), training: false
+      ).logits
+      let softmax = SoftmaxCrossEntropy.softmax(logits)
+      let k = logits.shape[1]
+      for row in start..<end {
+        let target = cases[row / (2 * curveLength)].target
+        probabilities[row] = Double(softmax.scalars[(row - start) * k + target])
+      }
+      start = end
+    }
+    return cases.indices.map { i in
+      let base = i * 2 * curveLength
+      return (
+        Self.area(Array(probabilities[base..<(base + curveLength)])),
+        Self.area(Array(probabilities[(base + curveLength)..<(base + 2 * curveLength)]))
+      )
+    }
+  }
+
+  /// The deletion and insertion curves' images (each `steps + 1` images, concatenated).
+  func sequences(_ image: Tensor, _ saliency: [Float]) -> (deletion: [Float], insertion: [Float], count: Int) {
     let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
     precondition(saliency.count == h * w, "saliency has \(saliency.count) values for \(h)×\(w)")
     let order = saliency.indices.sorted { saliency[$0] > saliency[$1] || (saliency[$0] == saliency[$1] && $0 < $1) }
@@ -23,6 +99,8 @@ public struct Faithfulness: Sendable {
     let steps = (h * w + pixelsPerStep - 1) / pixelsPerStep
     var deletion = [Float]()
     var insertion = [Float]()
+    deletion.reserveCapacity((steps + 1) * c * h * w)
+    insertion.reserveCapacity((steps + 1) * c * h * w)
     var deleted = image.scalars
     var inserted = blurred.scalars
     for step in 0...steps {
@@ -38,14 +116,7 @@ public struct Faithfulness: Sendable {
       deletion += deleted
       insertion += inserted
     }
-    let batch = steps + 1
-    let probabilities = { (pixels: [Float]) -> [Double] in
-      let logits = network.forward(Tensor(shape: [batch, c, h, w], scalars: pixels), training: false).logits
-      let softmax = SoftmaxCrossEntropy.softmax(logits)
-      let k = logits.shape[1]
-      return (0..<batch).map { Double(softmax.scalars[$0 * k + target]) }
-    }
-    return (Self.area(probabilities(deletion)), Self.area(probabilities(insertion)))
+    return (deletion, insertion, steps + 1)
   }
 
   /// Trapezoidal area under a curve sampled at equally spaced points of [0, 1].

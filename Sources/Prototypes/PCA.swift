@@ -28,24 +28,23 @@ public struct PCA: Sendable, Equatable {
     var mean = [Double](repeating: 0, count: d)
     for i in 0..<n { for j in 0..<d { mean[j] += Double(data[i * d + j]) } }
     for j in 0..<d { mean[j] /= Double(n) }
-    // Covariance (column-major == row-major: it is symmetric).
+    // Covariance (column-major == row-major: it is symmetric): XᵀX/(n−1) of the centred rows,
+    // accumulated by BLAS `dsyrk` over blocks of rows (the upper triangle), then mirrored.
     var covariance = [Double](repeating: 0, count: d * d)
-    var centered = [Double](repeating: 0, count: d)
-    for i in 0..<n {
-      for j in 0..<d { centered[j] = Double(data[i * d + j]) - mean[j] }
-      for a in 0..<d {
-        let ca = centered[a]
-        if ca == 0 { continue }
-        for b in a..<d { covariance[a * d + b] += ca * centered[b] }
+    let block = 4096
+    var centered = [Double](repeating: 0, count: min(n, block) * d)
+    var start = 0
+    while start < n {
+      let rows = min(block, n - start)
+      for i in 0..<rows {
+        for j in 0..<d { centered[i * d + j] = Double(data[(start + i) * d + j]) - mean[j] }
       }
+      cblas_dsyrk(
+        CblasRowMajor, CblasUpper, CblasTrans, blasint(d), blasint(rows), 1 / Double(max(1, n - 1)), centered,
+        blasint(d), start == 0 ? 0 : 1, &covariance, blasint(d))
+      start += rows
     }
-    let scale = 1 / Double(max(1, n - 1))
-    for a in 0..<d {
-      for b in a..<d {
-        covariance[a * d + b] *= scale
-        covariance[b * d + a] = covariance[a * d + b]
-      }
-    }
+    for a in 0..<d { for b in a..<d { covariance[b * d + a] = covariance[a * d + b] } }
     let (values, vectors) = SymmetricEigen.decompose(covariance, dimension: d)
     // dsyevd returns ascending eigenvalues; walk from the largest.
     let total = values.reduce(0) { $0 + max(0, $1) }

@@ -60,8 +60,10 @@ public enum RunAnalysis {
     }
 
     lap("intensities")
-    let intervals = (1..<max(1, observations.count)).map { t in
-      Coupling(
+    // Intervals (and below, their bootstrap replicates) are independent: computed in parallel.
+    let intervals = Parallel.map(max(1, observations.count) - 1) { index in
+      let t = index + 1
+      return Coupling(
         before: (fields[t - 1].intensity, probabilities[t - 1]), after: (fields[t].intensity, probabilities[t]),
         n: n, k: k, classes: classes, seed: settings.seed &+ UInt64(t + firstInterval))
     }

@@ -1,3 +1,5 @@
+import Engine
+
 /// The uncertain-prototype rule (DESIGN §6): over the last L = min(window, #intervals)
 /// intervals (L ≥ 3), for the top 3 confused pairs (≥ 3 confusions), a prototype present in
 /// both classes (ρ ≥ 0.1) is uncertain when the significant signs of Δ_ab^t[k] =
@@ -35,7 +37,7 @@ struct UncertaintyRule {
     guard !candidates.isEmpty else { return [] }
     let classes = recent[0].classes
     let evidence = recent.map(\.evidence)
-    let replicates = recent.enumerated().map { $1.bootstrap(resamples: bootstrap, seed: seed &+ UInt64($0)) }
+    let replicates = Parallel.map(recent.count) { recent[$0].bootstrap(resamples: bootstrap, seed: seed &+ UInt64($0)) }
     var flagged: [AnalysisReport.UncertainPrototype] = []
     for pair in candidates {
       let (a, b) = (pair.a, pair.b)

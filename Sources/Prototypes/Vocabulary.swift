@@ -22,6 +22,12 @@ public struct Vocabulary: Codable, Sendable, Equatable {
   /// overlap) and their Jaccard index: the same id when ≥ 0.5, a new id below (nil on the
   /// first fit and in vocabularies stored before it).
   public var lineage: [LineageLink]?
+  /// The fraction of the projected cells' variance the clustering leaves unexplained (k-means
+  /// inertia over the total sum of squares; nil in vocabularies stored before it).
+  public var relativeInertia: Double?
+  /// Consecutive warm refits since a fresh k-means++ fit last challenged the warm one (0: this
+  /// fit was challenged; nil in vocabularies stored before it).
+  public var warmRefits: Int?
 
   /// One prototype's match at a refit.
   public struct LineageLink: Codable, Sendable, Equatable {
@@ -75,14 +81,29 @@ public struct Vocabulary: Codable, Sendable, Equatable {
     let warm = previous?.basis?.centres(projectedInto: pca, dimension: d).flatMap {
       $0.count == k * pca.count ? $0 : nil
     }
-    var fit = KMeans(
-      fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: warm == nil ? 3 : 1, seed: seed)
-    // Warm start: the previous centres, carried into this PCA space, refined by Lloyd, against
-    // one fresh seeding (three without a previous fit). The warm fit is kept when it fits at
-    // least as well; it keeps clusters where they were, which steadies prototype ids.
-    if let warm {
-      let refined = KMeans(fitting: projected, rows: count, columns: pca.count, from: warm)
-      if refined.inertia <= fit.inertia * (1 + 1e-9) { fit = refined }
+    // Warm start: the previous centres, carried into this PCA space, refined by Lloyd. It keeps
+    // clusters where they were (steadier prototype ids) and costs one Lloyd run instead of
+    // seeded restarts. A fresh k-means++ fit challenges it (the better inertia wins) at every
+    // `challengeEvery`-th refit, and whenever the warm fit leaves more than `challengeSlack`
+    // more of the variance unexplained than the previous fit did; without a previous fit, three
+    // seeded restarts.
+    let total = projected.reduce(0) { $0 + $1 * $1 }
+    var fit: KMeans
+    var warmRefits = 0
+    if let warm, let previous {
+      fit = KMeans(fitting: projected, rows: count, columns: pca.count, from: warm)
+      let age = (previous.warmRefits ?? 0) + 1
+      let drifted =
+        previous.relativeInertia.map { fit.inertia / max(total, .leastNonzeroMagnitude) > $0 * (1 + challengeSlack) }
+        ?? true
+      if age >= challengeEvery || drifted {
+        let fresh = KMeans(fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: 1, seed: seed)
+        if fresh.inertia < fit.inertia * (1 - 1e-9) { fit = fresh }
+      } else {
+        warmRefits = age
+      }
+    } else {
+      fit = KMeans(fitting: projected, rows: count, columns: pca.count, clusters: k, restarts: 3, seed: seed)
     }
     var ids = Array(0..<k)
     var nextID = k
@@ -98,10 +119,18 @@ public struct Vocabulary: Codable, Sendable, Equatable {
       cellPrototypes: fit.assignments.map { ids[$0] }, ids: ids.sorted(), nextID: nextID, components: pca.count,
       explainedVariance: pca.explained, adjustedRandIndex: ari, step: step)
     vocabulary.lineage = lineage
+    vocabulary.relativeInertia = total > 0 ? fit.inertia / total : 0
+    vocabulary.warmRefits = warmRefits
     vocabulary.basis = VocabularyBasis(
       dimension: d, mean: pca.mean, components: pca.components, centres: fit.centres, centreIDs: ids)
     return vocabulary
   }
+
+  /// A fresh fit challenges the warm one at least at every this many refits.
+  public static let challengeEvery = 10
+  /// ...and whenever the warm fit's unexplained variance exceeds the previous fit's by this
+  /// relative margin.
+  public static let challengeSlack = 0.05
 
   /// Stable ids: Hungarian on the overlap table; a match keeps the old id when their
   /// Jaccard index is ≥ 0.5, otherwise the cluster gets a fresh id.

@@ -97,4 +97,25 @@ import Testing
     #expect(right.deletion < wrong.deletion)
     #expect(right.insertion > wrong.insertion)
   }
+
+  /// The batched path (every curve of every case forwarded together, in chunks that cut
+  /// through curves) gives the per-case numbers.
+  @Test func batchedAreasMatchOneForwardPerCurve() throws {
+    let network = try #require(Architecture.reference("smallcnn")).build(seed: 3)
+    var generator = SplitMix64(seed: 9)
+    let cases = (0..<5).map { index in
+      Faithfulness.Case(
+        image: Tensor(
+          shape: [1, 28, 28], scalars: (0..<784).map { _ in Float(generator.next() >> 40) / Float(1 << 24) }),
+        saliency: (0..<784).map { _ in Float(generator.next() >> 40) }, target: index % 10)
+    }
+    let metric = Faithfulness(pixelsPerStep: 28)
+    let batched = metric.areas(network: network, cases: cases, batchImages: 7)
+    #expect(batched.count == cases.count)
+    for (item, result) in zip(cases, batched) {
+      let single = metric.areas(network: network, image: item.image, saliency: item.saliency, target: item.target)
+      #expect(abs(single.deletion - result.deletion) < 1e-6)
+      #expect(abs(single.insertion - result.insertion) < 1e-6)
+    }
+  }
 }
