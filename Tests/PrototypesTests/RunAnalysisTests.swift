@@ -64,6 +64,46 @@ import Testing
       basis.assign(features) == first.cellPrototypes, "the basis assigns the cells it was fitted on as the fit did")
   }
 
+  /// Refits of unchanged features stay warm (no fresh fit) for `challengeEvery − 1` refits,
+  /// then a fresh fit challenges; features that no longer cluster the old way (the warm fit
+  /// leaves far more variance unexplained) are challenged at once, and the fresh fit wins.
+  @Test func freshFitChallengesOnScheduleAndOnDrift() throws {
+    var g = SplitMix64(seed: 8)
+    let (n, d, h, w) = (40, 4, 2, 2)
+    func blobs(_ shift: Int) -> Tensor {
+      Tensor(
+        shape: [n, d, h, w],
+        scalars: (0..<(n * d * h * w)).map { i in
+          let (image, channel, cell) = (i / (d * h * w), (i / (h * w)) % d, i % (h * w))
+          return (channel == (image + cell + shift) % d ? 4 : 0) + Float(g.next() % 1000) / 2000
+        })
+    }
+    let features = blobs(0)
+    var vocabulary = Vocabulary.fit(
+      features: features, step: 0, clusters: 4, maximumComponents: 4, previous: nil, seed: 1)
+    #expect(vocabulary.warmRefits == 0)
+    var ages: [Int] = []
+    for step in 1...Vocabulary.challengeEvery {
+      vocabulary = Vocabulary.fit(
+        features: features, step: step, clusters: 4, maximumComponents: 4, previous: vocabulary, seed: 1)
+      ages.append(try #require(vocabulary.warmRefits))
+    }
+    #expect(ages == Array(1..<Vocabulary.challengeEvery) + [0])
+    // Two clusters merge into one blob and a new one appears elsewhere: the warm start keeps a
+    // centre where nothing is left, so it is challenged at once.
+    let moved = Tensor(
+      shape: [n, d, h, w],
+      scalars: (0..<(n * d * h * w)).map { i in
+        let (image, channel, cell) = (i / (d * h * w), (i / (h * w)) % d, i % (h * w))
+        let type = (image + cell) % d
+        let on = type < 2 ? channel == 0 : channel == type
+        return (on ? 4 : 0) + Float((image * 7 + cell * 3 + channel) % 10) / 20 * (type == 1 ? 3 : 0.1)
+      })
+    let drifted = Vocabulary.fit(
+      features: moved, step: 20, clusters: 4, maximumComponents: 4, previous: vocabulary, seed: 1)
+    #expect(drifted.warmRefits == 0)
+  }
+
   /// A run built so that one prototype's evidence swings between classes 0 and 1 each
   /// interval: the rule flags it (and only it) for the pair (0, 1).
   @Test func uncertainPrototypeFiresOnASwingingRun() {
