@@ -70,7 +70,8 @@ echo "    later flags are answered 'failed: --max-finetunes limit' by the traine
 
 echo "== waiting for the daemon to finish analysing" >&2
 for _ in $(seq 600); do
-  "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]' && break
+  status=$("$bin/i2x" status --endpoint "$endpoint" --json)
+  grep -q '"queue_depth":0[,}]' <<<"$status" && grep -q '"refreshes_pending":0[,}]' <<<"$status" && break
   sleep 0.5
 done
 "$bin/i2x" status --endpoint "$endpoint"
@@ -153,7 +154,12 @@ if command -v python3 >/dev/null; then
     --run demo-cue --publish "$endpoint" --publish-every 100 --explain off --out "$out/run-cue"
   quiet=0
   for _ in $(seq 600); do
-    if "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]'; then quiet=$((quiet + 1)); else quiet=0; fi
+    status=$("$bin/i2x" status --endpoint "$endpoint" --json)
+    if grep -q '"queue_depth":0[,}]' <<<"$status" && grep -q '"refreshes_pending":0[,}]' <<<"$status"; then
+      quiet=$((quiet + 1))
+    else
+      quiet=0
+    fi
     [ "$quiet" -ge 3 ] && break
     sleep 0.5
   done

@@ -73,7 +73,8 @@ def main():
             quiet = 0
             for _ in range(1200):
                 s = i2x("status")
-                quiet = quiet + 1 if s and s.get("queue_depth") == 0 else 0
+                idle_now = s and s.get("queue_depth") == 0 and s.get("refreshes_pending", 0) == 0
+                quiet = quiet + 1 if idle_now else 0
                 if quiet >= 3:
                     return
                 time.sleep(0.5)

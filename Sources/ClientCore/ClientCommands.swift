@@ -125,6 +125,9 @@ public enum ClientCommands {
       out("runs        \(answer["runs"] as? Int ?? 0)")
       out(
         "queue depth \(answer["queue_depth"] as? Int ?? 0) (done \(jobs["done"] ?? 0), failed \(jobs["failed"] ?? 0))")
+      if let pending = answer["refreshes_pending"] as? Int, pending > 0 {
+        out("settling    \(pending) run(s) get their full re-analysis once they stop publishing")
+      }
       // How far analysis lags, per run with work waiting: say it rather than fall behind silently.
       for lag in answer["lag"] as? [[String: Any]] ?? [] {
         let analysed = (lag["analysed_step"] as? Int).map { "analysed up to step \($0)" } ?? "nothing analysed yet"

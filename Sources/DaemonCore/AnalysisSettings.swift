@@ -3,6 +3,12 @@
 public struct AnalysisSettings: Sendable, Equatable {
   /// Probe images per checkpoint for deletion/insertion AUC (`--faithfulness-sample`).
   public var faithfulnessSample = 50
+  /// Faithfulness is measured at every N-th checkpoint of a run (the first included) and at
+  /// its latest once the run is quiet (`--faithfulness-every`; 1: every checkpoint).
+  public var faithfulnessEvery = 5
+  /// Seconds a run must go without a new checkpoint before its incremental report is replaced
+  /// by the full retrospective one (`--refresh-after`).
+  public var refreshAfter = 10.0
   /// Checkpoints a pair waits after a directive before a flag makes another one
   /// (`--finetune-cooldown`).
   public var finetuneCooldown = FineTuneTrigger.defaultCooldown
@@ -18,7 +24,8 @@ public struct AnalysisSettings: Sendable, Equatable {
   /// As command-line arguments for the child process.
   var arguments: [String] {
     [
-      "--faithfulness-sample", String(faithfulnessSample), "--finetune-cooldown", String(finetuneCooldown),
+      "--faithfulness-sample", String(faithfulnessSample), "--faithfulness-every", String(faithfulnessEvery),
+      "--refresh-after", String(refreshAfter), "--finetune-cooldown", String(finetuneCooldown),
       "--directive-lease", String(directiveLease),
     ] + explainer.arguments
   }
@@ -26,6 +33,8 @@ public struct AnalysisSettings: Sendable, Equatable {
   /// From the child's `--name value` pairs (defaults where absent).
   init(values: [String: String]) {
     faithfulnessSample = values["--faithfulness-sample"].flatMap(Int.init) ?? faithfulnessSample
+    faithfulnessEvery = values["--faithfulness-every"].flatMap(Int.init) ?? faithfulnessEvery
+    refreshAfter = values["--refresh-after"].flatMap(Double.init) ?? refreshAfter
     finetuneCooldown = values["--finetune-cooldown"].flatMap(Int.init) ?? finetuneCooldown
     directiveLease = values["--directive-lease"].flatMap(Double.init) ?? directiveLease
     explainer = ExplainerSettings(values: values)

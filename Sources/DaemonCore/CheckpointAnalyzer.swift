@@ -12,6 +12,8 @@ struct CheckpointAnalyzer {
   let log: @Sendable (String) -> Void
   /// Probe images per checkpoint used for deletion/insertion AUC.
   var faithfulnessSample = 50
+  /// Faithfulness is measured at every this many checkpoints (and at the latest by `refresh`).
+  var faithfulnessEvery = 5
   /// Checkpoints a pair waits after a directive before a new flag makes another one.
   var finetuneCooldown = FineTuneTrigger.defaultCooldown
   /// The explainer's settings (flagged pairs trigger explanations under `auto`).
@@ -32,9 +34,14 @@ struct CheckpointAnalyzer {
     var timings: [String: Double] = [:]
     let started = Date()
     let images = Tensor(shape: probe.shape, scalars: probe.images)
+    // Faithfulness (deletion/insertion curves: more forward passes than GradCAM of the whole
+    // probe set) at every `faithfulnessEvery`-th checkpoint; the refresh of a quiet run adds
+    // its latest checkpoint.
+    let earlier = try store.observedSteps(run: job.run).filter { $0 < job.step }.count
+    let measured = faithfulnessEvery <= 1 || earlier % faithfulnessEvery == 0
     let (observation, ownFeatures) = CheckpointObservation.observe(
       network: checkpoint.network, step: job.step, images: images, labels: probe.labels,
-      faithfulnessSample: faithfulnessSample, timings: { timings[$0] = $1 })
+      faithfulnessSample: measured ? faithfulnessSample : 0, timings: { timings[$0] = $1 })
     guard observation.isFinite else {
       throw DaemonError(
         .badData,
@@ -61,7 +68,8 @@ struct CheckpointAnalyzer {
     let seconds = Date().timeIntervalSince(started)
     let analysedStep = report.steps.last ?? job.step
     try store.saveAnalysis(
-      run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings)
+      run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
+      faithfulnessPending: faithfulnessSample > 0 && report.faithfulness.last?.step != analysedStep)
     try FineTuneTrigger.apply(
       store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
       cooldown: finetuneCooldown, log: log)
@@ -125,15 +133,38 @@ struct CheckpointAnalyzer {
       timings: timings)
   }
 
-  /// A `refresh` job: replaces the run's latest report, if it is incremental and still the
-  /// latest, by the full retrospective analysis under the same vocabulary, so a run that
-  /// stops publishing ends with exactly I2X's result.
+  /// A `refresh` job: replaces the run's latest report, if it is still the latest, by the
+  /// full retrospective analysis under the same vocabulary, so a run that stops publishing
+  /// ends with exactly I2X's result; first measures the latest checkpoint's faithfulness if
+  /// its analysis skipped it.
   func refresh(_ job: DaemonStore.Job) throws {
     guard let stored = try store.analysis(run: job.run, step: nil), stored.step == job.step,
       let vocabulary = try store.latestVocabulary(run: job.run), let probe = try store.probe(run: job.run)
     else { return }  // a newer checkpoint came in; its own analysis will be refreshed later
     let started = Date()
     var timings: [String: Double] = [:]
+    if faithfulnessSample > 0, let latest = try store.observations(run: job.run, last: 1).first,
+      latest.step == job.step, latest.faithfulness.isEmpty
+    {
+      let faithfulnessStart = Date()
+      do {
+        guard let inputs = try store.jobInputs(job) else {
+          throw DaemonError(.unknownRun, "checkpoint row for run '\(job.run)' step \(job.step) is missing")
+        }
+        let architecture = try Architecture(json: inputs.architecture, limits: Self.permissive)
+        var measured = latest
+        measured.faithfulness = CheckpointObservation.faithfulness(
+          network: try load(inputs.sha256, architecture).network,
+          images: Tensor(shape: probe.shape, scalars: probe.images), labels: probe.labels,
+          normalized: latest.normalized, mapShape: [latest.height, latest.width], sample: faithfulnessSample, seed: 1)
+        try store.saveObservation(run: job.run, measured)
+      } catch {
+        // Not retried (the refresh would be queued again and again): the report says which
+        // checkpoints were measured.
+        log("cannot measure the faithfulness of run '\(job.run)' step \(job.step): \(error)")
+      }
+      timings["faithfulness"] = Date().timeIntervalSince(faithfulnessStart)
+    }
     let report = try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { timings[$0] = $1 })
     let seconds = Date().timeIntervalSince(started)
     try store.saveAnalysis(

@@ -20,6 +20,12 @@ public enum DaemonCommand {
       .value("curve-allow", "FILE", "File of allowed client CURVE public keys (Z85, one per line)."),
       .value("faithfulness-sample", "N", "Probe images per checkpoint for deletion/insertion AUC.", default: "50"),
       .value(
+        "faithfulness-every", "N",
+        "Measure faithfulness at every N-th checkpoint of a run and at its latest once it is quiet.", default: "5"),
+      .value(
+        "refresh-after", "SECONDS",
+        "Quiet time after a run's latest checkpoint before its full retrospective re-analysis.", default: "10"),
+      .value(
         "finetune-cooldown", "N", "Checkpoints before a pair's flag may trigger another fine-tune (policy auto).",
         default: "6"),
       .value(

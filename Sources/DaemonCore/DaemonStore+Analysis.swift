@@ -54,10 +54,13 @@ extension DaemonStore {
   }
 
   /// Records a vocabulary fit and the report it produced.
-  /// - Parameter newVocabulary: false for a refresh, which reuses the stored vocabulary.
+  /// - Parameters:
+  ///   - newVocabulary: false for a refresh, which reuses the stored vocabulary.
+  ///   - faithfulnessPending: the latest checkpoint's faithfulness is still to be measured
+  ///     (by the refresh once the run is quiet).
   public func saveAnalysis(
     run: String, step: Int, vocabulary: Vocabulary, report: AnalysisReport, seconds: Double, timings: [String: Double],
-    newVocabulary: Bool = true
+    newVocabulary: Bool = true, faithfulnessPending: Bool = false
   ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -86,12 +89,13 @@ extension DaemonStore {
       }
       try database.execute(
         """
-        INSERT OR REPLACE INTO analyses (run, step, report, seconds, timings, created_at, incremental)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        INSERT OR REPLACE INTO analyses
+          (run, step, report, seconds, timings, created_at, incremental, faithfulness_measured)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
           .text(run), .integer(Int64(step)), .text(reportText), .real(seconds), .text(timingText), .real(now),
-          .integer(report.incremental == true ? 1 : 0),
+          .integer(report.incremental == true ? 1 : 0), .integer(faithfulnessPending ? 0 : 1),
         ])
     }
   }

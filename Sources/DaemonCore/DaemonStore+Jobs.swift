@@ -93,24 +93,45 @@ extension DaemonStore {
     }
   }
 
-  /// Queues a `refresh` (a full, retrospective re-analysis) for every run whose latest report
-  /// is incremental and that has no analysis or refresh waiting. Called when the worker is
-  /// idle, so refreshes never delay a new checkpoint.
+  /// Queues a `refresh` (a full, retrospective re-analysis, which also measures the latest
+  /// checkpoint's faithfulness when its analysis skipped it) for every run that is settling
+  /// (`settlingRuns`) and quiet: its latest checkpoint came in at least
+  /// max(`quiet`, 3 × its last checkpoint interval) seconds ago, at most a minute. A run still
+  /// publishing would otherwise be refreshed between every two checkpoints, making the
+  /// refresh's cost, which grows with the run, a cost per checkpoint. Called when the worker
+  /// is idle, so refreshes never delay a new checkpoint.
   /// - Returns: how many were queued.
   @discardableResult
-  public func enqueueRefreshes() throws -> Int {
-    let candidates = try database.query(
-      """
-      SELECT a.run, a.step FROM analyses a
-      WHERE a.incremental = 1 AND a.step = (SELECT MAX(step) FROM analyses b WHERE b.run = a.run)
-        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.kind != 'explain' AND j.state IN ('queued', 'running'))
-      """)
-    for row in candidates {
+  public func enqueueRefreshes(quiet: Double = 0) throws -> Int {
+    var queued = 0
+    for (run, step) in try settlingRuns() {
+      let received = try database.query(
+        "SELECT received_at FROM checkpoints WHERE run = ? ORDER BY step DESC LIMIT 2", [.text(run)]
+      ).compactMap { $0[0].double }
+      guard let latest = received.first else { continue }
+      let interval = received.count > 1 ? max(0, latest - received[1]) : 0
+      guard now - latest >= min(60, max(quiet, 3 * interval)) else { continue }
       try database.execute(
         "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('refresh', ?, ?, 'queued', ?)",
-        [row[0], row[1], .real(now)])
+        [.text(run), .integer(Int64(step)), .real(now)])
+      queued += 1
     }
-    return candidates.count
+    return queued
+  }
+
+  /// Runs whose latest report still waits for its refresh (it is incremental, or its
+  /// checkpoint's faithfulness was not measured) with no analysis or refresh queued, and that
+  /// report's step.
+  public func settlingRuns() throws -> [(run: String, step: Int)] {
+    try database.query(
+      """
+      SELECT a.run, a.step FROM analyses a
+      WHERE (a.incremental = 1 OR a.faithfulness_measured = 0)
+        AND a.step = (SELECT MAX(step) FROM analyses b WHERE b.run = a.run)
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run = a.run AND j.kind != 'explain' AND j.state IN ('queued', 'running'))
+      ORDER BY a.run
+      """
+    ).map { ($0[0].string ?? "", $0[1].int ?? 0) }
   }
 
   /// Records a failure: back to the queue while attempts remain, else failed for good.

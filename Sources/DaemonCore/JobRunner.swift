@@ -29,6 +29,7 @@ enum JobRunner {
       do {
         let analyzer = CheckpointAnalyzer(
           store: store, log: log, faithfulnessSample: settings.faithfulnessSample,
+          faithfulnessEvery: settings.faithfulnessEvery,
           finetuneCooldown: settings.finetuneCooldown, explainer: settings.explainer)
         if job.kind == "explain" {
           try ExplainJob(store: store, settings: settings.explainer, log: log).run(job)

@@ -95,7 +95,7 @@ public final class JobWorker: @unchecked Sendable {
           let expired = try store.expireDirectives(lease: settings.directiveLease)
           if expired > 0 { log("\(expired) fine-tune directive(s) failed: interrupted (no status within the lease)") }
           // Idle: replace incremental reports by full ones (at once if one was queued).
-          if try store.enqueueRefreshes() > 0 { continue }
+          if try store.enqueueRefreshes(quiet: settings.refreshAfter) > 0 { continue }
           // Then the interventions at each run's latest analysed checkpoint (DESIGN §6b).
           if try store.enqueueInterventions() > 0 { continue }
         } catch {

@@ -17,6 +17,8 @@ extension RequestHandler {
       answer["uptime_seconds"] = Date().timeIntervalSince(started)
       answer["runs"] = try store.runs().count
       answer["queue_depth"] = (jobs["queued"] ?? 0) + (jobs["running"] ?? 0)
+      // Runs whose full re-analysis waits until they stop publishing (`i2xd --refresh-after`).
+      answer["refreshes_pending"] = try store.settlingRuns().count
       answer["jobs"] = jobs
       answer["lag"] = try store.lag().map { lag -> [String: Any] in
         var row: [String: Any] = [

@@ -20,7 +20,8 @@ public struct CheckpointObservation: Sendable, Equatable {
   public var logits: [Float]
   /// Classes K.
   public var classes: Int
-  /// Deletion, insertion, random-order deletion and insertion AUC (means over the subsample).
+  /// Deletion, insertion, random-order deletion and insertion AUC (means over the subsample);
+  /// empty when this checkpoint was not measured (faithfulness runs at a lower cadence).
   public var faithfulness: [Double]
 
   /// Probe images n.
@@ -103,7 +104,7 @@ public struct CheckpointObservation: Sendable, Equatable {
     network: Network, images: Tensor, labels: [Int], normalized: [Float], mapShape: [Int], sample: Int, seed: UInt64
   ) -> [Double] {
     let n = images.shape[0]
-    guard n > 0, sample > 0 else { return [0, 0, 0, 0] }
+    guard n > 0, sample > 0 else { return [] }
     let (c, h, w) = (images.shape[1], images.shape[2], images.shape[3])
     let metric = Faithfulness(pixelsPerStep: w)
     let chosen = Array(stride(from: 0, to: n, by: max(1, n / sample)).prefix(sample))

@@ -55,7 +55,9 @@ extension RunAnalysis {
       return copy
     }
     merged.intervals = Array(older) + window.intervals
-    merged.faithfulness = Array(previous.faithfulness.prefix(m)) + window.faithfulness
+    // Faithfulness is measured at some checkpoints only: kept by step.
+    let kept = Set(previous.steps.prefix(m))
+    merged.faithfulness = previous.faithfulness.filter { kept.contains($0.step) } + window.faithfulness
     merged.zeroMaps = Array(previous.zeroMaps.prefix(m)) + window.zeroMaps
     merged.incremental = true
     // Running sums: the settled part grows by the intervals that left the window (those kept

@@ -197,7 +197,7 @@ public enum RunAnalysis {
         explainedVariance: vocabulary.explainedVariance, adjustedRandIndex: vocabulary.adjustedRandIndex,
         mapShape: [mapHeight, mapWidth]),
       prototypes: prototypes, classes: classReports, pairs: pairs, learningOrder: order, intervals: summaries,
-      faithfulness: observations.map {
+      faithfulness: observations.filter { $0.faithfulness.count == 4 }.map {
         .init(
           step: $0.step, deletion: $0.faithfulness[0], insertion: $0.faithfulness[1],
           randomDeletion: $0.faithfulness[2], randomInsertion: $0.faithfulness[3])

@@ -128,6 +128,14 @@ public enum Migrations {
       ]
     ),
     ("009-events", EventLog.migration),
+    (
+      "010-faithfulness-cadence",
+      [
+        // 0: the report's latest checkpoint skipped faithfulness (measured at every N-th
+        // checkpoint); the idle refresh measures it once the run is quiet.
+        "ALTER TABLE analyses ADD COLUMN faithfulness_measured INTEGER NOT NULL DEFAULT 1"
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded.

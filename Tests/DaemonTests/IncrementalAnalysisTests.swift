@@ -19,7 +19,9 @@ import Wire
       run: "r1", architecture: DaemonFixtures.architecture.json(), classes: (0..<10).map { "c\($0)" },
       sha256: SHA256.hex(payload))
     _ = handler.handle(try WireMessage(type: .registerRun, header: header, payload: payload).frames)
-    let worker = JobWorker(directory: directory, log: { _ in })
+    var settings = AnalysisSettings()
+    settings.refreshAfter = 0.5
+    let worker = JobWorker(directory: directory, settings: settings, log: { _ in })
     try worker.start()
     defer { worker.stop() }
     for step in 1...10 {
@@ -51,5 +53,49 @@ import Wire
       vocabulary: vocabulary, images: ProbeImages(pixels: probe.images, shape: probe.shape))
     report.incremental = nil
     #expect(report == full)
+  }
+}
+
+/// A run's full re-analysis waits until it stops publishing: at least the configured quiet
+/// time, and three of its last checkpoint intervals.
+@Suite struct RefreshQuietTests {
+  @Test func refreshWaitsUntilTheRunIsQuiet() throws {
+    let directory = try DaemonFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let store = try DaemonStore(directory: directory)
+    let handler = RequestHandler(store: store, log: { _ in })
+    let payload = try DaemonFixtures.probe(count: 20)
+    let header = RegisterRunHeader(
+      run: "r", architecture: DaemonFixtures.architecture.json(), classes: (0..<10).map { "c\($0)" },
+      sha256: SHA256.hex(payload))
+    _ = handler.handle(try WireMessage(type: .registerRun, header: header, payload: payload).frames)
+    for step in 1...2 {
+      _ = handler.handle(
+        try DaemonFixtures.checkpoint(
+          run: "r", step: step, bytes: try DaemonFixtures.checkpointBytes(seed: UInt64(step))
+        )
+        .frames)
+    }
+    #expect(try store.database.query("SELECT step FROM checkpoints WHERE run = 'r'").count == 2)
+    try store.database.execute("UPDATE jobs SET state = 'done'")
+    try store.database.execute(
+      """
+      INSERT INTO analyses (run, step, report, seconds, timings, created_at, incremental, faithfulness_measured)
+      VALUES ('r', 2, '{}', 0, '{}', 0, 1, 1)
+      """)
+    func received(_ first: Double, _ second: Double) throws {
+      let now = Date().timeIntervalSince1970
+      try store.database.execute("UPDATE checkpoints SET received_at = ? WHERE step = 1", [.real(now - first)])
+      try store.database.execute("UPDATE checkpoints SET received_at = ? WHERE step = 2", [.real(now - second)])
+    }
+    #expect(try store.settlingRuns().map(\.run) == ["r"])
+    try received(3, 1)  // publishing every 2 s, the latest 1 s ago: not quiet
+    #expect(try store.enqueueRefreshes(quiet: 0.5) == 0)
+    try received(30, 8)  // quiet for 8 s, but its last interval was 22 s: wait 66 s (capped at 60)
+    #expect(try store.enqueueRefreshes(quiet: 0.5) == 0)
+    try received(10, 8)  // quiet for 8 s after a 2 s interval (6 s needed): refresh
+    #expect(try store.enqueueRefreshes(quiet: 0.5) == 1)
+    #expect(try store.settlingRuns().isEmpty, "a refresh is queued")
+    #expect(try store.enqueueRefreshes(quiet: 0.5) == 0)
   }
 }

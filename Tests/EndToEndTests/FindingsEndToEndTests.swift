@@ -102,7 +102,9 @@ import Testing
     var quiet = 0
     let deadline = Date().addingTimeInterval(300)
     while Date() < deadline && quiet < 3 {
-      quiet = (try daemon.query("status")["queue_depth"] as? Int ?? 1) == 0 ? quiet + 1 : 0
+      let status = try daemon.query("status")
+      let idle = status["queue_depth"] as? Int == 0 && status["refreshes_pending"] as? Int == 0
+      quiet = idle ? quiet + 1 : 0
       Thread.sleep(forTimeInterval: 0.3)
     }
     let endpoint = ["--endpoint", daemon.endpoint, "--json"]
