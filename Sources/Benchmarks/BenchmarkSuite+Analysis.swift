@@ -44,7 +44,13 @@ extension BenchmarkSuite {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "i2x-bench-analysis-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let daemon = try EmbeddedDaemon(dataDirectory: directory.appendingPathComponent("daemon"))
+    // Jobs in child processes of i2xd as the real daemon runs them (at niceness +10), when the
+    // i2xd binary sits next to this one; else on the worker thread.
+    let i2xd = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("i2xd")
+    let isolated = FileManager.default.isExecutableFile(atPath: i2xd.path)
+    let daemon = try EmbeddedDaemon(
+      dataDirectory: directory.appendingPathComponent("daemon"),
+      isolation: isolated ? .process(executable: i2xd.path, memoryLimit: 4 << 30, timeout: 3600) : .inProcess)
     defer { daemon.shutdown() }
     var configuration = TrainingConfiguration()
     configuration.dataset = quick ? "synthetic" : "fashion-mnist"
@@ -86,11 +92,16 @@ extension BenchmarkSuite {
       for (stage, seconds) in answer["timings"] as? [String: Double] ?? [:] { fields["seconds_" + stage] = seconds }
       emit(line(fields))
     }
+    var usage = rusage()
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
     emit(
       line([
         "figure": "analysis_keeps_up", "publish_every_steps": configuration.checkpointEvery, "checkpoints": steps.count,
         "training_seconds": trainingSeconds, "seconds_to_drain_after_training": drained,
         "max_queue_depth": samples.max() ?? 0, "queue_depth_per_second": samples,
+        "jobs_in_child_processes": isolated,
+        // ru_maxrss of children: the largest resident set of any analysis process (KiB).
+        "analysis_process_peak_rss_mb": isolated ? Double(usage.ru_maxrss) / 1024 : 0,
       ]))
     return perCheckpoint
   }

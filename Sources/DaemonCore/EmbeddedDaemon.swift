@@ -10,10 +10,14 @@ public final class EmbeddedDaemon: @unchecked Sendable {
   private let finished = DispatchSemaphore(value: 0)
   private let worker: JobWorker
 
-  /// Starts serving `dataDirectory` at `endpoint` (`tcp://127.0.0.1:*` picks a port).
-  public init(dataDirectory: URL, endpoint: String = "tcp://127.0.0.1:*") throws {
+  /// Starts serving `dataDirectory` at `endpoint` (`tcp://127.0.0.1:*` picks a port), with
+  /// jobs run as `isolation` says (on the worker thread by default; `i2xd` runs each in a
+  /// child process).
+  public init(
+    dataDirectory: URL, endpoint: String = "tcp://127.0.0.1:*", isolation: JobWorker.Isolation = .inProcess
+  ) throws {
     let log: @Sendable (String) -> Void = { _ in }
-    worker = JobWorker(directory: dataDirectory, log: log)
+    worker = JobWorker(directory: dataDirectory, isolation: isolation, log: log)
     try worker.start()
     let ready = DispatchSemaphore(value: 0)
     let bound = BoundEndpoint()

@@ -121,11 +121,17 @@ extension InterventionRunner {
     }
   }
 
+  /// Checkpoints within which a tested cue candidate is not tested again.
+  static let retestAfter = 5
+
   /// Within a checkpoint's analysis, when it is the run's latest: tests at once every prototype
   /// shaped like a fixed-position cue (`Findings.isCueCandidate`; usually none, so this costs
   /// nothing on most checkpoints), so a cue is named with its intervention evidence at the
   /// checkpoint where it first looks like one, however busy the daemon is. The wider sweep
-  /// waits for an idle worker. Stored with origin `candidate`.
+  /// waits for an idle worker. Stored with origin `candidate`. A candidate tested within the
+  /// run's last `retestAfter` checkpoints is not tested again (findings read every earlier
+  /// intervention; re-testing a persistent candidate at each checkpoint made it a cost per
+  /// checkpoint).
   /// - Returns: how many were tested.
   @discardableResult
   static func testCandidates(
@@ -136,9 +142,17 @@ extension InterventionRunner {
       report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { ($0.id, c) }
     }
     guard !candidates.isEmpty, observation.step == vocabulary.step else { return 0 }
+    let since = try store.observedSteps(run: run).suffix(retestAfter).first ?? observation.step
+    let recent = Set(
+      try store.interventions(run: run).filter {
+        $0.origin == "candidate" && $0.step >= since && $0.step < observation.step
+      }
+      .map { [$0.prototype, $0.label ?? -1] })
+    let untested = candidates.filter { !recent.contains([$0.0, $0.1]) }
+    guard !untested.isEmpty else { return 0 }
     let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
     var tested = 0
-    for (id, c) in candidates {
+    for (id, c) in untested {
       guard let outcome = session.measure(id, c) else { continue }
       try store.saveIntervention(
         id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
