@@ -14,6 +14,9 @@ extension DaemonStore {
     case off
   }
 
+  /// The class of a request about every class at once (the `prototypes` kind).
+  public static let everyClass = -1
+
   /// One explanation request and, when done, its result.
   public struct ExplanationRecord: Equatable, Sendable {
     /// Row id.
@@ -26,7 +29,8 @@ extension DaemonStore {
     public var step: Int
     /// The `explain` job that makes it.
     public var job: Int
-    /// `explain`, `concepts` or `counterfactual`.
+    /// `explain`, `concepts`, `counterfactual` or `prototypes` (data-free prototypes of every
+    /// class: `classIndex` is `everyClass`).
     public var kind: String
     /// Counterfactuals: the target class and the probe image's index in the run's probe set.
     public var target: Int?, probe: Int?
