@@ -13,8 +13,9 @@ extension BenchmarkSuite {
   /// smallcnn-bn trained one epoch (SGD 0.05, momentum 0.9) with a checkpoint every 50 steps,
   /// and I2X's retrospective analysis of those checkpoints on the 1,000 probe images (the
   /// daemon's vocabulary settings: K = 32, ≤ 32 PCA components, fitted on the last checkpoint).
-  /// Every example probe of every uncertain flag (up to `I2X_BENCH_LOCALITY_CASES`, 60) gets a
-  /// counterfactual towards the other class of its flag's pair, as the auto policy asks; each is
+  /// The strongest probes of each uncertain flag's pair (up to 8 per class, and
+  /// `I2X_BENCH_LOCALITY_CASES` = 60 in all) get a counterfactual towards the other class of the
+  /// pair, as the auto policy does for the flag's two examples per class; each is
   /// measured twice: the edit against the original image (what the daemon stores) and against
   /// the prior's reconstruction of it (the optimisation's own change, without the VAE's
   /// reconstruction error). The control is a random other prototype present in the image.
@@ -78,16 +79,25 @@ extension BenchmarkSuite {
     let report = RunAnalysis.analyze(
       observations: observations, labels: labels, classNames: data.train.classNames, vocabulary: vocabulary)
 
-    // The cases: each flag's example probes (strongest flag first), one per (probe, prototype).
+    // The cases: each flag's strongest probes of both classes of its pair (the flag itself
+    // carries two per class; up to `perClass` here, to reach 30 or more cases), strongest flag
+    // first, one per (probe, prototype).
     let limit = Int(ProcessInfo.processInfo.environment["I2X_BENCH_LOCALITY_CASES"] ?? "") ?? 60
+    let perClass = quick ? 2 : 8
+    let intensity = vocabulary.intensities(observations[observations.count - 1]).intensity
     var cases: [(probe: Int, target: Int, prototype: Int, cells: [Int])] = []
     for flag in report.uncertain.sorted(by: { $0.score > $1.score }) where flag.pair.count == 2 {
-      for example in flag.examples where flag.pair.contains(example.label) && !example.cells.isEmpty {
-        guard !cases.contains(where: { $0.probe == example.probe && $0.prototype == flag.prototype }),
-          cases.count < limit
-        else { continue }
-        let target = flag.pair[0] == example.label ? flag.pair[1] : flag.pair[0]
-        cases.append((example.probe, target, flag.prototype, example.cells))
+      guard let column = vocabulary.ids.firstIndex(of: flag.prototype) else { continue }
+      for (label, target) in [(flag.pair[0], flag.pair[1]), (flag.pair[1], flag.pair[0])] {
+        let examples = RunAnalysis.examples(
+          column, among: labels.indices.filter { labels[$0] == label }, count: perClass, intensity: intensity,
+          k: vocabulary.ids.count, labels: labels, vocabulary: vocabulary, cells: observations[0].cells)
+        for example in examples where !example.cells.isEmpty && cases.count < limit {
+          guard !cases.contains(where: { $0.probe == example.probe && $0.prototype == flag.prototype }) else {
+            continue
+          }
+          cases.append((example.probe, target, flag.prototype, example.cells))
+        }
       }
     }
     guard !cases.isEmpty else {
@@ -146,6 +156,9 @@ extension BenchmarkSuite {
           "difference_low": s.differenceLow, "difference_high": s.differenceHigh,
           "own_greater": s.ownGreater.rate, "own_greater_low": s.ownGreater.low,
           "own_greater_high": s.ownGreater.high, "ties": s.ties, "sign_test_p": s.signTestP,
+          "mean_excess_difference": s.excessDifference, "excess_difference_low": s.excessLow,
+          "excess_difference_high": s.excessHigh, "own_excess_greater": s.ownExcessGreater.rate,
+          "own_excess_greater_low": s.ownExcessGreater.low, "own_excess_greater_high": s.ownExcessGreater.high,
           "prior_seconds": priorSeconds,
           "seconds_per_counterfactual": counterfactualSeconds / Double(max(cases.count, 1)),
         ]))

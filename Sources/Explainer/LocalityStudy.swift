@@ -41,6 +41,11 @@ public enum LocalityStudy {
     public var ties: Int
     /// Two-sided exact sign test of own against control (ties dropped).
     public var signTestP: Double
+    /// The same against chance: mean of (own − its chance) − (control − its chance), its 95%
+    /// paired-bootstrap interval, and the cases where the own excess is larger (Wilson), so a
+    /// control region larger than the prototype's wins nothing by size alone.
+    public var excessDifference: Double, excessLow: Double, excessHigh: Double
+    public var ownExcessGreater: Proportion
 
     enum CodingKeys: String, CodingKey {
       case cases, ties
@@ -53,6 +58,10 @@ public enum LocalityStudy {
       case differenceHigh = "difference_high"
       case ownGreater = "own_greater"
       case signTestP = "sign_test_p"
+      case excessDifference = "mean_excess_difference"
+      case excessLow = "excess_difference_low"
+      case excessHigh = "excess_difference_high"
+      case ownExcessGreater = "own_excess_greater"
     }
   }
 
@@ -94,27 +103,35 @@ public enum LocalityStudy {
     let n = measurements.count
     func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
     let differences = measurements.map { $0.own - $0.control }
-    var generator = SplitMix64(seed: seed)
-    var means: [Double] = []
-    if n > 0 {
-      for _ in 0..<resamples {
-        var sum = 0.0
-        for _ in 0..<n { sum += differences[Int(generator.next() % UInt64(n))] }
-        means.append(sum / Double(n))
-      }
-    }
-    means.sort()
-    func quantile(_ q: Double) -> Double {
-      means.isEmpty ? 0 : means[min(means.count - 1, max(0, Int((q * Double(means.count)).rounded(.down))))]
-    }
+    let excess = measurements.map { ($0.own - $0.ownChance) - ($0.control - $0.controlChance) }
+    let (low, high) = bootstrap(differences, resamples: resamples, seed: seed)
+    let (excessLow, excessHigh) = bootstrap(excess, resamples: resamples, seed: seed)
     let greater = differences.filter { $0 > 0 }.count
     let less = differences.filter { $0 < 0 }.count
     return Summary(
       cases: n, meanOwn: mean(measurements.map(\.own)), meanControl: mean(measurements.map(\.control)),
       meanOwnChance: mean(measurements.map(\.ownChance)), meanControlChance: mean(measurements.map(\.controlChance)),
-      meanDifference: mean(differences), differenceLow: quantile(0.025), differenceHigh: quantile(0.975),
+      meanDifference: mean(differences), differenceLow: low, differenceHigh: high,
       ownGreater: Proportion(hits: greater, trials: n), ties: n - greater - less,
-      signTestP: signTest(greater, greater + less))
+      signTestP: signTest(greater, greater + less), excessDifference: mean(excess), excessLow: excessLow,
+      excessHigh: excessHigh, ownExcessGreater: Proportion(hits: excess.filter { $0 > 0 }.count, trials: n))
+  }
+
+  /// The 2.5% and 97.5% quantiles of the mean of `values` over `resamples` resamples with
+  /// replacement (seeded); (0, 0) without values.
+  static func bootstrap(_ values: [Double], resamples: Int, seed: UInt64) -> (Double, Double) {
+    let n = values.count
+    guard n > 0, resamples > 0 else { return (0, 0) }
+    var generator = SplitMix64(seed: seed)
+    var means: [Double] = []
+    for _ in 0..<resamples {
+      var sum = 0.0
+      for _ in 0..<n { sum += values[Int(generator.next() % UInt64(n))] }
+      means.append(sum / Double(n))
+    }
+    means.sort()
+    func quantile(_ q: Double) -> Double { means[min(means.count - 1, Int((q * Double(means.count)).rounded(.down)))] }
+    return (quantile(0.025), quantile(0.975))
   }
 
   /// Two-sided exact binomial test of k successes in n trials at p = ½:

@@ -32,6 +32,11 @@ import Testing
     #expect(s.ownGreater.hits == 2 && s.ownGreater.trials == 4)
     #expect(abs(s.signTestP - 1) < 1e-12)
     #expect(abs(s.meanOwnChance - 0.1) < 1e-12 && abs(s.meanControlChance - 0.2) < 1e-12)
+    // Against chance: each difference + 0.1 (own chance 0.1, control chance 0.2): 0.35 on
+    // average, and 3 of 4 cases (the tie becomes +0.1) favour the prototype.
+    #expect(abs(s.excessDifference - 0.35) < 1e-12)
+    #expect(s.excessLow <= s.excessDifference && s.excessDifference <= s.excessHigh)
+    #expect(s.ownExcessGreater.hits == 3)
     // Ten wins of ten: p = 2/1024; Wilson's lower end for 10/10 is 0.7225.
     let wins = LocalityStudy.summarize(Array(repeating: cases[0], count: 10))
     #expect(abs(wins.signTestP - 2.0 / 1024) < 1e-12)
