@@ -167,7 +167,14 @@ extension ClientCommands {
       }
       lines.append(head + "  " + detail)
     }
-    if let statement = answer["data_free"] as? String { lines.append(statement) }
+    if let statement = answer["data_free"] as? String {
+      lines.append(statement)
+      if rows.contains(where: { ["counterfactual", "prototypes"].contains($0["kind"] as? String ?? "") }) {
+        lines.append(
+          "Except: counterfactuals start from probe images, and data-free prototypes read them to score their accuracies."
+        )
+      }
+    }
     return lines.joined(separator: "\n")
   }
 }

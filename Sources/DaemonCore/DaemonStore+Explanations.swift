@@ -50,6 +50,9 @@ extension DaemonStore {
     public var error: String?
     /// Seconds since the epoch.
     public var createdAt: Double, updatedAt: Double
+
+    /// "class C", or "every class" for a request about every class (for logs).
+    public var subject: String { classIndex == DaemonStore.everyClass ? "every class" : "class \(classIndex)" }
   }
 
   /// The run's explain policy (its own, else `defaultPolicy`), or nil for an unknown run.

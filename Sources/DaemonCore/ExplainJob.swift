@@ -42,13 +42,13 @@ struct ExplainJob {
         default: try explain(record, inputs)
         }
       try store.finishExplanation(id: record.id, document: document, images: images, warnings: inputs.warnings)
-      log("run '\(job.run)' step \(job.step): \(record.kind) of class \(record.classIndex) done: \(summary)")
+      log("run '\(job.run)' step \(job.step): \(record.kind) of \(record.subject) done: \(summary)")
     } catch let error as DaemonError {
       try store.setExplanationState(id: record.id, "failed", error: error.message)
-      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.message)")
+      log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.message)")
     } catch let error as GeneratorError {
       try store.setExplanationState(id: record.id, "failed", error: error.description)
-      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.description)")
+      log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.description)")
     }
   }
 

@@ -94,7 +94,7 @@ extension RequestHandler {
     let request = try store.requestExplanation(
       run: run, classIndex: classIndex, step: step, source: "client", kind: kind, target: target, probe: probe)
     if request.created {
-      log("run '\(run)': \(kind) \(request.record.id) of class \(classIndex) at step \(step) queued (client)")
+      log("run '\(run)': \(kind) \(request.record.id) of \(request.record.subject) at step \(step) queued (client)")
       onStored()
     }
     return ["explanation": Self.explanationJSON(request.record, names: names), "created": request.created]
