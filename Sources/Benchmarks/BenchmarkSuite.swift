@@ -8,7 +8,7 @@ import Training
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages] [locality]
 
     Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
     warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
@@ -20,9 +20,12 @@ public struct BenchmarkSuite {
     10 steps up to I2X_BENCH_CHECKPOINTS checkpoints (500) with the ratio of late to early
     ('analysis', 'finetune' and 'growth' are not in the default set: they train for minutes), and
     'explainer': generator training seconds and images/s, seconds per guided sample, and one
-    class's explanation (not in the default set either), and 'stages': the I2X core's seconds
-    per checkpoint by stage, in process (GradCAM, vocabulary cold and warm, the run analysis;
-    faithfulness apart), wall and CPU. Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on Zen 5.
+    class's explanation (not in the default set either), 'stages': the I2X core's seconds per
+    checkpoint by stage, in process (GradCAM, vocabulary cold and warm, the run analysis;
+    faithfulness apart), wall and CPU, and 'locality': where counterfactuals made for uncertain
+    prototypes edit (IoU with the prototype's cells against a random other prototype's; neither
+    is in the default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on
+    Zen 5.
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -39,12 +42,13 @@ public struct BenchmarkSuite {
   public func run(only: Set<String>, emit: (String) -> Void) throws {
     let known: Set = [
       "train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth", "explainer", "stages",
+      "locality",
     ]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
-    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer"]) : only
+    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
       for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
@@ -59,6 +63,7 @@ public struct BenchmarkSuite {
     if groups.contains("growth") { try growth(emit) }
     if groups.contains("explainer") { try explainer(emit) }
     if groups.contains("stages") { try stages(emit) }
+    if groups.contains("locality") { try locality(emit) }
   }
 
   private var environment: [String: Any] {

@@ -20,9 +20,19 @@ extension ClientCommands {
       .value(
         "png", "DIR",
         "Also write PNG galleries: prototype-<id>.png (its footprint as a heat map, then example probes of each "
-          + "class where it is present, cells tinted) and gradcam.png (two probes per class)."))
+          + "class where it is present, cells tinted) and gradcam.png (two probes per class); with --data-free, "
+          + "the guided samples (one class per row)."))
     spec.options.append(.value("id", "K", "Only prototype K, with its footprint, traits and presence split."))
     spec.options.append(.flag("history", "With --id: the ids K had at earlier refits (its lineage)."))
+    spec.options.append(
+      .flag(
+        "data-free",
+        "Ask the daemon's explainer (i2xd --generator) for the data-free prototypes of the checkpoint (ProDG)."))
+    spec.options.append(
+      .value(
+        "wait", "SECONDS", "With --data-free: how long to wait for the result (0: queue it and return).",
+        default: "600"))
+    spec.discussion = dataFreePrototypesDiscussion
     return spec
   }()
   static let progressSpec = analysisSpec(
@@ -49,6 +59,7 @@ extension ClientCommands {
 
   static func prototypes(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
     let options = try ParsedOptions(arguments, spec: prototypesSpec)
+    if options.flag("data-free") { return try dataFreePrototypes(options, out: out) }
     let id = try options.int("id", minimum: 0)
     if options.flag("history") {
       guard let id else { throw UsageError("--history needs --id K", hint: prototypesSpec.hint) }

@@ -195,6 +195,15 @@ extension ClientCommands {
     } else {
       sentences.append("No concept search for \(name) yet ('i2x concepts \(run) --class \(c)').")
     }
+    // Data-free prototypes (every class in one row): the prototypes its guided samples attend to.
+    let everyClassRows =
+      (try? query(options, QueryHeader(query: "explanations", run: run, classIndex: everyClass))["explanations"]
+        as? [[String: Any]]) ?? []
+    if let prototypes = everyClassRows.last(where: {
+      $0["kind"] as? String == "prototypes" && $0["state"] as? String == "done"
+    }), let sentence = dataFreePrototypesSentence(prototypes, classIndex: c, name: name) {
+      sentences.append(sentence)
+    }
     let counterfactuals = done.filter { $0["kind"] as? String == "counterfactual" }
     if counterfactuals.isEmpty {
       sentences.append("No counterfactual of a \(name) probe yet ('i2x counterfactual \(run) --probe I --to C').")

@@ -16,7 +16,7 @@ extension ClientCommands {
       .value("png", "DIR", "Write the guided, prior and randomized sample grids to DIR."),
       .flag(
         "text",
-        "Print a templated summary of the class from measured facts only: prototypes, confusion, scores, concepts, counterfactuals, sanity check."
+        "Print a templated summary of the class from measured facts only: prototypes (and data-free prototypes when made), confusion, scores, concepts, counterfactuals, sanity check."
       ),
     ],
     discussion: """
@@ -72,7 +72,9 @@ extension ClientCommands {
     var lastState = ""
     while let state = row["state"] as? String, state == "queued" || state == "running" {
       if state != lastState {
-        Log.write("\(header.command) \(id) of class \(row["class_name"] ?? row["class"] ?? "?"): \(state)")
+        let what =
+          row["class"] as? Int == everyClass ? "every class" : "class \(row["class_name"] ?? row["class"] ?? "?")"
+        Log.write("\(header.command) \(id) of \(what): \(state)")
         lastState = state
       }
       guard Date() < deadline else {
@@ -131,7 +133,8 @@ extension ClientCommands {
       func percent(_ object: Any?) -> String {
         ((object as? [String: Any])?["rate"] as? Double).map { String(format: "%3.0f%%", $0 * 100) } ?? "   -"
       }
-      let name = row["class_name"] as? String ?? "\(row["class"] ?? "?")"
+      let name =
+        row["class"] as? Int == everyClass ? "every class" : row["class_name"] as? String ?? "\(row["class"] ?? "?")"
       let head =
         "  \(row["id"] ?? "?")  \((row["kind"] as? String ?? "explain").padding(toLength: 14, withPad: " ", startingAt: 0)) \(name.padding(toLength: 12, withPad: " ", startingAt: 0)) step \(row["step"] ?? "?")  \((row["state"] as? String ?? "").padding(toLength: 7, withPad: " ", startingAt: 0))"
       var detail = ""
@@ -141,6 +144,14 @@ extension ClientCommands {
           let first = (document?["with_pseudo_labels"] as? [[String: Any]])?.first
           detail =
             "concepts \(((first?["concepts"] as? [Int]) ?? []).map(String.init).joined(separator: " ")), activation \(percent(first?["activation"]))"
+        case "prototypes":
+          let cosines = document?["profile_cosine"] as? [Double] ?? []
+          let others = document?["profile_cosine_other_classes"] as? [Double] ?? []
+          detail =
+            String(
+              format: "profile cosine %.2f (other classes %.2f), accuracy synthetic ",
+              cosines.reduce(0, +) / Double(max(1, cosines.count)), others.reduce(0, +) / Double(max(1, others.count)))
+            + "\(percent(document?["accuracy_synthetic_vocabulary"])), data \(percent(document?["accuracy_data_vocabulary"]))"
         case "counterfactual":
           let o = document?["outcome"] as? [String: Any]
           detail =
@@ -156,7 +167,14 @@ extension ClientCommands {
       }
       lines.append(head + "  " + detail)
     }
-    if let statement = answer["data_free"] as? String { lines.append(statement) }
+    if let statement = answer["data_free"] as? String {
+      lines.append(statement)
+      if rows.contains(where: { ["counterfactual", "prototypes"].contains($0["kind"] as? String ?? "") }) {
+        lines.append(
+          "Except: counterfactuals start from probe images, and data-free prototypes read them to score their accuracies."
+        )
+      }
+    }
     return lines.joined(separator: "\n")
   }
 }

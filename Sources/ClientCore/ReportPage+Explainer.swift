@@ -67,7 +67,9 @@ extension ReportPage {
     var counterfactuals = false
     for row in rows {
       let id = row["id"] as? Int ?? 0
-      let name = row["class_name"] as? String ?? "class \(row["class"] as? Int ?? 0)"
+      let name =
+        row["class"] as? Int == ClientCommands.everyClass
+        ? "Every class" : row["class_name"] as? String ?? "class \(row["class"] as? Int ?? 0)"
       let state = row["state"] as? String ?? "?"
       let kind = row["kind"] as? String ?? "explain"
       let title = kind == "explain" ? "explanation" : kind
@@ -84,6 +86,9 @@ extension ReportPage {
       case "concepts":
         concepts = true
         out += conceptsHTML(row, document: document, id: id, name: name)
+        continue
+      case "prototypes":
+        out += dataFreePrototypesHTML(document)
         continue
       case "counterfactual":
         counterfactuals = true
@@ -169,6 +174,31 @@ extension ReportPage {
   }
 
   /// A counterfactual: original, generative edit and PGD example, with the outcome.
+  /// A data-free prototypes result: per class the profile cosine and its control, then the
+  /// two vocabularies' nearest-prototype accuracies.
+  func dataFreePrototypesHTML(_ document: [String: Any]) -> String {
+    let names = document["class_names"] as? [String] ?? []
+    let others = document["profile_cosine_other_classes"] as? [Double] ?? []
+    var out = "<table><tr><th>class</th><th>profile cosine (guided samples vs probe images)</th>"
+    out += "<th>control: other classes' probe profiles</th></tr>"
+    for (c, cosine) in (document["profile_cosine"] as? [Double] ?? []).enumerated() {
+      let name = names.indices.contains(c) ? names[c] : "class \(c)"
+      let control = others.indices.contains(c) ? String(format: "%.3f", others[c]) : "-"
+      out += "<tr><td>\(esc(name))</td><td>\(String(format: "%.3f", cosine))</td><td>\(control)</td></tr>"
+    }
+    out += "</table>"
+    func rate(_ key: String) -> String {
+      guard let p = document[key] as? [String: Any], let r = p["rate"] as? Double else { return "-" }
+      return
+        "\(Self.percent(r)) [\(Self.percent(p["low"] as? Double ?? 0)), \(Self.percent(p["high"] as? Double ?? 0))]"
+    }
+    out += "<p>Nearest-prototype accuracy on the probe images: synthetic vocabulary "
+    out += "\(rate("accuracy_synthetic_vocabulary")), the run's vocabulary \(rate("accuracy_data_vocabulary")) "
+    out += "(chance \(Self.percent(document["chance"] as? Double ?? 0))).</p>"
+    if let statement = document["data_free"] as? String { out += "<p>\(esc(statement))</p>" }
+    return out
+  }
+
   func counterfactualHTML(_ row: [String: Any], document: [String: Any], id: Int, name: String) -> String {
     let o = document["outcome"] as? [String: Any] ?? [:]
     func yes(_ key: String) -> String { (o[key] as? Bool).map { $0 ? "yes" : "no" } ?? "-" }

@@ -14,6 +14,9 @@ extension DaemonStore {
     case off
   }
 
+  /// The class of a request about every class at once (the `prototypes` kind).
+  public static let everyClass = -1
+
   /// One explanation request and, when done, its result.
   public struct ExplanationRecord: Equatable, Sendable {
     /// Row id.
@@ -26,7 +29,8 @@ extension DaemonStore {
     public var step: Int
     /// The `explain` job that makes it.
     public var job: Int
-    /// `explain`, `concepts` or `counterfactual`.
+    /// `explain`, `concepts`, `counterfactual` or `prototypes` (data-free prototypes of every
+    /// class: `classIndex` is `everyClass`).
     public var kind: String
     /// Counterfactuals: the target class and the probe image's index in the run's probe set.
     public var target: Int?, probe: Int?
@@ -46,6 +50,9 @@ extension DaemonStore {
     public var error: String?
     /// Seconds since the epoch.
     public var createdAt: Double, updatedAt: Double
+
+    /// "class C", or "every class" for a request about every class (for logs).
+    public var subject: String { classIndex == DaemonStore.everyClass ? "every class" : "class \(classIndex)" }
   }
 
   /// The run's explain policy (its own, else `defaultPolicy`), or nil for an unknown run.

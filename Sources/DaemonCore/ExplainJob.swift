@@ -8,7 +8,10 @@ import Prototypes
 /// An `explain` job (DESIGN §8): the data-free explanation of one class of one checkpoint.
 /// It reads the run's architecture and class names, the checkpoint's weights, the generator
 /// and the oracle — never the run's probe set or any dataset file (a test watches its file
-/// accesses from outside the process).
+/// accesses from outside the process). Two kinds read the probe set, and say so:
+/// counterfactuals (they start from a probe image) and data-free prototypes (only to score
+/// the vocabularies' nearest-prototype accuracy; the prototypes themselves come from guided
+/// samples).
 struct ExplainJob {
   let store: DaemonStore
   let settings: ExplainerSettings
@@ -35,16 +38,17 @@ struct ExplainJob {
         switch record.kind {
         case "concepts": try concepts(record, inputs)
         case "counterfactual": try counterfactual(record, inputs, run: job.run)
+        case "prototypes": try prototypes(record, inputs, run: job.run)
         default: try explain(record, inputs)
         }
       try store.finishExplanation(id: record.id, document: document, images: images, warnings: inputs.warnings)
-      log("run '\(job.run)' step \(job.step): \(record.kind) of class \(record.classIndex) done: \(summary)")
+      log("run '\(job.run)' step \(job.step): \(record.kind) of \(record.subject) done: \(summary)")
     } catch let error as DaemonError {
       try store.setExplanationState(id: record.id, "failed", error: error.message)
-      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.message)")
+      log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.message)")
     } catch let error as GeneratorError {
       try store.setExplanationState(id: record.id, "failed", error: error.description)
-      log("run '\(job.run)': \(record.kind) of class \(record.classIndex) failed: \(error.description)")
+      log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.description)")
     }
   }
 
@@ -246,7 +250,8 @@ struct ExplainJob {
 }
 
 /// The daemon's side of the explainer trigger: under `auto`, both classes of each flagged pair
-/// are explained and searched for concepts once per run, and the flags' example probes get
+/// are explained and searched for concepts once per run, the run's data-free prototypes are
+/// compared once (at the first analysis with a flag), and the flags' example probes get
 /// counterfactuals towards the other class of their pair.
 enum ExplainTrigger {
   /// Requests the missing explanations; returns how many were created.
@@ -270,6 +275,16 @@ enum ExplainTrigger {
           created += 1
           log("run '\(run)' step \(step): \(kind) of class \(c) queued (flagged pair)")
         }
+      }
+    }
+    // Data-free prototypes: once per run, at the checkpoint of the first analysis that flags a
+    // pair (its vocabulary and cached maps exist: the analysis was just stored).
+    if try !store.hasExplanation(run: run, classIndex: DaemonStore.everyClass, kind: "prototypes") {
+      let request = try store.requestExplanation(
+        run: run, classIndex: DaemonStore.everyClass, step: step, source: "auto", kind: "prototypes")
+      if request.created {
+        created += 1
+        log("run '\(run)' step \(step): data-free prototypes queued (first flagged pair)")
       }
     }
     // Counterfactuals of the flags' example probes towards the other class: one per direction of

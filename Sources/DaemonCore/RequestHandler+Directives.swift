@@ -31,7 +31,7 @@ extension RequestHandler {
     }
     var answer: [String: Any] = ["schema_version": Self.schemaVersion, "command": header.command, "run": header.run]
     switch header.command {
-    case "explain", "concepts", "counterfactual":
+    case "explain", "concepts", "counterfactual", "prototypes":
       answer.merge(try explainCommand(header, kind: header.command)) { _, new in new }
     case "set-explain-policy":
       answer.merge(try setExplainPolicyCommand(header)) { _, new in new }

@@ -6,8 +6,9 @@ import Wire
 /// The explainer over the wire (DESIGN §8): the `explain` and `set-explain-policy` commands and
 /// the `explanations` and `explanation-image` queries.
 extension RequestHandler {
-  /// `i2x explain RUN --class C [--checkpoint S]`, `i2x concepts RUN --class C` and
-  /// `i2x counterfactual RUN --probe I --to C`: queues the work (or returns the request already
+  /// `i2x explain RUN --class C [--checkpoint S]`, `i2x concepts RUN --class C`,
+  /// `i2x counterfactual RUN --probe I --to C` and `i2x prototypes RUN --data-free` (every class,
+  /// default: the latest analysed checkpoint): queues the work (or returns the request already
   /// queued, running or done for the same class, checkpoint, probe and target).
   func explainCommand(_ header: CommandHeader, kind: String = "explain") throws -> [String: Any] {
     let run = header.run
@@ -36,7 +37,9 @@ extension RequestHandler {
     var classIndex = 0
     var target: Int?
     var probe: Int?
-    if kind == "counterfactual" {
+    if kind == "prototypes" {
+      classIndex = DaemonStore.everyClass
+    } else if kind == "counterfactual" {
       guard let index = header.probe, let to = header.target else {
         throw DaemonError(.badData, "counterfactual needs --probe I (an index into the probe set) and --to C")
       }
@@ -58,8 +61,25 @@ extension RequestHandler {
       classIndex = try resolve(text)
     }
     let checkpoints = try store.checkpoints(run: run)
-    guard let step = header.step ?? checkpoints.last?.step else {
-      throw DaemonError(.notReady, "run '\(run)' has no checkpoint yet")
+    let step: Int
+    if kind == "prototypes" {
+      // Data-free prototypes compare with a checkpoint's analysis: default the latest analysed one.
+      let observed = try store.observedSteps(run: run)
+      guard let chosen = header.step ?? observed.last else {
+        throw DaemonError(
+          .notReady, "run '\(run)' has no analysed checkpoint yet; data-free prototypes follow the analysis")
+      }
+      guard observed.contains(chosen) else {
+        throw DaemonError(
+          .notReady,
+          "checkpoint \(chosen) of run '\(run)' is not analysed yet; 'i2x checkpoints \(run)' lists the analysed ones")
+      }
+      step = chosen
+    } else {
+      guard let chosen = header.step ?? checkpoints.last?.step else {
+        throw DaemonError(.notReady, "run '\(run)' has no checkpoint yet")
+      }
+      step = chosen
     }
     guard checkpoints.contains(where: { $0.step == step }) else {
       throw DaemonError(.badData, "run '\(run)' has no checkpoint at step \(step); 'i2x checkpoints \(run)' lists them")
@@ -74,7 +94,7 @@ extension RequestHandler {
     let request = try store.requestExplanation(
       run: run, classIndex: classIndex, step: step, source: "client", kind: kind, target: target, probe: probe)
     if request.created {
-      log("run '\(run)': \(kind) \(request.record.id) of class \(classIndex) at step \(step) queued (client)")
+      log("run '\(run)': \(kind) \(request.record.id) of \(request.record.subject) at step \(step) queued (client)")
       onStored()
     }
     return ["explanation": Self.explanationJSON(request.record, names: names), "created": request.created]

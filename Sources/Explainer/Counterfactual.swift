@@ -67,6 +67,9 @@ public struct Counterfactual {
     self.settings = settings
   }
 
+  /// The prior's reconstruction Dec(z₀) of `images` (N,C,H,W): where every edit starts.
+  public func reconstruction(_ images: Tensor) -> Tensor { prior.decode(standardisedMeans(images)) }
+
   /// Counterfactuals of `images` (N,C,H,W) towards `targets` (one per image), with the
   /// generative edit and its pixel-space baseline. Also returns the edited images.
   public func run(_ images: Tensor, targets: [Int]) -> (outcomes: [Outcome], edited: Tensor, adversarial: Tensor) {

@@ -133,14 +133,7 @@ public struct SyntheticPrototypes {
     }
     // 2. Nearest-prototype classification of the probe images with synthetic templates.
     func accuracy(_ basis: VocabularyBasis) -> Double {
-      let templates = (0..<classes).map { mean(occupancies(syntheticObservations[$0].1, basis: basis)) }
-      let probeRows = occupancies(probeFeatures, basis: basis)
-      var correct = 0
-      for (i, row) in probeRows.enumerated() {
-        let predicted = (0..<classes).max { cosine(row, templates[$0]) < cosine(row, templates[$1]) } ?? 0
-        if predicted == labels[i] { correct += 1 }
-      }
-      return Double(correct) / Double(max(1, probeRows.count))
+      nearestPrototype(basis, templates: syntheticObservations.map(\.1), probes: probeFeatures, labels: labels).rate
     }
     return Comparison(
       profileCosine: cosines, profileCosineOther: others, accuracyDataVocabulary: accuracy(dataBasis),

@@ -240,7 +240,12 @@ public enum RunAnalysis {
     return sums.map { $0 / Double(rows.count) }
   }
 
-  static func examples(
+  /// The `count` probes among `rows` where prototype column `p` is most intense (intensity > 0),
+  /// strongest first, with the cells the vocabulary assigns to it in each (the examples a flag
+  /// carries, two per class of its pair).
+  /// - Parameters:
+  ///   - intensity: P_ik (n × k, `vocabulary.ids` column order); `cells`: h·w per image.
+  public static func examples(
     _ p: Int, among rows: [Int], count: Int, intensity: [Double], k: Int, labels: [Int], vocabulary: Vocabulary,
     cells: Int
   ) -> [AnalysisReport.Example] {

@@ -78,6 +78,12 @@ public enum EventLog {
     """,
   ]
 
+  /// The triggers on `explanations` (statements of `migration`), which migration 010 recreates
+  /// after it rebuilds that table (dropping a table drops its triggers).
+  public static var explanationTriggers: [String] {
+    migration.filter { $0.contains("TRIGGER events_explanation_") }
+  }
+
   /// A table's report column, or an empty object when it is not valid JSON (so a damaged row
   /// never makes the trigger, and with it the job's update, fail).
   static func validReport(_ table: String) -> String {

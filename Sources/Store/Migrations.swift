@@ -129,7 +129,38 @@ public enum Migrations {
     ),
     ("009-events", EventLog.migration),
     (
-      "010-faithfulness-cadence",
+      "010-explanation-kind-prototypes",
+      [
+        // A fourth kind of explanation: the data-free prototypes of a checkpoint (ProDG's
+        // question, DESIGN §8), one per run and checkpoint for every class (class −1). SQLite
+        // cannot change a CHECK constraint, so the table is rebuilt with the same columns and
+        // rows (ids kept), its indexes and the event triggers that dropping it removed.
+        """
+        CREATE TABLE explanations_new (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL REFERENCES runs(name), class INTEGER NOT NULL,
+          step INTEGER NOT NULL, job INTEGER, source TEXT NOT NULL,
+          kind TEXT NOT NULL DEFAULT 'explain'
+            CHECK (kind IN ('explain','concepts','counterfactual','prototypes')),
+          target INTEGER, probe INTEGER, prototype INTEGER, cells TEXT,
+          state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed')),
+          document TEXT, images TEXT, warnings TEXT, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL)
+        """,
+        """
+        INSERT INTO explanations_new (
+          id, run, class, step, job, source, kind, target, probe, prototype, cells, state, document, images, warnings,
+          error, created_at, updated_at)
+        SELECT id, run, class, step, job, source, kind, target, probe, prototype, cells, state, document, images,
+          warnings, error, created_at, updated_at
+        FROM explanations
+        """,
+        "DROP TABLE explanations",
+        "ALTER TABLE explanations_new RENAME TO explanations",
+        "CREATE INDEX explanations_run_class ON explanations(run, class, step)",
+        "CREATE INDEX explanations_job ON explanations(job)",
+      ] + EventLog.explanationTriggers
+    ),
+    (
+      "011-faithfulness-cadence",
       [
         // 0: the report's latest checkpoint skipped faithfulness (measured at every N-th
         // checkpoint); the idle refresh measures it once the run is quiet.

@@ -51,10 +51,12 @@ import Wire
   @Test func flaggedPairsAreExplainedOncePerClassUnderAuto() throws {
     let created = try ExplainTrigger.apply(
       store: store, run: "r1", report: try report(flags: [[3, 5], [5, 7]]), step: 1, settings: settings, log: { _ in })
-    // An explanation and a concept search for each of the three classes; the flags have no
-    // example probes here, so no counterfactuals.
-    #expect(created == 6)
-    let rows = try store.explanations(run: "r1")
+    // An explanation and a concept search for each of the three classes, and the run's data-free
+    // prototypes once; the flags have no example probes here, so no counterfactuals.
+    #expect(created == 7)
+    let all = try store.explanations(run: "r1")
+    #expect(all.filter { $0.kind == "prototypes" }.map(\.classIndex) == [DaemonStore.everyClass])
+    let rows = all.filter { $0.kind != "prototypes" }
     #expect(rows.map(\.classIndex) == [3, 5, 7, 3, 5, 7])
     #expect(rows.map(\.kind) == ["explain", "explain", "explain", "concepts", "concepts", "concepts"])
     #expect(rows.allSatisfy { $0.state == "queued" && $0.source == "auto" })
