@@ -10,7 +10,8 @@
 # and an oracle (smallcnn-bn, 15 epochs on the same split, about 20 s) are trained once into
 # OUTPUT_DIR/prior and reused; the run registers with explain policy manual (so the demo's time
 # stays bounded) and the demo asks for the explanation and concepts of the most uncertain
-# pair's two classes, one counterfactual of its flag's example probe, and the class in words.
+# pair's two classes, one counterfactual of its flag's example probe, the data-free
+# prototypes (ProDG), and the class in words.
 # A short run on data with a planted spurious cue shows its findings (class, place, intervention
 # evidence). Budget: about 5–6 minutes on 2 cores after the build (about 4 when the prior is
 # reused).
@@ -136,6 +137,9 @@ if [ -n "$counterfactual" ]; then
 else
   echo "== no uncertain flag with an example probe: 'i2x counterfactual demo --probe I --to C' makes one" >&2
 fi
+echo "== data-free prototypes (ProDG): guided samples' attention profiles against the probe set's, and a" >&2
+echo "   vocabulary fitted on synthetic cells only, judged on the probe images ($out/explain/*data-free*.png)" >&2
+"$bin/i2x" prototypes demo --data-free --png "$out/explain" --endpoint "$endpoint"
 set -- $pair
 echo "== the class in words (every sentence cites a measured number)" >&2
 "$bin/i2x" explain demo --class "$1" --text --endpoint "$endpoint"
