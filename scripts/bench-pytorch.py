@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The PyTorch side of the side-by-side: smallcnn training images/s and batched GradCAM
 images/s at batch 64 on 2 threads, one JSON line per figure (same shapes as i2x-bench).
-Needs torch (pip install torch); not used by the build or the tests."""
+Needs torch (pip install torch); not used by the build or the tests. ONLY=train skips GradCAM.
+scripts/bench-train.sh alternates it with i2x-bench for the side-by-side training figures."""
 import importlib.util, json, os, time
 import torch
 import torch.nn.functional as F
@@ -40,23 +41,51 @@ def timed(fn, inner, repeats=5):
     return sorted(samples)[len(samples) // 2]
 
 
+def training_images(shape):
+    """What i2x-bench's train figure uses: Fashion-MNIST's training bytes (the Debian package)
+    for 1x28x28, seeded random bytes for CIFAR's shape."""
+    if shape == (1, 28, 28):
+        import gzip
+        import numpy as np
+        root = "/usr/share/datasets/fashion-mnist"
+        with gzip.open(f"{root}/train-images-idx3-ubyte.gz") as f:
+            images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28)
+        with gzip.open(f"{root}/train-labels-idx1-ubyte.gz") as f:
+            labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8).astype(np.int64)
+        return torch.from_numpy(images.copy()), torch.from_numpy(labels.copy()), "fashion-mnist"
+    g = torch.Generator().manual_seed(11)
+    images = torch.randint(0, 256, (2048,) + shape, dtype=torch.uint8, generator=g)
+    return images, torch.arange(2048) % 10, "random-bytes"
+
+
 torch.manual_seed(0)
 for name, model, shape in [
     ("smallcnn", SmallCNN(), (1, 28, 28)), ("smallcnn-bn", mf.SmallCNNBN(), (1, 28, 28)), ("cifarcnn", mf.CifarCNN(), (3, 32, 32))
 ]:
-    x = torch.rand((64,) + shape)
-    y = torch.randint(0, 10, (64,))
+    images, labels, source = training_images(shape)
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(1))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    cursor = [0]
 
     def step():
+        # As i2x's TrainingLoop.step: a batch converted from the dataset's bytes, forward in
+        # training mode (BatchNorm batch statistics), loss, backward, SGD step.
+        if cursor[0] + 64 > len(order):
+            cursor[0] = 0
+        index = order[cursor[0]:cursor[0] + 64]
+        cursor[0] += 64
+        x = images[index].float().div_(255)
         opt.zero_grad()
-        F.cross_entropy(model.head(model.features(x)), y).backward()
+        F.cross_entropy(model.head(model.features(x)), labels[index]).backward()
         opt.step()
 
     s = timed(step, 3 if name == "cifarcnn" else 10)
     print(json.dumps({"figure": "train", "impl": "pytorch", "torch": torch.__version__, "arch": name, "batch": 64,
-                      "threads": torch.get_num_threads(), "images_per_second": 64 / s}))
+                      "threads": torch.get_num_threads(), "images_per_second": 64 / s, "data": source}), flush=True)
 
+if os.environ.get("ONLY") == "train":
+    raise SystemExit(0)
 model = SmallCNN().eval()
 for batch in (64, 1):
     x = torch.rand((batch, 1, 28, 28))

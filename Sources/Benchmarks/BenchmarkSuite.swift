@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 import Foundation
 import Models
@@ -114,21 +115,44 @@ public struct BenchmarkSuite {
     }
   }
 
+  /// Training images/s through the trainer's own code path (`TrainingLoop.step`: a batch
+  /// filled from the dataset's bytes, forward with BatchNorm in training mode, loss, backward,
+  /// SGD step) on real Fashion-MNIST for the 28×28 models (synthetic with `--quick`) and on
+  /// seeded random bytes of CIFAR's shape for cifarcnn (no CIFAR package in Debian).
   private func train(_ name: String, _ emit: (String) -> Void) throws {
     guard let architecture = Architecture.reference(name) else { return }
-    let network = try architecture.build(seed: 1)
-    let batch = 64
-    var generator = SplitMix64(seed: 3)
-    let images = Tensor.uniform(shape: [batch] + architecture.input, bound: 1, using: &generator)
-    let labels = (0..<batch).map { $0 % architecture.classes }
-    let optimizer = Optimizer(rule: SGD(learningRate: 0.01, momentum: 0.9), parameters: network.parameters)
-    let seconds = time(repeats: quick ? 3 : 5, inner: quick ? 3 : 10) {
-      let (logits, _) = network.forward(images, training: true)
-      let result = SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels)
-      network.backward(result.gradient, parameterGradients: true, inputGradient: false)
-      optimizer.step()
+    let (data, source) = try trainingImages(architecture)
+    let loop = TrainingLoop(
+      network: try architecture.build(seed: 1), rule: SGD(learningRate: 0.01, momentum: 0.9), batchSize: 64)
+    let order = TrainingLoop.epochOrder(Array(0..<data.count), seed: 1, epoch: 0)
+    var cursor = 0
+    let seconds = try time(repeats: quick ? 3 : 5, inner: quick ? 3 : 10) {
+      if cursor + 64 > order.count { cursor = 0 }
+      try loop.step(on: data, indices: order[cursor..<(cursor + 64)])
+      cursor += 64
     }
-    emit(line(["figure": "train", "arch": name, "batch": batch, "images_per_second": Double(batch) / seconds]))
+    emit(
+      line([
+        "figure": "train", "arch": name, "batch": 64, "images_per_second": 64 / seconds, "data": source,
+        "path": "TrainingLoop.step",
+      ]))
+  }
+
+  /// The training images the `train` figure uses for `architecture`, and their source.
+  private func trainingImages(_ architecture: Architecture) throws -> (LabeledImages, String) {
+    if architecture.input == [1, 28, 28] {
+      let name = quick ? "synthetic" : "fashion-mnist"
+      return (try DatasetCatalog.load(name: name, dataDirectory: nil, seed: 1).train, name)
+    }
+    var generator = SplitMix64(seed: 11)
+    let count = 2048
+    let size = architecture.input.reduce(1, *)
+    let pixels = (0..<(count * size)).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }
+    let images = LabeledImages(
+      channels: architecture.input[0], height: architecture.input[1], width: architecture.input[2], pixels: pixels,
+      labels: (0..<count).map { $0 % architecture.classes },
+      classNames: (0..<architecture.classes).map { "class \($0)" })
+    return (images, "random-bytes")
   }
 
   private func gradcam(batch: Int, _ emit: (String) -> Void) throws {
