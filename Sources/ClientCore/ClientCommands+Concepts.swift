@@ -125,7 +125,7 @@ extension ClientCommands {
     throws -> String
   {
     let analysis = (try? query(options, QueryHeader(query: "analysis", run: run))) ?? [:]
-    let names = analysis["classNames"] as? [String] ?? []
+    let names = analysis["class_names"] as? [String] ?? []
     let name = names.indices.contains(c) ? names[c] : "class \(c)"
     var sentences: [String] = []
     // Prototypes: the class's attention profile at the latest checkpoint.
