@@ -62,6 +62,24 @@ import Wire
     for (old, new) in names { #expect(JSONKeyMigration.snakeCase(old) == new) }
   }
 
+  @Test func aVersion1DirectiveStillParsesAndTheNewOneIsSnakeCase() throws {
+    let basis = #"{"dimension":2,"mean":[0,0],"components":[1,0,0,1],"centres":[0.5,0.5,-0.5,0.5],"#
+    let thresholds = #""thresholds":{"occupancy":0.2,"intensity":0.5,"maximum_fraction":0.3}"#
+    let old =
+      #"{"format":"i2x.directive/1","id":3,"key":"k","run":"r1","pair":[0,1],"class_names":["T-shirt/top","Bag"],"#
+      + #""prototypes":[4],"vocabulary":"# + basis + #""centreIDs":[4,9]},"# + thresholds
+      + #","schedule":"curated-full","step":30,"source":"manual"}"#
+    let directive = try FineTuneDirective(json: old)
+    #expect(directive.vocabulary.centreIDs == [4, 9] && directive.classNames == ["T-shirt/top", "Bag"])
+    var current = directive
+    current.format = FineTuneDirective.format
+    let written = try Self.object(current.json())
+    #expect(written["format"] as? String == "i2x.directive/2")
+    #expect((written["vocabulary"] as? [String: Any])?["centre_ids"] as? [Int] == [4, 9])
+    #expect(Self.nonSnakeKeys(written).isEmpty)
+    #expect(try FineTuneDirective(json: current.json()) == current)
+  }
+
   /// A store as the previous version left it: a registered run, a checkpoint whose metric
   /// names have capitals, and a version-1 report in `analyses`; migration 010 not yet applied.
   func upgradedStore() throws -> (RequestHandler, URL) {

@@ -86,7 +86,7 @@ class Client:
         return self.query("directives", run)
 
     def directive_payload(self, run: str, directive: int) -> dict:
-        """One directive's full ``i2x.directive/1`` payload."""
+        """One directive's full ``i2x.directive/2`` payload."""
         return self.query("directive-payload", run, directive=int(directive))["directive"]
 
     def set_policy(self, run: str, policy: str) -> dict:
