@@ -47,7 +47,11 @@ extension ClientCommands {
       command: "concepts", run: options.positionals[0], className: className,
       step: try options.int("checkpoint", minimum: 0))
     let row = try requestAndWait(options, header)
-    if options.flag("json") { try printJSON(row, out: out) } else { out(conceptsText(row)) }
+    if options.flag("json") {
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
+    } else {
+      out(conceptsText(row))
+    }
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 
@@ -60,7 +64,11 @@ extension ClientCommands {
       command: "counterfactual", run: options.positionals[0], step: try options.int("checkpoint", minimum: 0),
       probe: probe, target: to)
     let row = try requestAndWait(options, header)
-    if options.flag("json") { try printJSON(row, out: out) } else { out(counterfactualText(row)) }
+    if options.flag("json") {
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
+    } else {
+      out(counterfactualText(row))
+    }
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 

@@ -52,7 +52,7 @@ extension ClientCommands {
       return .success
     }
     if options.flag("json") {
-      try printJSON(row, out: out)
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
     } else {
       out(explanationText(row))
     }

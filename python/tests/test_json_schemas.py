@@ -1,11 +1,10 @@
 """Real replies against the JSON Schema files in docs/schemas (README "JSON interface").
 
-One real daemon for the module: ``i2x-train train`` learns the synthetic blobs for one epoch and
-publishes five checkpoints to it (class names with capitals and a slash, as Fashion-MNIST's); once
-they are analysed, every query the daemon answers without a generator and every ``--json`` output
-of ``i2x`` and ``i2x-train eval`` is validated against its schema (draft 2020-12). Explanations,
-concepts and counterfactuals need a generator and are left out (their schemas are checked only
-for being valid schemas).
+One real daemon for the module, started with a tiny generator (``i2x-train generator``, seconds):
+``i2x-train train`` learns the synthetic blobs for one epoch and publishes five checkpoints to it
+(class names with capitals and a slash, as Fashion-MNIST's). Once they are analysed, every query
+reply, command answer and ``--json`` output of ``i2x`` and ``i2x-train eval|explain`` is
+validated against its schema (draft 2020-12), and a camelCase key is shown to fail.
 """
 
 import glob
@@ -24,6 +23,7 @@ from conftest import ROOT, Daemon, binary
 
 SCHEMAS = os.path.join(ROOT, "docs", "schemas")
 RUN = "schema-run"
+SPLIT = ["--validation-size", "200", "--probe-per-class", "10", "--generator-size", "100"]
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
@@ -49,9 +49,22 @@ class World:
 
     def __init__(self, tmp):
         self.tmp = tmp
-        self.daemon = Daemon(str(tmp / "data")).start()
+        self.env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"))
+        self.names = tmp / "classes.txt"
+        self.names.write_text("\n".join(CLASSES) + "\n")
+        self.generator = str(tmp / "generator.safetensors")
+        self.trainer("generator", "--dataset", "synthetic", "--class-names", str(self.names), "--vae-epochs", "1",
+                     "--denoiser-steps", "20", "--width", "4", "--hidden", "16", "--out", self.generator, *SPLIT)
+        self.daemon = Daemon(str(tmp / "data")).start(
+            "--generator", self.generator, "--explain", "manual", "--explain-samples", "4", "--faithfulness-sample", "2")
         self.endpoint = self.daemon.endpoint
         self.outputs = {}
+
+    def trainer(self, *args: str) -> str:
+        result = subprocess.run([binary("i2x-train"), *args], capture_output=True, text=True, timeout=600,
+                                env=self.env)
+        assert result.returncode == 0, (args, result.stderr[-3000:])
+        return result.stdout
 
     def cli(self, *args: str) -> str:
         result = subprocess.run([binary("i2x"), *args, "--endpoint", self.endpoint, "--json"],
@@ -60,16 +73,9 @@ class World:
         return result.stdout
 
     def train(self) -> None:
-        names = self.tmp / "classes.txt"
-        names.write_text("\n".join(CLASSES) + "\n")
-        env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"))
-        result = subprocess.run(
-            [binary("i2x-train"), "train", "--dataset", "synthetic", "--class-names", str(names), "--arch",
-             "smallcnn-bn", "--epochs", "1", "--batch", "32", "--validation-size", "200", "--probe-per-class", "10",
-             "--generator-size", "100", "--publish", self.endpoint, "--publish-every", "15", "--run", RUN,
-             "--out", str(self.tmp / "out")],
-            capture_output=True, text=True, timeout=600, env=env)
-        assert result.returncode == 0, result.stderr[-3000:]
+        self.trainer("train", "--dataset", "synthetic", "--class-names", str(self.names), "--arch", "smallcnn-bn",
+                     "--epochs", "1", "--batch", "32", "--publish", self.endpoint, "--publish-every", "15", "--run",
+                     RUN, "--out", str(self.tmp / "out"), *SPLIT)
         self.checkpoint = str(self.tmp / "out" / "final.safetensors")
         self.daemon.wait_for_analysis(RUN, 5, timeout=300)
 
@@ -89,6 +95,11 @@ def world(tmp_path_factory):
                                               str(world.prototype))
         world.directive = json.loads(world.outputs["finetune"])["directive"]["id"]
         world.outputs["intervene"] = world.cli("intervene", RUN, "--prototype", str(world.prototype), "--class", "0")
+        world.outputs["explain"] = world.cli("explain", RUN, "--class", "T-shirt/top", "--wait", "300")
+        world.outputs["explain-text"] = world.cli("explain", RUN, "--class", "T-shirt/top", "--text")
+        world.outputs["counterfactual"] = world.cli("counterfactual", RUN, "--probe", "1", "--to", "T-shirt/top",
+                                                    "--wait", "300")
+        world.outputs["concepts"] = world.cli("concepts", RUN, "--class", "Trouser", "--wait", "600")
         yield world
     finally:
         world.daemon.stop()
@@ -171,6 +182,32 @@ def test_client_command_outputs_match_their_schemas(world):
     assert len(lines) == 3
     for line in lines:
         validate(json.loads(line), "watch-line")
+
+
+def test_explainer_outputs_match_their_schemas(world):
+    rows = {}
+    for kind in ["explain", "counterfactual", "concepts"]:
+        row = json.loads(world.outputs[kind])
+        assert row["state"] == "done", row
+        validate(row, "client-explanation")
+        rows[kind] = row
+    assert rows["explain"]["explanation"]["schema"] == "i2x.explanation/1"
+    assert rows["counterfactual"]["explanation"]["schema"] == "i2x.counterfactual/1"
+    assert rows["concepts"]["explanation"]["schema"] == "i2x.concepts/1"
+    validate(json.loads(world.outputs["explain-text"]), "client-explain-text")
+    client = world.daemon.client()
+    listing = client.query("explanations", RUN)
+    validate(listing, "query-explanations")
+    assert len(listing["explanations"]) == 3 and "generator" in listing
+    validate(json.loads(world.cli("explain", RUN)), "query-explanations")
+    image = client.query("explanation-image", RUN, explanation=rows["explain"]["id"], image="guided")
+    validate(image, "query-binary")
+    # A command answer (not waited for): the explanation already exists, so it is not created again.
+    answer = client._request(wire.Message(wire.COMMAND, {"command": "explain", "run": RUN, "class": "T-shirt/top"}))
+    validate(answer.header, "command-explain")
+    explained = world.trainer("explain", "--generator", world.generator, "--checkpoint", world.checkpoint, "--class",
+                              "0", "--count", "4", "--json")
+    validate(json.loads(explained), "train-explain")
 
 
 def test_error_replies_match_their_schema(world):
