@@ -205,9 +205,18 @@ def test_explainer_outputs_match_their_schemas(world):
     # A command answer (not waited for): the explanation already exists, so it is not created again.
     answer = client._request(wire.Message(wire.COMMAND, {"command": "explain", "run": RUN, "class": "T-shirt/top"}))
     validate(answer.header, "command-explain")
-    explained = world.trainer("explain", "--generator", world.generator, "--checkpoint", world.checkpoint, "--class",
-                              "0", "--count", "4", "--json")
-    validate(json.loads(explained), "train-explain")
+
+
+def test_trainer_explainer_outputs_match_their_schemas(world):
+    common = ["--generator", world.generator, "--checkpoint", world.checkpoint]
+    data = ["--dataset", "synthetic", "--class-names", str(world.names)]
+    validate(json.loads(world.trainer("explain", *common, "--class", "0", "--count", "4", "--json")), "train-explain")
+    concepts = json.loads(world.trainer("concepts", *common, "--class", "1", "--steps", "20", "--runs", "1", "--json"))
+    validate(concepts, "train-concepts")
+    assert concepts["class_name"] == "Trouser"
+    validate(json.loads(world.trainer("counterfactual", *common, *data, "--from", "1", "--to", "0", "--count", "2",
+                                      "--json")), "train-counterfactuals")
+    validate(json.loads(world.trainer("prototypes", *common, *data, "--count", "4", "--json")), "train-prototypes")
 
 
 def test_error_replies_match_their_schema(world):
