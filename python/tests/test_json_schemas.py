@@ -237,6 +237,16 @@ def test_trainer_eval_json_matches_its_schema(world):
     validate(json.loads(result.stdout), "train-eval")
 
 
+def test_trainer_experiment_json_matches_its_schema(world):
+    """The fine-tune experiment fetches the run's directive (i2x.directive/2) from the daemon."""
+    report = json.loads(world.trainer(
+        "experiment", "finetune", "--dataset", "synthetic", "--class-names", str(world.names), "--arch", "smallcnn-bn",
+        "--start", world.checkpoint, "--from-daemon", RUN, "--endpoint", world.endpoint, "--seeds", "1",
+        "--out", str(world.tmp / "experiment"), "--json"))
+    validate(report, "train-experiment")
+    assert report["directive"]["class_names"] == ["T-shirt/top", "Trouser"]
+
+
 def test_the_schemas_are_valid_and_refuse_camel_case_keys(world):
     for name, schema in SCHEMA_FILES.items():
         jsonschema.Draft202012Validator.check_schema(schema)
