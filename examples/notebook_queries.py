@@ -34,8 +34,8 @@ def main():
     except i2x.I2XError as error:
         print(f"no analysis to show: {error.code}: {error.message}")
         return
-    names = pairs["classNames"]
-    order = [f"{names[a]}/{names[b]}" for a, b in pairs.get("learningOrder", [])[:5]]
+    names = pairs["class_names"]
+    order = [f"{names[a]}/{names[b]}" for a, b in pairs.get("learning_order", [])[:5]]
     print("first pairs separated:", ", ".join(order))
     print("per-class entries in progress:", len(progress.get("classes", [])))
     print("vocabulary keys:", sorted(prototypes.get("vocabulary", {}))[:8])

@@ -120,7 +120,7 @@ def main():
         print(f"i2x uncertain {args.run}: {error.code}: {error.message}")
         return
     print(f"i2x uncertain {args.run} (analysis of step {answer['step']}):")
-    names = answer.get("classNames", CLASSES)
+    names = answer.get("class_names", CLASSES)
     flags = answer.get("uncertain", [])
     if not flags:
         print("  no uncertain prototypes (the rule needs at least three intervals of analysed checkpoints)")

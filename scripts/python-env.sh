@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (once) the Python virtual environment for the i2x Python package's tests, outside the
 # checkout so CI reruns reuse it: python3.11 venv at $I2X_VENV (default /opt/i2x-venv) with
-# pyzmq, numpy, safetensors, pytest, scikit-learn (scripts/crosscheck-sklearn.py) and torch (the CPU wheel from /opt/wheels when present, else
+# pyzmq, numpy, safetensors, pytest, jsonschema (python/tests/test_json_schemas.py), scikit-learn
+# (scripts/crosscheck-sklearn.py) and torch (the CPU wheel from /opt/wheels when present, else
 # PyPI's). Idempotent: when everything imports already it only says so. Prints what it did.
 set -euo pipefail
 venv="${I2X_VENV:-/opt/i2x-venv}"
@@ -14,11 +15,11 @@ else
   echo "python-env: using $venv ($("$venv/bin/python" --version))"
 fi
 pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
-if "$venv/bin/python" -c "import zmq, numpy, safetensors, pytest, sklearn" 2>/dev/null; then
-  echo "python-env: pyzmq, numpy, safetensors, pytest, scikit-learn already installed"
+if "$venv/bin/python" -c "import zmq, numpy, safetensors, pytest, jsonschema, sklearn" 2>/dev/null; then
+  echo "python-env: pyzmq, numpy, safetensors, pytest, jsonschema, scikit-learn already installed"
 else
-  echo "python-env: installing pyzmq numpy safetensors pytest scikit-learn"
-  "${pip[@]}" pyzmq numpy safetensors pytest scikit-learn
+  echo "python-env: installing pyzmq numpy safetensors pytest jsonschema scikit-learn"
+  "${pip[@]}" pyzmq numpy safetensors pytest jsonschema scikit-learn
 fi
 if "$venv/bin/python" -c "import torch" 2>/dev/null; then
   echo "python-env: torch $("$venv/bin/python" -c 'import torch; print(torch.__version__)') already installed"

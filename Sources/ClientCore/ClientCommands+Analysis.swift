@@ -66,7 +66,7 @@ extension ClientCommands {
       return try prototypeHistory(options, id: id, out: out)
     }
     let (_, answer) = try analysisQuery("prototypes", prototypesSpec, arguments)
-    let names = answer["classNames"] as? [String] ?? []
+    let names = answer["class_names"] as? [String] ?? []
     let only = try classIndex(options, names: names)
     var prototypes = answer["prototypes"] as? [[String: Any]] ?? []
     if let only {
@@ -95,9 +95,9 @@ extension ClientCommands {
     out(
       String(
         format: "run %@, checkpoint %d: %d prototypes (PCA %d components, %.1f%% variance)%@", options.positionals[0],
-        answer["step"] as? Int ?? 0, vocabulary["size"] as? Int ?? 0, vocabulary["pcaComponents"] as? Int ?? 0,
-        100 * (vocabulary["explainedVariance"] as? Double ?? 0),
-        (vocabulary["adjustedRandIndex"] as? Double).map { String(format: ", ARI vs previous fit %.3f", $0) } ?? ""))
+        answer["step"] as? Int ?? 0, vocabulary["size"] as? Int ?? 0, vocabulary["pca_components"] as? Int ?? 0,
+        100 * (vocabulary["explained_variance"] as? Double ?? 0),
+        (vocabulary["adjusted_rand_index"] as? Double).map { String(format: ", ARI vs previous fit %.3f", $0) } ?? ""))
     let rows = prototypes.map { p -> [String] in
       let presence = p["presence"] as? [Double] ?? []
       let top = presence.indices.sorted { presence[$0] > presence[$1] }.prefix(3)
@@ -105,8 +105,8 @@ extension ClientCommands {
       let traits = p["traits"] as? [String: Any] ?? [:]
       return [
         "\(p["id"] as? Int ?? 0)", "\(p["cells"] as? Int ?? 0)", top.joined(separator: ", "),
-        (p["sharedBy"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
-        (p["specialisedFor"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
+        (p["shared_by"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
+        (p["specialised_for"] as? [Int] ?? []).map { names[safe: $0] ?? "\($0)" }.joined(separator: ","),
         (traits["fixed_position"] as? Double).map { String(format: "%.2f", $0) } ?? "-",
         (traits["mean_cells"] as? Double).map { String(format: "%.1f", $0) } ?? "-",
         (traits["content_variability"] as? Double).map { String(format: "%.2f", $0) } ?? "-",
@@ -169,7 +169,7 @@ extension ClientCommands {
 
   static func progress(_ arguments: [String], out: (String) -> Void) throws -> ExitCode {
     let (options, answer) = try analysisQuery("progress", progressSpec, arguments)
-    let names = answer["classNames"] as? [String] ?? []
+    let names = answer["class_names"] as? [String] ?? []
     let only = try classIndex(options, names: names)
     var classes = answer["classes"] as? [[String: Any]] ?? []
     if let only { classes = classes.filter { $0["label"] as? Int == only } }
@@ -204,14 +204,14 @@ extension ClientCommands {
       String(
         format:
           "faithfulness (latest): deletion AUC %.3f (random %.3f, lower is better), insertion AUC %.3f (random %.3f)",
-        faithfulness["deletion"] as? Double ?? 0, faithfulness["randomDeletion"] as? Double ?? 0,
-        faithfulness["insertion"] as? Double ?? 0, faithfulness["randomInsertion"] as? Double ?? 0))
+        faithfulness["deletion"] as? Double ?? 0, faithfulness["random_deletion"] as? Double ?? 0,
+        faithfulness["insertion"] as? Double ?? 0, faithfulness["random_insertion"] as? Double ?? 0))
     if let interval = (answer["intervals"] as? [[String: Any]])?.last {
       out(
         String(
           format: "latest interval %d→%d: %d learning groups, coupling CV R² %.3f (permutation null 95%%: %@)",
-          interval["fromStep"] as? Int ?? 0, interval["toStep"] as? Int ?? 0, interval["groups"] as? Int ?? 0,
-          interval["crossValidatedR2"] as? Double ?? 0,
+          interval["from_step"] as? Int ?? 0, interval["to_step"] as? Int ?? 0, interval["groups"] as? Int ?? 0,
+          interval["cross_validated_r2"] as? Double ?? 0,
           (interval["null95"] as? Double).map { String(format: "%.3f", $0) } ?? "-"))
     }
     return .success
@@ -223,18 +223,19 @@ extension ClientCommands {
       try printJSON(answer, out: out)
       return .success
     }
-    let names = answer["classNames"] as? [String] ?? []
+    let names = answer["class_names"] as? [String] ?? []
     let pairs = answer["pairs"] as? [[String: Any]] ?? []
     let byKey = Dictionary(pairs.map { ("\($0["a"] as? Int ?? 0)-\($0["b"] as? Int ?? 0)", $0) }) { a, _ in a }
     out("learning order of class pairs (separated first):")
-    let order = answer["learningOrder"] as? [[Int]] ?? []
+    let order = answer["learning_order"] as? [[Int]] ?? []
     let rows = order.prefix(15).enumerated().map { index, pair -> [String] in
       let p = byKey["\(pair[0])-\(pair[1])"] ?? [:]
       let confusions = p["confusions"] as? [Int] ?? []
       return [
         "\(index + 1)", "\(names[safe: pair[0]] ?? "") / \(names[safe: pair[1]] ?? "")",
-        (p["separationStep"] as? Int).map(String.init) ?? "not yet", confusions.map(String.init).joined(separator: " "),
-        String(format: "%.2f", p["attentionOverlap"] as? Double ?? 0),
+        (p["separation_step"] as? Int).map(String.init) ?? "not yet",
+        confusions.map(String.init).joined(separator: " "),
+        String(format: "%.2f", p["attention_overlap"] as? Double ?? 0),
       ]
     }
     out(
@@ -248,7 +249,7 @@ extension ClientCommands {
       try printJSON(answer, out: out)
       return .success
     }
-    let names = answer["classNames"] as? [String] ?? []
+    let names = answer["class_names"] as? [String] ?? []
     let flags = answer["uncertain"] as? [[String: Any]] ?? []
     if flags.isEmpty {
       let checkpoints = (answer["steps"] as? [Int] ?? []).count

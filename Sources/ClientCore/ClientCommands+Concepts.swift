@@ -47,7 +47,11 @@ extension ClientCommands {
       command: "concepts", run: options.positionals[0], className: className,
       step: try options.int("checkpoint", minimum: 0))
     let row = try requestAndWait(options, header)
-    if options.flag("json") { try printJSON(row, out: out) } else { out(conceptsText(row)) }
+    if options.flag("json") {
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
+    } else {
+      out(conceptsText(row))
+    }
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 
@@ -60,7 +64,11 @@ extension ClientCommands {
       command: "counterfactual", run: options.positionals[0], step: try options.int("checkpoint", minimum: 0),
       probe: probe, target: to)
     let row = try requestAndWait(options, header)
-    if options.flag("json") { try printJSON(row, out: out) } else { out(counterfactualText(row)) }
+    if options.flag("json") {
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
+    } else {
+      out(counterfactualText(row))
+    }
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 
@@ -125,7 +133,7 @@ extension ClientCommands {
     throws -> String
   {
     let analysis = (try? query(options, QueryHeader(query: "analysis", run: run))) ?? [:]
-    let names = analysis["classNames"] as? [String] ?? []
+    let names = analysis["class_names"] as? [String] ?? []
     let name = names.indices.contains(c) ? names[c] : "class \(c)"
     var sentences: [String] = []
     // Prototypes: the class's attention profile at the latest checkpoint.

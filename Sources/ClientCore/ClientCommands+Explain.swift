@@ -45,14 +45,14 @@ extension ClientCommands {
     if options.flag("text") {
       let text = try classSummary(options, run: run, classIndex: row["class"] as? Int ?? 0, explanation: row)
       if options.flag("json") {
-        try printJSON(["schema_version": 1, "class": row["class"] ?? 0, "text": text], out: out)
+        try printJSON(["schema_version": schemaVersion, "class": row["class"] ?? 0, "text": text], out: out)
       } else {
         out(text)
       }
       return .success
     }
     if options.flag("json") {
-      try printJSON(row, out: out)
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
     } else {
       out(explanationText(row))
     }

@@ -86,14 +86,14 @@ extension ClientCommands {
       Thread.sleep(forTimeInterval: 0.5)
     }
     if options.flag("json") {
-      try printJSON(["schema_version": 1, "run": run, "intervention": record], out: out)
+      try printJSON(["schema_version": schemaVersion, "run": run, "intervention": record], out: out)
     }
     guard record["state"] as? String == "done", let outcome = record["outcome"] as? [String: Any] else {
       throw ClientError(
         "intervention \(id) failed: \(record["error"] as? String ?? "unknown reason")", exitCode: .dataError)
     }
     if options.flag("json") { return .success }
-    let names = (try? query(options, QueryHeader(query: "prototypes", run: run)))?["classNames"] as? [String] ?? []
+    let names = (try? query(options, QueryHeader(query: "prototypes", run: run)))?["class_names"] as? [String] ?? []
     let label = outcome["class"] as? Int ?? 0
     let name = names.indices.contains(label) ? names[label] : "\(label)"
     let mask = outcome["mask"] as? [String: Any] ?? [:]

@@ -41,7 +41,8 @@ extension ClientCommands {
     let seconds = Date().timeIntervalSince(started)
     if options.flag("json") {
       try printJSON(
-        ["schema_version": 1, "path": url.path, "bytes": bytes, "seconds": seconds, "run": inputs.run], out: out)
+        ["schema_version": schemaVersion, "path": url.path, "bytes": bytes, "seconds": seconds, "run": inputs.run],
+        out: out)
     } else {
       out(String(format: "wrote %@ (%.1f MB) in %.1f s", url.path, Double(bytes) / 1_000_000, seconds))
     }

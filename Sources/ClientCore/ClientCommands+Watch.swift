@@ -66,6 +66,7 @@ extension ClientCommands {
         if json {
           var line = event
           line["run"] = run
+          line["schema_version"] = schemaVersion
           try printJSON(line, out: out)
         } else if !repaint {
           out(view.line(event))

@@ -106,6 +106,10 @@ public enum ClientCommands {
     return (object, reply.payload)
   }
 
+  /// Version of the JSON the client writes itself (`report`, `intervene`, `explain --text`); the
+  /// daemon's answers carry the daemon's (`RequestHandler.schemaVersion`, the same number).
+  static let schemaVersion = 2
+
   static func printJSON(_ object: [String: Any], out: (String) -> Void) throws {
     out(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
   }

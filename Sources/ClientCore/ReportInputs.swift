@@ -58,8 +58,9 @@ public struct ReportInputs {
 
     /// Decodes an `analysis` query reply (the stored report's keys plus the query's own).
     public init(reply: [String: Any]) throws {
+      // The daemon serves the report's fields beside its own; the reply's schema_version is the report's.
       var document = reply
-      document["schemaVersion"] = 1
+      document["schema_version"] = reply["schema_version"] ?? AnalysisReport.currentSchemaVersion
       let data = try JSONSerialization.data(withJSONObject: document)
       report = try JSONDecoder().decode(AnalysisReport.self, from: data)
       raw = reply

@@ -4,8 +4,9 @@ import Store
 import Wire
 
 extension RequestHandler {
-  /// Version of the JSON answers (bumped on incompatible changes).
-  public static let schemaVersion = 1
+  /// Version of the JSON answers (bumped on incompatible changes; 2: snake_case keys throughout,
+  /// README "JSON interface").
+  public static let schemaVersion = 2
 
   func query(_ message: WireMessage) throws -> WireMessage {
     let header = try message.decode(QueryHeader.self)
@@ -126,12 +127,12 @@ extension RequestHandler {
       guard var report = try JSONSerialization.jsonObject(with: Data(analysis.report.utf8)) as? [String: Any] else {
         throw DaemonError(.internalError, "stored analysis for run '\(run)' is unreadable")
       }
-      report.removeValue(forKey: "schemaVersion")
+      report.removeValue(forKey: "schema_version")
       let sections: [String: [String]] = [
-        "prototypes": ["vocabulary", "prototypes", "classNames", "steps"],
-        "progress": ["classes", "intervals", "faithfulness", "zeroMaps", "classNames", "steps"],
-        "pairs": ["pairs", "learningOrder", "classNames", "steps"],
-        "uncertain": ["uncertain", "classNames", "steps"],
+        "prototypes": ["vocabulary", "prototypes", "class_names", "steps"],
+        "progress": ["classes", "intervals", "faithfulness", "zero_maps", "class_names", "steps"],
+        "pairs": ["pairs", "learning_order", "class_names", "steps"],
+        "uncertain": ["uncertain", "class_names", "steps"],
       ]
       if let keys = sections[header.query] { report = report.filter { keys.contains($0.key) } }
       answer.merge(report) { current, _ in current }

@@ -1,8 +1,11 @@
 /// The structured explanation of a run up to its latest checkpoint (DESIGN §6), as stored by
 /// the daemon and served to `i2x prototypes|progress|pairs|uncertain`.
 public struct AnalysisReport: Codable, Sendable, Equatable {
+  /// Schema of the reports this version writes (2: snake_case keys; 1 had camelCase ones,
+  /// rewritten by store migration 012).
+  public static let currentSchemaVersion = 2
   /// Schema of this document.
-  public var schemaVersion = 1
+  public var schemaVersion = Self.currentSchemaVersion
   /// Steps analysed, in order; per-checkpoint arrays below follow this order.
   public var steps: [Int]
   /// Class names.
@@ -37,8 +40,11 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
   public var settledEvidence: EvidenceTotals?
 
   enum CodingKeys: String, CodingKey {
-    case schemaVersion, steps, classNames, vocabulary, prototypes, classes, pairs, learningOrder, intervals
-    case faithfulness, uncertain, zeroMaps, incremental
+    case steps, vocabulary, prototypes, classes, pairs, intervals, faithfulness, uncertain, incremental
+    case schemaVersion = "schema_version"
+    case classNames = "class_names"
+    case learningOrder = "learning_order"
+    case zeroMaps = "zero_maps"
     case evidenceTotals = "evidence_totals"
     case settledEvidence = "settled_evidence"
   }
@@ -54,7 +60,11 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var mapShape: [Int]?
 
     enum CodingKeys: String, CodingKey {
-      case fittedOnStep, size, pcaComponents, explainedVariance, adjustedRandIndex
+      case size
+      case fittedOnStep = "fitted_on_step"
+      case pcaComponents = "pca_components"
+      case explainedVariance = "explained_variance"
+      case adjustedRandIndex = "adjusted_rand_index"
       case mapShape = "map_shape"
     }
   }
@@ -76,7 +86,9 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var traits: PrototypeTraits?
 
     enum CodingKeys: String, CodingKey {
-      case id, cells, presence, sharedBy, specialisedFor, examples, traits
+      case id, cells, presence, examples, traits
+      case sharedBy = "shared_by"
+      case specialisedFor = "specialised_for"
     }
   }
 
@@ -127,8 +139,11 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var accumulated: PairEvidence?
 
     enum CodingKeys: String, CodingKey {
-      case a, b, confusions, margin, separationStep, attentionOverlap, discriminativeForA, discriminativeForB
-      case contested, accumulated
+      case a, b, confusions, margin, contested, accumulated
+      case separationStep = "separation_step"
+      case attentionOverlap = "attention_overlap"
+      case discriminativeForA = "discriminative_for_a"
+      case discriminativeForB = "discriminative_for_b"
     }
   }
 
@@ -165,7 +180,11 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var groupedProbes: Int?
 
     enum CodingKeys: String, CodingKey {
-      case fromStep, toStep, groups, groupSizes, noise, lambda, crossValidatedR2, null95, evidence
+      case groups, noise, lambda, null95, evidence
+      case fromStep = "from_step"
+      case toStep = "to_step"
+      case groupSizes = "group_sizes"
+      case crossValidatedR2 = "cross_validated_r2"
       case prototypeIDs = "prototype_ids"
       case groupedProbes = "grouped_probes"
     }
@@ -178,6 +197,12 @@ public struct AnalysisReport: Codable, Sendable, Equatable {
     public var insertion: Double
     public var randomDeletion: Double
     public var randomInsertion: Double
+
+    enum CodingKeys: String, CodingKey {
+      case step, deletion, insertion
+      case randomDeletion = "random_deletion"
+      case randomInsertion = "random_insertion"
+    }
   }
 
   /// A prototype whose evidence swung between two classes.

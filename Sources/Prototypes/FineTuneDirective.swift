@@ -4,8 +4,11 @@ import Foundation
 /// directive payload. It carries everything the trainer needs: the pair, the uncertain
 /// prototypes, the vocabulary that defines them (PCA basis and centres) and the thresholds.
 public struct FineTuneDirective: Codable, Sendable, Equatable {
-  /// Format tag; a trainer refuses (reports `failed`) any other.
-  public static let format = "i2x.directive/1"
+  /// Format tag of the directives this version writes; a trainer refuses (reports `failed`) any
+  /// not in `readableFormats`. 2: the vocabulary's `centre_ids` (JSON schema_version 2).
+  public static let format = "i2x.directive/2"
+  /// Formats this version reads: its own and /1 (the vocabulary's `centreIDs` spelled in camelCase).
+  public static let readableFormats = ["i2x.directive/1", format]
 
   /// Removal-set thresholds: an image of class a or b is in R when a flagged prototype covers
   /// at least `occupancy` of its cells with mean normalised GradCAM at least `intensity`; R
@@ -32,7 +35,7 @@ public struct FineTuneDirective: Codable, Sendable, Equatable {
     }
   }
 
-  /// `i2x.directive/1`.
+  /// `FineTuneDirective.format` (or an earlier one of `readableFormats`).
   public var format: String
   /// Directive id (the daemon's row id).
   public var id: Int
@@ -89,7 +92,7 @@ public struct FineTuneDirective: Codable, Sendable, Equatable {
     do { decoded = try JSONDecoder().decode(FineTuneDirective.self, from: Data(json.utf8)) } catch {
       throw FineTuneDirectiveError("the directive is not valid \(Self.format) JSON: \(error)")
     }
-    guard decoded.format == Self.format else {
+    guard Self.readableFormats.contains(decoded.format) else {
       throw FineTuneDirectiveError(
         "directive format '\(decoded.format)' is not supported by this trainer (it speaks \(Self.format)); upgrade it")
     }

@@ -24,6 +24,29 @@ public struct VocabularyBasis: Codable, Sendable, Equatable {
     self.centreIDs = centreIDs
   }
 
+  enum CodingKeys: String, CodingKey {
+    case dimension, mean, components, centres
+    case centreIDs = "centre_ids"
+  }
+
+  /// The spelling of `centreIDs` before schema_version 2, still read from directives and
+  /// vocabularies stored or exported by earlier versions.
+  enum LegacyCodingKeys: String, CodingKey { case centreIDs }
+
+  /// Decodes a basis; the centre ids may be spelled `centre_ids` or (earlier versions) `centreIDs`.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    dimension = try container.decode(Int.self, forKey: .dimension)
+    mean = try container.decode([Double].self, forKey: .mean)
+    components = try container.decode([Double].self, forKey: .components)
+    centres = try container.decode([Double].self, forKey: .centres)
+    if let ids = try container.decodeIfPresent([Int].self, forKey: .centreIDs) {
+      centreIDs = ids
+    } else {
+      centreIDs = try decoder.container(keyedBy: LegacyCodingKeys.self).decode([Int].self, forKey: .centreIDs)
+    }
+  }
+
   /// PCA components kept, c.
   public var componentCount: Int { dimension == 0 ? 0 : components.count / dimension }
 

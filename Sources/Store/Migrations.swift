@@ -1,11 +1,29 @@
 import Foundation
 
+/// One named migration: SQL statements, then (optionally) a rewrite of stored data that SQL
+/// alone cannot express (`JSONKeyMigration`).
+public struct Migration: Sendable {
+  /// Recorded in `schema_migrations`; never reused.
+  public var name: String
+  /// Statements, run in order.
+  public var sql: [String]
+  /// Runs after `sql`, in the same transaction.
+  public var rewrite: (@Sendable (SQLiteDatabase) throws -> Void)?
+
+  /// A migration of `sql` statements and an optional data `rewrite`.
+  public init(_ name: String, _ sql: [String], rewrite: (@Sendable (SQLiteDatabase) throws -> Void)? = nil) {
+    self.name = name
+    self.sql = sql
+    self.rewrite = rewrite
+  }
+}
+
 /// Named, ordered schema migrations, recorded in `schema_migrations`; each runs once, in its
 /// own transaction.
 public enum Migrations {
   /// The migrations, in order. Never edit a shipped one; append a new one.
-  public static let all: [(name: String, sql: [String])] = [
-    (
+  public static let all: [Migration] = [
+    Migration(
       "001-runs-checkpoints-jobs",
       [
         """
@@ -33,8 +51,8 @@ public enum Migrations {
         """,
       ]
     ),
-    ("002-jobs-by-checkpoint", ["CREATE INDEX jobs_checkpoint ON jobs(run, step, id)"]),
-    (
+    Migration("002-jobs-by-checkpoint", ["CREATE INDEX jobs_checkpoint ON jobs(run, step, id)"]),
+    Migration(
       "003-analysis",
       [
         """
@@ -54,7 +72,7 @@ public enum Migrations {
         """,
       ]
     ),
-    (
+    Migration(
       "004-job-backoff",
       [
         // not_before: a job that hit a transient fault (disk full) waits until then.
@@ -63,7 +81,7 @@ public enum Migrations {
         "ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0",
       ]
     ),
-    (
+    Migration(
       "005-finetune-directives",
       [
         "ALTER TABLE runs ADD COLUMN finetune_policy TEXT NOT NULL DEFAULT 'manual'",
@@ -80,7 +98,7 @@ public enum Migrations {
         "CREATE INDEX directives_run_state ON directives(run, state, id)",
       ]
     ),
-    (
+    Migration(
       "006-incremental-analyses",
       [
         // 1: the report merges a recomputed window onto earlier ones (RunAnalysis.merge);
@@ -89,7 +107,7 @@ public enum Migrations {
         "CREATE INDEX jobs_run_kind_state ON jobs(run, kind, state, id)",
       ]
     ),
-    (
+    Migration(
       "007-findings-interventions",
       [
         // Mask/paste interventions (DESIGN §6b): origin 'auto' (the daemon's, at the latest
@@ -104,7 +122,7 @@ public enum Migrations {
         "CREATE INDEX interventions_run_step ON interventions(run, step, id)",
       ]
     ),
-    (
+    Migration(
       "008-explanations",
       [
         // What the explainer checks a generator against (DESIGN §8); NULL when the trainer did
@@ -127,8 +145,8 @@ public enum Migrations {
         "CREATE INDEX explanations_job ON explanations(job)",
       ]
     ),
-    ("009-events", EventLog.migration),
-    (
+    Migration("009-events", EventLog.migration),
+    Migration(
       "010-explanation-kind-prototypes",
       [
         // A fourth kind of explanation: the data-free prototypes of a checkpoint (ProDG's
@@ -159,7 +177,7 @@ public enum Migrations {
         "CREATE INDEX explanations_job ON explanations(job)",
       ] + EventLog.explanationTriggers
     ),
-    (
+    Migration(
       "011-faithfulness-cadence",
       [
         // 0: the report's latest checkpoint skipped faithfulness (measured at every N-th
@@ -167,6 +185,8 @@ public enum Migrations {
         "ALTER TABLE analyses ADD COLUMN faithfulness_measured INTEGER NOT NULL DEFAULT 1"
       ]
     ),
+    // JSON interface schema_version 2: stored analysis reports get snake_case field keys.
+    Migration("012-snake-case-reports", [], rewrite: JSONKeyMigration.analysisReports),
   ]
 
   /// Applies every migration not yet recorded.
@@ -177,6 +197,7 @@ public enum Migrations {
     for migration in all where !applied.contains(migration.name) {
       try database.transaction {
         for statement in migration.sql { try database.execute(statement) }
+        try migration.rewrite?(database)
         try database.execute(
           "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
           [.text(migration.name), .real(Date().timeIntervalSince1970)])

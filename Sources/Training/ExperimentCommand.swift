@@ -30,7 +30,7 @@ enum ExperimentCommand {
     options: TrainerCommands.datasetOptions + [
       .value("arch", "NAME", "Architecture of the start checkpoint.", required: true),
       .value("start", "FILE", "Start checkpoint: every arm starts from its weights.", required: true),
-      .value("directive", "FILE", "Directive payload (i2x.directive/1 JSON, as 'i2x directives RUN --export ID')."),
+      .value("directive", "FILE", "Directive payload (i2x.directive/2 JSON, as 'i2x directives RUN --export ID')."),
       .value("from-daemon", "RUN", "Fetch the newest directive of RUN from the daemon instead."),
       .value("pair", "A,B", "With --from-daemon: the newest directive for this pair (class names or indices)."),
       .value("endpoint", "ENDPOINT", "With --from-daemon: daemon endpoint.", default: "tcp://127.0.0.1:7070"),
@@ -147,7 +147,7 @@ enum ExperimentCommand {
       .value("prototypes", "K,…", "Prototype ids to flag (default: the --top most co-occurring)."),
       .value("top", "N", "How many co-occurring prototypes to flag.", default: "2"),
       .value("seed", "S", "Split seed when no splits.json lies beside --start.", default: "1"),
-      .value("out", "FILE", "Where to write the directive (i2x.directive/1 JSON).", required: true),
+      .value("out", "FILE", "Where to write the directive (i2x.directive/2 JSON).", required: true),
     ],
     discussion: """
       Fits the vocabulary as the daemon does (Vocabulary.fit on the probe images' target-layer

@@ -5,7 +5,7 @@ import Prototypes
 /// difference against C1 with its 95% bootstrap interval; as a table or versioned JSON.
 public struct ExperimentReport: Encodable, Sendable {
   /// Version of this JSON layout.
-  public static let schemaVersion = 1
+  public static let schemaVersion = 2
 
   /// One arm's figures.
   public struct Arm: Encodable, Sendable {

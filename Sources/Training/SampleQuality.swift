@@ -8,7 +8,7 @@ import Foundation
 /// the generator split, next to the same distance between two disjoint sets of 1,000 real
 /// generator-split images (what "as good as real data" looks like at this sample size).
 struct SampleQuality: Codable {
-  var schemaVersion = 1
+  var schemaVersion = 2
   var samples: Int
   var distanceSamplesReal: Double
   var distanceRealReal: Double

@@ -41,7 +41,7 @@ extension TrainerCommands {
     settings.steps = try options.int("steps", minimum: 1) ?? settings.steps
     settings.runs = try options.int("runs", minimum: 1) ?? settings.runs
     settings.seed = UInt64(try options.int("seed", minimum: 0) ?? 1)
-    var report: [String: Any] = ["schema": "i2x.concepts/1", "class_index": target]
+    var report: [String: Any] = ["schema_version": schemaVersion, "schema": "i2x.concepts/1", "class_index": target]
     if let name = checkpoint.metadata.classes?[safe: target] { report["class_name"] = name }
     let started = Date()
     for (key, weight) in [("with_pseudo_labels", Float(1)), ("without_pseudo_labels", Float(0))] {
@@ -161,7 +161,8 @@ extension TrainerCommands {
     }
     let summary = CounterfactualSummary(outcomes)
     var report: [String: Any] = [
-      "schema": "i2x.counterfactuals/1", "from": from, "to": to, "probes": chosen, "seconds": seconds,
+      "schema_version": schemaVersion, "schema": "i2x.counterfactuals/1", "from": from, "to": to, "probes": chosen,
+      "seconds": seconds,
       "seconds_per_counterfactual": seconds / Double(chosen.count),
       "summary": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(summary)),
     ]
@@ -237,6 +238,7 @@ extension TrainerCommands {
     if options.flag("json") {
       var report = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(comparison)) as? [String: Any] ?? [:]
       report["schema"] = "i2x.synthetic-prototypes/1"
+      report["schema_version"] = schemaVersion
       report["seconds"] = seconds
       out(String(decoding: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
     } else {

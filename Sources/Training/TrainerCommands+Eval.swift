@@ -55,7 +55,7 @@ extension TrainerCommands {
 
 /// Human and JSON renderings of an `Evaluation`.
 enum EvaluationReport {
-  static let schemaVersion = 1
+  static let schemaVersion = TrainerCommands.schemaVersion
 
   static func table(_ e: Evaluation) -> String {
     var lines = [

@@ -8,6 +8,9 @@ import Models
 public enum TrainerCommands {
   /// Version printed by `--version`.
   public static let version = "i2x-train 0.1.0"
+  /// `schema_version` of the JSON the subcommands print (README "JSON interface"); documents
+  /// with their own tag (`i2x.concepts/1`, …) carry both.
+  static let schemaVersion = 2
 
   /// The tool, with output sinks for stdout (results) and stderr (logs, progress).
   public static func tool(

@@ -144,7 +144,7 @@ public struct Directive: Codable, Equatable, Sendable {
   public var id: Int
   /// Kind (`finetune`).
   public var kind: String
-  /// Kind-specific JSON (for `finetune`: a `FineTuneDirective`, format `i2x.directive/1`).
+  /// Kind-specific JSON (for `finetune`: a `FineTuneDirective`, format `i2x.directive/2`).
   public var payload: String
   /// Idempotency key: the trainer records it durably before acting and never executes a key
   /// twice, so redelivery is harmless.

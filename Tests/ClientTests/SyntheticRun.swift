@@ -31,7 +31,7 @@ struct SyntheticRun {
         c == k % classes ? 0.9 : (c == (k + 1) % classes ? 0.3 : (c == (k + 3) % classes ? 0.2 : 0.02))
       }
       var row: [String: Any] = [
-        "id": k, "cells": 20, "presence": presence, "sharedBy": [k % classes], "specialisedFor": [(k + 1) % classes],
+        "id": k, "cells": 20, "presence": presence, "shared_by": [k % classes], "specialised_for": [(k + 1) % classes],
         "examples": (0..<3).map { e -> [String: Any] in
           let probe = (k % classes) + classes * e
           return ["probe": probe, "label": probe % classes, "intensity": 0.8, "cells": [k % 49, (k + 1) % 49]]
@@ -61,28 +61,28 @@ struct SyntheticRun {
         let peak = (a * 7 + b * 3) % 40
         pairs.append([
           "a": a, "b": b, "confusions": (0..<t).map { i in max(0, peak - i / 4) + (a == 3 && b == 6 ? 5 : 0) },
-          "margin": (0..<t).map { Double($0) * 0.01 }, "separationStep": steps[min(t - 1, peak)],
-          "attentionOverlap": 0.5, "discriminativeForA": [a], "discriminativeForB": [b], "contested": [a + b],
+          "margin": (0..<t).map { Double($0) * 0.01 }, "separation_step": steps[min(t - 1, peak)],
+          "attention_overlap": 0.5, "discriminative_for_a": [a], "discriminative_for_b": [b], "contested": [a + b],
         ])
       }
     }
     return [
-      "schema_version": 1, "query": "analysis", "run": "synthetic", "step": steps[t - 1], "steps": steps,
-      "classNames": names,
+      "schema_version": 2, "query": "analysis", "run": "synthetic", "step": steps[t - 1], "steps": steps,
+      "class_names": names,
       "vocabulary": [
-        "fittedOnStep": steps[t - 1], "size": prototypes, "pcaComponents": 12, "explainedVariance": 0.95,
-        "adjustedRandIndex": 0.8, "map_shape": [mapSide, mapSide],
+        "fitted_on_step": steps[t - 1], "size": prototypes, "pca_components": 12, "explained_variance": 0.95,
+        "adjusted_rand_index": 0.8, "map_shape": [mapSide, mapSide],
       ],
       "prototypes": prototypeRows, "classes": classRows, "pairs": pairs,
-      "learningOrder": pairs.map { [$0["a"] as? Int ?? 0, $0["b"] as? Int ?? 0] },
+      "learning_order": pairs.map { [$0["a"] as? Int ?? 0, $0["b"] as? Int ?? 0] },
       "intervals": (0..<max(t - 1, 0)).map { i -> [String: Any] in
         [
-          "fromStep": steps[i], "toStep": steps[i + 1], "groups": 2, "groupSizes": [500, 400], "noise": 100,
-          "lambda": 1.0, "crossValidatedR2": 0.1, "evidence": [Double](repeating: 0.01, count: prototypes * classes),
+          "from_step": steps[i], "to_step": steps[i + 1], "groups": 2, "group_sizes": [500, 400], "noise": 100,
+          "lambda": 1.0, "cross_validated_r2": 0.1, "evidence": [Double](repeating: 0.01, count: prototypes * classes),
         ]
       },
       "faithfulness": steps.map {
-        ["step": $0, "deletion": 0.2, "insertion": 0.6, "randomDeletion": 0.35, "randomInsertion": 0.5]
+        ["step": $0, "deletion": 0.2, "insertion": 0.6, "random_deletion": 0.35, "random_insertion": 0.5]
       },
       "uncertain": t >= 4
         ? [
@@ -92,7 +92,7 @@ struct SyntheticRun {
             "examples": [["probe": 3, "label": 3, "intensity": 0.9, "cells": [10, 11]]],
           ] as [String: Any]
         ] : [],
-      "zeroMaps": steps.map { _ in 0 }, "failed_checkpoints": [] as [Any],
+      "zero_maps": steps.map { _ in 0 }, "failed_checkpoints": [] as [Any],
     ]
   }
 

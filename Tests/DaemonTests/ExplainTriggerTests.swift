@@ -30,9 +30,9 @@ import Wire
 
   func report(flags: [[Int]]) throws -> AnalysisReport {
     let json = """
-      {"schemaVersion":1,"steps":[1],"classNames":[],"vocabulary":{"fittedOnStep":1,"size":0,"pcaComponents":0,"explainedVariance":0},
-       "prototypes":[],"classes":[],"pairs":[],"learningOrder":[],"intervals":[],"uncertain":[],
-       "faithfulness":[],"zeroMaps":[]}
+      {"schema_version":2,"steps":[1],"class_names":[],"vocabulary":{"fitted_on_step":1,"size":0,"pca_components":0,
+       "explained_variance":0},"prototypes":[],"classes":[],"pairs":[],"learning_order":[],"intervals":[],"uncertain":[],
+       "faithfulness":[],"zero_maps":[]}
       """
     var report = try JSONDecoder().decode(AnalysisReport.self, from: Data(json.utf8))
     report.uncertain = flags.enumerated().map { index, pair in

@@ -97,7 +97,7 @@ import Wire
     _ = send(try DaemonFixtures.checkpoint(step: 5, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
     let status = send(try WireMessage(type: .query, header: QueryHeader(query: "status")))
     let object = try #require(try JSONSerialization.jsonObject(with: Data(status.header)) as? [String: Any])
-    #expect(object["schema_version"] as? Int == 1)
+    #expect(object["schema_version"] as? Int == 2)
     #expect(object["runs"] as? Int == 1)
     #expect(object["queue_depth"] as? Int == 1)
     let listing = send(try WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "r1")))

@@ -46,6 +46,32 @@ import Testing
     #expect(try db.query("SELECT n FROM t").first?.first?.int == 2)
   }
 
+  /// Migration 012 on a store written before it: field keys of stored analysis reports become
+  /// snake_case at every depth, values (class names) stay as they were, `schema_version` becomes
+  /// 2, and a row that is not a JSON object is left for the daemon to report.
+  @Test func migration010RewritesStoredReportKeys() throws {
+    let (db, directory) = try temporaryDatabase()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Migrations.apply(to: db)
+    try db.execute("DELETE FROM schema_migrations WHERE name = '012-snake-case-reports'")
+    let old =
+      #"{"schemaVersion":1,"classNames":["T-shirt/top"],"pairs":[{"a":0,"separationStep":null,"#
+      + #""accumulated":{"discriminative_for_a":[1]}}],"intervals":[{"crossValidatedR2":0.5,"null95":0.1}]}"#
+    try db.execute(
+      "INSERT INTO analyses (run, step, report, seconds, timings, created_at) VALUES ('r', 1, ?, 0, '{}', 0)",
+      [.text(old)])
+    try db.execute(
+      "INSERT INTO analyses (run, step, report, seconds, timings, created_at) VALUES ('r', 2, 'damaged', 0, '{}', 0)")
+    try Migrations.apply(to: db)
+    let rows = try db.query("SELECT report FROM analyses ORDER BY step").map { $0[0].string ?? "" }
+    let expected =
+      #"{"class_names":["T-shirt/top"],"intervals":[{"cross_validated_r2":0.5,"null95":0.1}],"#
+      + #""pairs":[{"a":0,"accumulated":{"discriminative_for_a":[1]},"separation_step":null}],"schema_version":2}"#
+    let parse = { (text: String) in try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary }
+    #expect(try parse(rows[0]) == (try parse(expected)))
+    #expect(rows[1] == "damaged")
+  }
+
   @Test func syntaxErrorsNameTheStatement() throws {
     let (db, directory) = try temporaryDatabase()
     defer { try? FileManager.default.removeItem(at: directory) }

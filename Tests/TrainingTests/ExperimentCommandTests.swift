@@ -59,7 +59,7 @@ import Testing
     let written = try JSONSerialization.jsonObject(
       with: Data(contentsOf: out.appendingPathComponent("experiment.json")))
     #expect((written as? [String: Any])?["seeds"] as? Int == 2)
-    #expect(json["schema_version"] as? Int == 1)
+    #expect(json["schema_version"] as? Int == 2)
     #expect(json["optimizer_state"] as? String == "fresh optimiser per arm")
     let arms = try #require(json["arms"] as? [[String: Any]])
     #expect(arms.map { $0["arm"] as? String } == ["i2x", "c1_equal_compute", "c2_random_removal", "c3_highest_loss"])

@@ -121,13 +121,13 @@ import Wire
     let statuses = Statuses()
     let executor = CountingExecutor()
     var wrongVersion = Self.directive(id: 8, key: "k8")
-    wrongVersion.format = "i2x.directive/2"
+    wrongVersion.format = "i2x.directive/9"
     let cases: [(Directive, String)] = [
-      (Directive(id: 6, kind: "finetune", payload: "{not json", key: "k6"), "not valid i2x.directive/1 JSON"),
+      (Directive(id: 6, kind: "finetune", payload: "{not json", key: "k6"), "not valid i2x.directive/2 JSON"),
       (Directive(id: 7, kind: "reboot", payload: "{}", key: "k7"), "kind 'reboot' is not known"),
       (
         Directive(id: 8, kind: "finetune", payload: wrongVersion.json(), key: "k8"),
-        "'i2x.directive/2' is not supported"
+        "'i2x.directive/9' is not supported"
       ),
       (Self.delivered(Self.directive(id: 9, key: "k9", run: "other")), "of run 'other'"),
     ]

@@ -34,7 +34,7 @@ import Testing
     ])
     #expect(eval.status == 0, "\(eval.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
-    #expect(json["schema_version"] as? Int == 1)
+    #expect(json["schema_version"] as? Int == 2)
     let accuracy = try #require(json["accuracy"] as? Double)
     #expect(accuracy > 0.9, "synthetic blobs are easy; got \(accuracy)")
     let confusion = try #require(json["confusion"] as? [[Int]])

@@ -17,8 +17,8 @@ VERIFY_IMAGES = "i2x.verify.images"
 class Client:
     """Queries i2xd; every method returns the daemon's JSON answer as a plain dict.
 
-    The answers follow the documented schema (``schema_version`` 1; the same JSON as
-    ``i2x … --json``). A refusal raises :class:`i2x.I2XError` with the daemon's ``code``
+    The answers follow the documented schemas (``schema_version`` 2, snake_case keys; the
+    same JSON as ``i2x … --json``; JSON Schema files in ``docs/schemas``). A refusal raises :class:`i2x.I2XError` with the daemon's ``code``
     (``unknown-run``, ``not-ready``, ``analysis-failed``, ``bad-data``, …); no answer within
     ``timeout`` seconds × ``retries`` attempts raises :class:`i2x.DaemonUnavailable`.
     """
@@ -86,7 +86,7 @@ class Client:
         return self.query("directives", run)
 
     def directive_payload(self, run: str, directive: int) -> dict:
-        """One directive's full ``i2x.directive/1`` payload."""
+        """One directive's full ``i2x.directive/2`` payload."""
         return self.query("directive-payload", run, directive=int(directive))["directive"]
 
     def set_policy(self, run: str, policy: str) -> dict:
