@@ -98,7 +98,8 @@ ROW_ARGS = (["id", "kind", "class", "step", "source", "state", "warnings", "imag
      "warnings": STRS, "images": STRS, "created_at": N, "updated_at": N, "error": S, "target": I, "target_name": S,
      "probe": I, "explanation": {"description": "The stored document, by its schema tag.",
                                  "anyOf": [ref("class_explanation"), ref("concepts_document"),
-                                           ref("counterfactual_document")]}},)
+                                           ref("counterfactual_document"),
+                                           ref("data_free_prototypes_document")]}},)
 defs["explanation_row"] = obj(*ROW_ARGS, closed=True)
 defs["proportion"] = obj(["hits", "trials", "rate", "low", "high"],
     {"hits": I, "trials": I, "rate": N, "low": N, "high": N}, closed=True,
@@ -129,6 +130,15 @@ defs["counterfactual_outcome"] = obj(["from", "to", "valid", "l1", "l2", "latent
                                       "pgd_l2"],
     {"from": I, "to": I, "valid": B, "oracle_valid": B, "oracle_original": B, "lambda": N, "l1": N, "l2": N,
      "latent_distance": N, "pgd_valid": B, "pgd_oracle_valid": B, "pgd_linf": N, "pgd_l2": N}, closed=True)
+defs["data_free_prototypes_document"] = obj(
+    ["schema", "step", "vocabulary_step", "class_names", "profile_cosine", "profile_cosine_other_classes",
+     "own_profile_best", "accuracy_data_vocabulary", "accuracy_synthetic_vocabulary", "chance", "probes",
+     "samples_per_class", "prototype_ids", "synthetic_profiles", "scale", "seconds", "data_free"],
+    {"schema": {"const": "i2x.data-free-prototypes/1"}, "step": I, "vocabulary_step": I, "class_names": STRS,
+     "profile_cosine": arr(N), "profile_cosine_other_classes": arr(N), "own_profile_best": ref("proportion"),
+     "accuracy_data_vocabulary": ref("proportion"), "accuracy_synthetic_vocabulary": ref("proportion"),
+     "chance": N, "probes": I, "samples_per_class": I, "prototype_ids": INTS, "synthetic_profiles": arr(arr(N)),
+     "scale": N, "seconds": N, "data_free": S}, closed=True)
 defs["counterfactual_document"] = obj(["schema", "probe", "label", "outcome", "seconds"],
     {"schema": {"const": "i2x.counterfactual/1"}, "probe": I, "label": I, "outcome": ref("counterfactual_outcome"),
      "seconds": N, "target_name": S, "locality": {"type": "object", "propertyNames": FIELDS}}, closed=True,
@@ -187,8 +197,8 @@ for q, keys in SECTIONS.items():
 lag = obj(["run", "queued", "oldest_queued_seconds", "latest_step"],
           {"run": S, "queued": I, "oldest_queued_seconds": N, "latest_step": I, "analysed_step": I}, closed=True)
 files["query-status"] = reply("status", "Reply to the 'status' query (i2x status --json)",
-    ["version", "uptime_seconds", "runs", "queue_depth", "jobs", "lag"],
-    {"version": S, "uptime_seconds": N, "runs": I, "queue_depth": I,
+    ["version", "uptime_seconds", "runs", "queue_depth", "refreshes_pending", "jobs", "lag"],
+    {"version": S, "uptime_seconds": N, "runs": I, "queue_depth": I, "refreshes_pending": I,
      "jobs": {"type": "object", "propertyNames": FIELDS, "additionalProperties": I}, "lag": arr(lag)})
 files["query-runs"] = reply("runs", "Reply to the 'runs' query (i2x runs --json)", ["runs"],
     {"runs": arr(obj(["name", "classes", "probe_count", "checkpoints", "architecture"],
@@ -249,7 +259,7 @@ files["command-finetune"] = command("finetune", "Answer to the 'finetune' comman
     ["directive"], {"directive": ref("directive_row")})
 files["command-intervene"] = command("intervene", "Answer to the 'intervene' command", ["intervention", "step"],
     {"intervention": I, "step": I})
-for kind in ["explain", "concepts", "counterfactual"]:
+for kind in ["explain", "concepts", "counterfactual", "prototypes"]:
     files[f"command-{kind}"] = command(kind, f"Answer to the '{kind}' command (i2x {kind} RUN ... without --wait)",
         ["explanation", "created"], {"explanation": ref("explanation_row"), "created": B})
 files["error"] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "urn:i2x:schemas:error",
@@ -262,7 +272,7 @@ files["client-policy"] = reply("directives", "i2x policy RUN --json: the run's f
     ["run", "policy"], {"run": S, "policy": S})
 files["client-policy"]["$id"] = "urn:i2x:schemas:client-policy"
 files["client-explanation"] = output("client-explanation",
-    "i2x explain|concepts|counterfactual RUN ... --json: the explanation row once done (or failed)",
+    "i2x explain|concepts|counterfactual RUN ... --json and i2x prototypes RUN --data-free --json: the explanation row once done (or failed)",
     ROW_ARGS[0], ROW_ARGS[1])
 files["train-explain"] = {"$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "i2x-train explain --json: a class explanation (i2x.explanation/1)", **ref("class_explanation")}

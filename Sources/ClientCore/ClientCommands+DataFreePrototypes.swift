@@ -31,7 +31,11 @@ extension ClientCommands {
     let header = CommandHeader(
       command: "prototypes", run: options.positionals[0], step: try options.int("checkpoint", minimum: 0))
     let row = try requestAndWait(options, header)
-    if options.flag("json") { try printJSON(row, out: out) } else { out(dataFreePrototypesText(row)) }
+    if options.flag("json") {
+      try printJSON(row.merging(["schema_version": schemaVersion]) { _, new in new }, out: out)
+    } else {
+      out(dataFreePrototypesText(row))
+    }
     return row["state"] as? String == "failed" ? .dataError : .success
   }
 

@@ -100,6 +100,7 @@ def world(tmp_path_factory):
         world.outputs["counterfactual"] = world.cli("counterfactual", RUN, "--probe", "1", "--to", "T-shirt/top",
                                                     "--wait", "300")
         world.outputs["concepts"] = world.cli("concepts", RUN, "--class", "Trouser", "--wait", "600")
+        world.outputs["prototypes"] = world.cli("prototypes", RUN, "--data-free", "--wait", "600")
         yield world
     finally:
         world.daemon.stop()
@@ -186,7 +187,7 @@ def test_client_command_outputs_match_their_schemas(world):
 
 def test_explainer_outputs_match_their_schemas(world):
     rows = {}
-    for kind in ["explain", "counterfactual", "concepts"]:
+    for kind in ["explain", "counterfactual", "concepts", "prototypes"]:
         row = json.loads(world.outputs[kind])
         assert row["state"] == "done", row
         validate(row, "client-explanation")
@@ -194,11 +195,12 @@ def test_explainer_outputs_match_their_schemas(world):
     assert rows["explain"]["explanation"]["schema"] == "i2x.explanation/1"
     assert rows["counterfactual"]["explanation"]["schema"] == "i2x.counterfactual/1"
     assert rows["concepts"]["explanation"]["schema"] == "i2x.concepts/1"
+    assert rows["prototypes"]["explanation"]["schema"] == "i2x.data-free-prototypes/1"
     validate(json.loads(world.outputs["explain-text"]), "client-explain-text")
     client = world.daemon.client()
     listing = client.query("explanations", RUN)
     validate(listing, "query-explanations")
-    assert len(listing["explanations"]) == 3 and "generator" in listing
+    assert len(listing["explanations"]) == 4 and "generator" in listing
     validate(json.loads(world.cli("explain", RUN)), "query-explanations")
     image = client.query("explanation-image", RUN, explanation=rows["explain"]["id"], image="guided")
     validate(image, "query-binary")
