@@ -9,6 +9,10 @@ public struct AnalysisSettings: Sendable, Equatable {
   /// Seconds a run must go without a new checkpoint before its incremental report is replaced
   /// by the full retrospective one (`--refresh-after`).
   public var refreshAfter = 10.0
+  /// How analysis processes yield to the trainers on the same cores (`--analysis-scheduling`):
+  /// `idle` (SCHED_IDLE: they run only on cores nothing else wants) or `nice` (niceness +10,
+  /// a small share of busy cores).
+  public var analysisScheduling = "idle"
   /// Checkpoints a pair waits after a directive before a flag makes another one
   /// (`--finetune-cooldown`).
   public var finetuneCooldown = FineTuneTrigger.defaultCooldown
@@ -25,7 +29,8 @@ public struct AnalysisSettings: Sendable, Equatable {
   var arguments: [String] {
     [
       "--faithfulness-sample", String(faithfulnessSample), "--faithfulness-every", String(faithfulnessEvery),
-      "--refresh-after", String(refreshAfter), "--finetune-cooldown", String(finetuneCooldown),
+      "--refresh-after", String(refreshAfter), "--analysis-scheduling", analysisScheduling,
+      "--finetune-cooldown", String(finetuneCooldown),
       "--directive-lease", String(directiveLease),
     ] + explainer.arguments
   }
@@ -35,6 +40,7 @@ public struct AnalysisSettings: Sendable, Equatable {
     faithfulnessSample = values["--faithfulness-sample"].flatMap(Int.init) ?? faithfulnessSample
     faithfulnessEvery = values["--faithfulness-every"].flatMap(Int.init) ?? faithfulnessEvery
     refreshAfter = values["--refresh-after"].flatMap(Double.init) ?? refreshAfter
+    analysisScheduling = values["--analysis-scheduling"] ?? analysisScheduling
     finetuneCooldown = values["--finetune-cooldown"].flatMap(Int.init) ?? finetuneCooldown
     directiveLease = values["--directive-lease"].flatMap(Double.init) ?? directiveLease
     explainer = ExplainerSettings(values: values)

@@ -23,6 +23,10 @@ public enum DaemonCommand {
         "faithfulness-every", "N",
         "Measure faithfulness at every N-th checkpoint of a run and at its latest once it is quiet.", default: "5"),
       .value(
+        "analysis-scheduling", "POLICY",
+        "How analysis processes yield to trainers on the same cores: idle (only idle cores) or nice (niceness +10).",
+        default: "idle"),
+      .value(
         "refresh-after", "SECONDS",
         "Quiet time after a run's latest checkpoint before its full retrospective re-analysis.", default: "10"),
       .value(

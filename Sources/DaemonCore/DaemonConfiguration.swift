@@ -29,6 +29,12 @@ struct DaemonConfiguration {
     analysis.faithfulnessSample = try options.int("faithfulness-sample", minimum: 0) ?? analysis.faithfulnessSample
     analysis.faithfulnessEvery = try options.int("faithfulness-every", minimum: 1) ?? analysis.faithfulnessEvery
     analysis.refreshAfter = Double(try options.int("refresh-after", minimum: 0) ?? Int(analysis.refreshAfter))
+    if let scheduling = options.string("analysis-scheduling") {
+      guard ["idle", "nice"].contains(scheduling) else {
+        throw UsageError("--analysis-scheduling must be idle or nice, not '\(scheduling)'", hint: DaemonCommand.spec.hint)
+      }
+      analysis.analysisScheduling = scheduling
+    }
     analysis.finetuneCooldown = try options.int("finetune-cooldown", minimum: 0) ?? analysis.finetuneCooldown
     analysis.directiveLease = Double(try options.int("directive-lease", minimum: 1) ?? Int(analysis.directiveLease))
     jobMemoryLimit = try options.int("job-memory-limit", minimum: 64 << 20) ?? jobMemoryLimit

@@ -162,8 +162,9 @@ struct JobProcess {
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
-    // Below the trainers that share these cores: analysis keeps up in their idle time.
-    _ = i2x_lower_priority(analysisNiceness)
+    // Below the trainers that share these cores: analysis keeps up in their idle time
+    // (SCHED_IDLE by default; niceness +10 when asked for or where SCHED_IDLE is refused).
+    if settings.analysisScheduling != "idle" || i2x_idle_scheduling() != 0 { _ = i2x_lower_priority(analysisNiceness) }
     guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
     let store: DaemonStore
     do { store = try DaemonStore(directory: dataDirectory) } catch {

@@ -119,9 +119,9 @@ public struct CheckpointObservation: Sendable, Equatable {
       cases.append(Faithfulness.Case(image: image, saliency: saliency, target: labels[i]))
       cases.append(Faithfulness.Case(image: image, saliency: random, target: labels[i]))
     }
-    // All curves in a few large batches (one forward per curve made this stage cost more than
-    // GradCAM of the whole probe set).
-    let areas = metric.areas(network: network, cases: cases)
+    // All curves in large batches (one forward per curve made this stage cost more than
+    // GradCAM of the whole probe set), sized by the analysis memory budget.
+    let areas = metric.areas(network: network, cases: cases, batchImages: AnalysisBatching.batchSize(network))
     var sums = [0.0, 0.0, 0.0, 0.0]
     for pair in stride(from: 0, to: areas.count, by: 2) {
       sums[0] += areas[pair].deletion

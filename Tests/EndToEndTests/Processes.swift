@@ -99,7 +99,9 @@ final class DaemonUnderTest: @unchecked Sendable {
   func startWithoutProbe() throws {
     generation += 1
     process = try RunningProcess(
-      "i2xd", ["--data-dir", dataDirectory.path, "--endpoint", endpoint] + extraArguments,
+      // Niceness, not SCHED_IDLE: tests run in parallel and keep the cores busy, so idle-only
+      // analysis processes would wait for the whole suite.
+      "i2xd", ["--data-dir", dataDirectory.path, "--endpoint", endpoint, "--analysis-scheduling", "nice"] + extraArguments,
       log: dataDirectory.appendingPathComponent("i2xd-\(generation).log"))
   }
 
