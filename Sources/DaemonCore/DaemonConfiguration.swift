@@ -31,7 +31,8 @@ struct DaemonConfiguration {
     analysis.refreshAfter = Double(try options.int("refresh-after", minimum: 0) ?? Int(analysis.refreshAfter))
     if let scheduling = options.string("analysis-scheduling") {
       guard ["idle", "nice"].contains(scheduling) else {
-        throw UsageError("--analysis-scheduling must be idle or nice, not '\(scheduling)'", hint: DaemonCommand.spec.hint)
+        throw UsageError(
+          "--analysis-scheduling must be idle or nice, not '\(scheduling)'", hint: DaemonCommand.spec.hint)
       }
       analysis.analysisScheduling = scheduling
     }

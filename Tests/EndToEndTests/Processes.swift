@@ -101,7 +101,8 @@ final class DaemonUnderTest: @unchecked Sendable {
     process = try RunningProcess(
       // Niceness, not SCHED_IDLE: tests run in parallel and keep the cores busy, so idle-only
       // analysis processes would wait for the whole suite.
-      "i2xd", ["--data-dir", dataDirectory.path, "--endpoint", endpoint, "--analysis-scheduling", "nice"] + extraArguments,
+      "i2xd",
+      ["--data-dir", dataDirectory.path, "--endpoint", endpoint, "--analysis-scheduling", "nice"] + extraArguments,
       log: dataDirectory.appendingPathComponent("i2xd-\(generation).log"))
   }
 
