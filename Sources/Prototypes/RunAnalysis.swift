@@ -43,9 +43,10 @@ public enum RunAnalysis {
     let n = labels.count
     let classes = classNames.count
     let k = vocabulary.ids.count
-    let fields = observations.map { vocabulary.intensities($0) }
+    // Intensities only (occupancies are not used here): one n×k matrix per checkpoint.
+    let fields = observations.map { vocabulary.intensities($0).intensity }
     let probabilities = observations.map { $0.probabilities.map(Double.init) }
-    let latest = fields[fields.count - 1].intensity
+    let latest = fields[fields.count - 1]
     let members = (0..<classes).map { c in (0..<n).filter { labels[$0] == c } }
 
     // ρ_kc at the latest checkpoint.
@@ -56,29 +57,37 @@ public enum RunAnalysis {
       }
     }
     let profiles: [[[Double]]] = fields.map { field in
-      (0..<classes).map { c in profile(field.intensity, rows: members[c], k: k) }
+      (0..<classes).map { c in profile(field, rows: members[c], k: k) }
     }
 
     lap("intensities")
     // Intervals (and below, their bootstrap replicates) are independent: computed in parallel.
-    let intervals = Parallel.map(max(1, observations.count) - 1) { index in
+    // Each keeps its summary; the coupling itself (matrices of n rows) only for the last
+    // `settings.window` intervals, which the uncertainty rule reads, so a full analysis of a
+    // long run does not hold one per interval.
+    let intervalCount = max(1, observations.count) - 1
+    let computed = Parallel.map(intervalCount) {
+      index -> (summary: AnalysisReport.IntervalCoupling, coupling: Coupling?, hdbscan: Double, ridge: Double) in
       let t = index + 1
-      return Coupling(
-        before: (fields[t - 1].intensity, probabilities[t - 1]), after: (fields[t].intensity, probabilities[t]),
+      let coupling = Coupling(
+        before: (fields[t - 1], probabilities[t - 1]), after: (fields[t], probabilities[t]),
         n: n, k: k, classes: classes, seed: settings.seed &+ UInt64(t + firstInterval))
-    }
-    let latestGroups = intervals.last?.groupRows ?? []
-    let summaries = intervals.enumerated().map { index, coupling in
       var summary = coupling.summary(
         from: observations[index].step, to: observations[index + 1].step,
-        null: index == intervals.count - 1 ? settings.permutations : 0, seed: settings.seed)
+        null: index == intervalCount - 1 ? settings.permutations : 0, seed: settings.seed)
       summary.prototypeIDs = vocabulary.ids
       summary.groupedProbes = coupling.groupRows.reduce(0) { $0 + $1.count }
-      return summary
+      return (
+        summary, index >= intervalCount - settings.window ? coupling : nil, coupling.hdbscanSeconds,
+        coupling.ridgeSeconds
+      )
     }
+    let intervals = computed.compactMap(\.coupling)
+    let summaries = computed.map(\.summary)
+    let latestGroups = intervals.last?.groupRows ?? []
     let evidence = intervals.last?.evidence
-    timings?("hdbscan", intervals.reduce(0) { $0 + $1.hdbscanSeconds })
-    timings?("ridge", intervals.reduce(0) { $0 + $1.ridgeSeconds })
+    timings?("hdbscan", computed.reduce(0) { $0 + $1.hdbscan })
+    timings?("ridge", computed.reduce(0) { $0 + $1.ridge })
     lap("groups_and_coupling_total")
 
     let predictions = observations.map(\.predictions)
