@@ -116,7 +116,7 @@ struct CheckpointAnalyzer {
       let previous = try? JSONDecoder().decode(AnalysisReport.self, from: Data(stored.report.utf8)),
       previous.steps == Array(steps.dropLast())
     {
-      let recent = try store.observations(run: job.run, last: window + 1)
+      let recent = try store.observations(run: job.run, last: window + 1, droppingRawMaps: true)
       let windowReport = RunAnalysis.analyze(
         observations: recent, labels: probe.labels, classNames: probe.classes, vocabulary: vocabulary,
         firstInterval: steps.count - window - 1, images: ProbeImages(pixels: probe.images, shape: probe.shape),
@@ -132,7 +132,7 @@ struct CheckpointAnalyzer {
     timings: @escaping (String, Double) -> Void
   ) throws -> AnalysisReport {
     RunAnalysis.analyze(
-      observations: try store.observations(run: run).filter(\.isFinite), labels: probe.labels,
+      observations: try store.observations(run: run, droppingRawMaps: true).filter(\.isFinite), labels: probe.labels,
       classNames: probe.classes, vocabulary: vocabulary, images: ProbeImages(pixels: probe.images, shape: probe.shape),
       timings: timings)
   }

@@ -26,13 +26,20 @@ extension DaemonStore {
       [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
   }
 
-  /// Every cached observation of `run`, by step (or only the last `last` of them).
-  public func observations(run: String, last: Int? = nil) throws -> [CheckpointObservation] {
+  /// Every cached observation of `run`, by step (or only the last `last` of them). With
+  /// `droppingRawMaps`, each finite observation's raw maps (not used by the analysis; a
+  /// non-finite one keeps them, so `isFinite` still says so) are dropped as it is read: a full
+  /// analysis of a long run then does not hold them all.
+  public func observations(run: String, last: Int? = nil, droppingRawMaps: Bool = false) throws
+    -> [CheckpointObservation]
+  {
     let rows = try database.query(
       "SELECT sha256 FROM observations WHERE run = ? ORDER BY step DESC LIMIT ?",
       [.text(run), .integer(Int64(last ?? Int(Int64.max)))])
     return try rows.reversed().map { row in
-      try CheckpointObservation(file: try SafetensorsFile(bytes: try blobs.get(row[0].string ?? "")))
+      var observation = try CheckpointObservation(file: try SafetensorsFile(bytes: try blobs.get(row[0].string ?? "")))
+      if droppingRawMaps && observation.raw.allSatisfy(\.isFinite) { observation.raw = [] }
+      return observation
     }
   }
 
