@@ -191,10 +191,10 @@ extension BenchmarkSuite {
       var walls: [Double] = []
       var cpus: [Double] = []
       for _ in 0..<repeats {
-        let (wall, cpu) = (Date(), Self.processCPUSeconds())
+        let (wall, cpu) = (Date(), ProcessClock.cpuSeconds())
         body()
         walls.append(Date().timeIntervalSince(wall))
-        cpus.append(Self.processCPUSeconds() - cpu)
+        cpus.append(ProcessClock.cpuSeconds() - cpu)
       }
       return (walls.sorted()[repeats / 2], cpus.sorted()[repeats / 2])
     }
@@ -271,12 +271,5 @@ extension BenchmarkSuite {
         "figure": "analysis_core", "arch": "smallcnn-bn", "probe_images": probeCount, "seconds": core.wall,
         "cpu_seconds": core.cpu, "stages": "gradcam + vocabulary_warm + run_analysis_window", "target_seconds": 0.5,
       ]))
-  }
-
-  /// CPU seconds this process has used (all threads).
-  static func processCPUSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
   }
 }

@@ -6,16 +6,12 @@ import Models
 import Training
 
 extension BenchmarkSuite {
-  /// The data-free explainer (DESIGN §8): the generator's training time and throughput on
-  /// Fashion-MNIST's generator split (5,000 images, the default settings; --quick: the
-  /// synthetic set with a reduced generator), seconds per guided sample (batch 100, 50 DDIM
-  /// steps, smallcnn-bn), and one class's explanation (100 samples, scores, sanity check) with a
-  /// classifier trained for one epoch and an oracle trained on the generator split; then the
-  /// null of the sanity check, one concept search and ten counterfactuals with their timings.
-  func explainer(_ emit: (String) -> Void) throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "i2x-bench-explainer-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: directory) }
+  /// The explainer benchmarks' data: Fashion-MNIST (--quick: the synthetic set with smaller
+  /// validation, probe and generator splits), the trainer's splits of it, and the image shape.
+  func explainerData() throws -> (
+    dataset: String, base: TrainingConfiguration, data: (train: LabeledImages, test: LabeledImages),
+    splits: DatasetSplits, image: [Int]
+  ) {
     let dataset = quick ? "synthetic" : "fashion-mnist"
     var base = TrainingConfiguration()
     base.dataset = dataset
@@ -29,6 +25,20 @@ extension BenchmarkSuite {
       labels: data.train.labels, classes: data.train.classNames.count, validation: base.validationSize,
       probePerClass: base.probePerClass, generator: base.generatorSize, seed: base.seed)
     let image = [data.train.channels, data.train.height, data.train.width]
+    return (dataset, base, data, splits, image)
+  }
+
+  /// The data-free explainer (DESIGN §8): the generator's training time and throughput on
+  /// Fashion-MNIST's generator split (5,000 images, the default settings; --quick: the
+  /// synthetic set with a reduced generator), seconds per guided sample (batch 100, 50 DDIM
+  /// steps, smallcnn-bn), and one class's explanation (100 samples, scores, sanity check) with a
+  /// classifier trained for one epoch and an oracle trained on the generator split; then the
+  /// null of the sanity check, one concept search and ten counterfactuals with their timings.
+  func explainer(_ emit: (String) -> Void) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "i2x-bench-explainer-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let (dataset, base, data, splits, image) = try explainerData()
     let description = GeneratorDescription.standard(
       dataset: dataset, image: image, seed: base.seed,
       split: .init(

@@ -23,19 +23,7 @@ extension BenchmarkSuite {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "i2x-bench-locality-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let dataset = quick ? "synthetic" : "fashion-mnist"
-    var base = TrainingConfiguration()
-    base.dataset = dataset
-    if quick {
-      base.validationSize = 200
-      base.probePerClass = 10
-      base.generatorSize = 400
-    }
-    let data = try DatasetCatalog.load(name: dataset, dataDirectory: nil, seed: base.seed)
-    let splits = DatasetSplits.make(
-      labels: data.train.labels, classes: data.train.classNames.count, validation: base.validationSize,
-      probePerClass: base.probePerClass, generator: base.generatorSize, seed: base.seed)
-    let image = [data.train.channels, data.train.height, data.train.width]
+    let (dataset, base, data, splits, image) = try explainerData()
     let started = Date()
     let prior = try GenerativePrior(
       description: GeneratorDescription.standard(

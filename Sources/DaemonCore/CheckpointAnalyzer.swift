@@ -33,7 +33,7 @@ struct CheckpointAnalyzer {
     }
     var timings: [String: Double] = [:]
     let started = Date()
-    let cpuStarted = Self.processCPUSeconds()
+    let cpuStarted = ProcessClock.cpuSeconds()
     let images = Tensor(shape: probe.shape, scalars: probe.images)
     // Faithfulness (deletion/insertion curves: more forward passes than GradCAM of the whole
     // probe set) at every `faithfulnessEvery`-th checkpoint; the refresh of a quiet run adds
@@ -69,7 +69,7 @@ struct CheckpointAnalyzer {
     let seconds = Date().timeIntervalSince(started)
     // CPU seconds of the process: the job's own cost when it runs in its child process (as
     // i2xd runs it), whatever else the cores were doing.
-    timings["cpu"] = Self.processCPUSeconds() - cpuStarted
+    timings["cpu"] = ProcessClock.cpuSeconds() - cpuStarted
     let analysedStep = report.steps.last ?? job.step
     try store.saveAnalysis(
       run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
@@ -186,13 +186,6 @@ struct CheckpointAnalyzer {
       file: try SafetensorsFile(
         bytes: bytes, limits: SafetensorsFile.Limits(maximumHeaderBytes: .max, maximumTensors: .max)),
       architecture: architecture, limits: Self.permissive)
-  }
-
-  /// CPU seconds this process has used (all threads).
-  static func processCPUSeconds() -> Double {
-    var spec = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
-    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
   }
 
   /// No caps beyond overflow checks (see `run`).
