@@ -52,7 +52,9 @@ public struct BenchmarkSuite {
     let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
-      for name in ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
+      // I2X_BENCH_ARCHS=a,b limits the architectures (for profiling one).
+      let chosen = ProcessInfo.processInfo.environment["I2X_BENCH_ARCHS"]?.split(separator: ",").map(String.init)
+      for name in chosen ?? ["smallcnn", "smallcnn-bn", "cifarcnn"] { try train(name, emit) }
     }
     if groups.contains("gradcam") {
       for batch in [64, 1] { try gradcam(batch: batch, emit) }
@@ -126,15 +128,21 @@ public struct BenchmarkSuite {
       network: try architecture.build(seed: 1), rule: SGD(learningRate: 0.01, momentum: 0.9), batchSize: 64)
     let order = TrainingLoop.epochOrder(Array(0..<data.count), seed: 1, epoch: 0)
     var cursor = 0
+    var steps = 0
+    let cpuBefore = ProcessClock.cpuSeconds()
     let seconds = try time(repeats: quick ? 3 : 5, inner: quick ? 3 : 10) {
       if cursor + 64 > order.count { cursor = 0 }
       try loop.step(on: data, indices: order[cursor..<(cursor + 64)])
       cursor += 64
+      steps += 1
     }
+    // CPU time per image (all threads): the figure that stays comparable when other work
+    // shares the cores.
+    let cpu = (ProcessClock.cpuSeconds() - cpuBefore) / Double(64 * steps)
     emit(
       line([
         "figure": "train", "arch": name, "batch": 64, "images_per_second": 64 / seconds, "data": source,
-        "path": "TrainingLoop.step",
+        "path": "TrainingLoop.step", "cpu_microseconds_per_image": 1e6 * cpu,
       ]))
   }
 

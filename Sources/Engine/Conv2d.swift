@@ -20,8 +20,10 @@ public final class Conv2d: Layer {
   /// Bias (O), if any.
   public let bias: Parameter?
 
-  private var cols = Tensor(shape: [0])
+  /// The last forward's input (for the backward pass, which re-expands it chunk by chunk).
+  private var lastInput = Tensor(shape: [0])
   private var geometry: ConvGeometry?
+  private let scratch = WorkerScratch()
 
   /// Creates a convolution initialised like PyTorch's `nn.Conv2d` from `generator`.
   public init<G: RandomNumberGenerator>(
@@ -62,7 +64,9 @@ public final class Conv2d: Layer {
       kernel: kernelSize, stride: stride, padding: padding)
   }
 
-  // in (N,C,H,W) -> cols (Ck², N·P) -> gemm W(O,Ck²)·cols -> (O, N·P) -> out (N,O,Ho,Wo)
+  // Per chunk of images: in (b,C,H,W) -> cols (Ck², b·P) -> gemm W(O,Ck²)·cols -> (O, b·P)
+  // -> out (b,O,Ho,Wo). Chunks keep the GEMM's operands in cache; one whole-batch im2col of
+  // a 64-image 32×32 batch is 75 MB, and its GEMM ran at a third of the cache-resident rate.
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
     guard let outShape = outputShape(for: input.shape) else {
       preconditionFailure(
@@ -71,32 +75,42 @@ public final class Conv2d: Layer {
     }
     let g = geometry(for: input.shape)
     geometry = g
-    let columns = g.batch * g.outputPixels
-    if cols.count != g.patchSize * columns { cols = Tensor(shape: [g.patchSize, columns]) { _ in } }
-    input.withPointer { x in cols.withMutablePointer { Im2col.expand(x, into: $0, geometry: g) } }
-    var product = Tensor(shape: [outputChannels, columns]) { _ in }
-    weight.value.withPointer { w in
-      cols.withPointer { c in
-        product.withMutablePointer { y in
-          Gemm.multiply(
-            m: outputChannels, n: columns, k: g.patchSize, a: w, lda: g.patchSize, b: c,
-            ldb: columns, c: y, ldc: columns)
-        }
-      }
-    }
-    var output = Tensor(shape: outShape) { _ in }
+    lastInput = input
+    let plan = ConvChunks(batch: g.batch, pixels: g.outputPixels)
     let pixels = g.outputPixels
+    let (inputPlane, outputPlane) = (g.channels * g.height * g.width, outputChannels * pixels)
+    let widest = plan.imagesPerChunk * pixels
+    scratch.reserve(workers: plan.workers, count: (g.patchSize + outputChannels) * widest)
     let biasValues = bias?.value.scalars
-    product.withPointer { y in
-      output.withMutablePointer { out in
-        Parallel.forEach(0..<g.batch) { n in
-          for o in 0..<outputChannels {
-            let target = out + (n * outputChannels + o) * pixels
-            let source = y + o * columns + n * pixels
-            if let b = biasValues?[o] {
-              for p in 0..<pixels { target[p] = source[p] + b }
-            } else {
-              target.update(from: source, count: pixels)
+    var output = Tensor(shape: outShape) { _ in }
+    input.withPointer { x in
+      weight.value.withPointer { w in
+        output.withMutablePointer { out in
+          let shared = UncheckedPointer(out)
+          plan.run { worker, images in
+            guard let out = shared.pointer else { return }
+            let sub = ConvGeometry(
+              batch: images.count, channels: g.channels, height: g.height, width: g.width, kernel: kernelSize,
+              stride: stride, padding: padding)
+            let columns = images.count * pixels
+            let cols = scratch.buffer(worker)
+            Im2col.expand(x + images.lowerBound * inputPlane, into: cols, geometry: sub, parallel: plan.inside)
+            // One image: the product (O, P) is the image's output planes already.
+            let single = images.count == 1
+            let product = single ? out + images.lowerBound * outputPlane : cols + g.patchSize * widest
+            Gemm.multiply(
+              m: outputChannels, n: columns, k: g.patchSize, a: w, lda: g.patchSize, b: cols, ldb: columns,
+              c: product, ldc: columns, parallel: plan.inside)
+            for (offset, n) in images.enumerated() {
+              for o in 0..<outputChannels {
+                let target = out + n * outputPlane + o * pixels
+                let source = product + o * columns + offset * pixels
+                if let b = biasValues?[o] {
+                  for p in 0..<pixels { target[p] = source[p] + b }
+                } else if !single {
+                  target.update(from: source, count: pixels)
+                }
+              }
             }
           }
         }
@@ -105,59 +119,221 @@ public final class Conv2d: Layer {
     return output
   }
 
-  // gout (N,O,Ho,Wo) -> g (O, N·P); dW = g·colsᵀ; db = Σ_cols g; dcols = Wᵀ·g -> col2im -> din
+  // Per chunk: gout (b,O,Ho,Wo) -> g (O, b·P); dW += g·colsᵀ (cols re-expanded from the saved
+  // input); db += Σ g; dcols = Wᵀ·g -> col2im -> din (b,C,H,W). Each worker sums its own dW,
+  // added up at the end. A "same" convolution (stride 1, output size = input size) takes its
+  // input gradient as the same convolution of gout with the flipped, transposed kernel
+  // (din[c,y,x] = Σ W[o,c,k−1−i,k−1−j]·gout[o,y−p+i,x−p+j]): one GEMM with inner size O·k²
+  // instead of one with inner size O followed by col2im.
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
     guard let g = geometry else { preconditionFailure("\(name): backward before forward") }
-    let columns = g.batch * g.outputPixels
-    let pixels = g.outputPixels
     precondition(
       gradOutput.shape == [g.batch, outputChannels, g.outputHeight, g.outputWidth],
       "\(name): gradient \(gradOutput.shape) does not match the last output")
-    var grad = Tensor(shape: [outputChannels, columns]) { _ in }
-    gradOutput.withPointer { gout in
-      grad.withMutablePointer { gm in
-        Parallel.forEach(0..<outputChannels) { o in
-          for n in 0..<g.batch {
-            (gm + o * columns + n * pixels).update(
-              from: gout + (n * outputChannels + o) * pixels, count: pixels)
-          }
-        }
-      }
-    }
-    if needs.parameterGradients {
-      grad.withPointer { gm in
-        cols.withPointer { c in
-          weight.gradient.withMutablePointer { dw in
-            Gemm.multiply(
-              transposeB: true, m: outputChannels, n: g.patchSize, k: columns, a: gm,
-              lda: columns, b: c, ldb: columns, c: dw, ldc: g.patchSize)
-          }
-        }
-        if let bias {
-          bias.gradient.withMutablePointer { db in
-            for o in 0..<outputChannels {
-              var sum: Float = 0
-              let row = gm + o * columns
-              for j in 0..<columns { sum += row[j] }
-              db[o] = sum
+    guard needs.parameterGradients || needs.inputGradient else { return Tensor(shape: [0]) }
+    let plan = ConvChunks(batch: g.batch, pixels: g.outputPixels)
+    let pixels = g.outputPixels
+    let (inputPlane, outputPlane) = (g.channels * g.height * g.width, outputChannels * pixels)
+    let widest = plan.imagesPerChunk * pixels
+    let weights = outputChannels * g.patchSize
+    let same = stride == 1 && g.outputHeight == g.height && g.outputWidth == g.width
+    let gradientPatch = outputChannels * kernelSize * kernelSize
+    // Per worker: cols (Ck², b·P), gathered g (O, b·P), dcols (Ck², b·P; for a same
+    // convolution gout's cols, Ok² × b·P), dW (O, Ck²), db (O).
+    let (gatheredAt, dcolsAt) = (g.patchSize * widest, (g.patchSize + outputChannels) * widest)
+    let dwAt = dcolsAt + max(g.patchSize, same ? gradientPatch : 0) * widest
+    let dbAt = dwAt + weights
+    let flipped = same && needs.inputGradient ? flippedWeight() : Tensor(shape: [0])
+    scratch.reserve(workers: plan.workers, count: dbAt + outputChannels)
+    var gradInput =
+      needs.inputGradient ? Tensor(shape: [g.batch, g.channels, g.height, g.width]) { _ in } : Tensor(shape: [0])
+    lastInput.withPointer { x in
+      weight.value.withPointer { w in
+        gradOutput.withPointer { gout in
+          gradInput.withMutablePointer { din in
+            let target = UncheckedPointer(din)
+            plan.run { worker, images in
+              let base = scratch.buffer(worker)
+              let columns = images.count * pixels
+              let first = images.lowerBound == plan.images(ofWorker: worker).lowerBound
+              let sub = ConvGeometry(
+                batch: images.count, channels: g.channels, height: g.height, width: g.width, kernel: kernelSize,
+                stride: stride, padding: padding)
+              // One image: its gradient planes are g (O, P) already.
+              var gm = UnsafePointer(gout + images.lowerBound * outputPlane)
+              if images.count > 1 {
+                let gathered = base + gatheredAt
+                for (offset, n) in images.enumerated() {
+                  for o in 0..<outputChannels {
+                    (gathered + o * columns + offset * pixels).update(
+                      from: gout + n * outputPlane + o * pixels, count: pixels)
+                  }
+                }
+                gm = UnsafePointer(gathered)
+              }
+              if needs.parameterGradients {
+                Im2col.expand(x + images.lowerBound * inputPlane, into: base, geometry: sub, parallel: plan.inside)
+                Gemm.multiply(
+                  transposeB: true, m: outputChannels, n: g.patchSize, k: columns, a: gm, lda: columns, b: base,
+                  ldb: columns, beta: first ? 0 : 1, c: base + dwAt, ldc: g.patchSize, parallel: plan.inside)
+                let db = base + dbAt
+                for o in 0..<outputChannels {
+                  var sum: Float = 0
+                  let row = gm + o * columns
+                  for j in 0..<columns { sum += row[j] }
+                  db[o] = first ? sum : db[o] + sum
+                }
+              }
+              if same, needs.inputGradient, let din = target.pointer {
+                let gradientGeometry = ConvGeometry(
+                  batch: images.count, channels: outputChannels, height: g.height, width: g.width,
+                  kernel: kernelSize, stride: 1, padding: padding)
+                Im2col.expand(
+                  gout + images.lowerBound * outputPlane, into: base + dcolsAt, geometry: gradientGeometry,
+                  parallel: plan.inside)
+                // One image: the product (C, P) is its gradient planes; else via cols' space.
+                let product = images.count == 1 ? din + images.lowerBound * inputPlane : base
+                flipped.withPointer { f in
+                  Gemm.multiply(
+                    m: g.channels, n: columns, k: gradientPatch, a: f, lda: gradientPatch, b: base + dcolsAt,
+                    ldb: columns, c: product, ldc: columns, parallel: plan.inside)
+                }
+                if images.count > 1 {
+                  for (offset, n) in images.enumerated() {
+                    for c in 0..<g.channels {
+                      (din + n * inputPlane + c * pixels).update(
+                        from: product + c * columns + offset * pixels, count: pixels)
+                    }
+                  }
+                }
+              } else if needs.inputGradient, let din = target.pointer {
+                Gemm.multiply(
+                  transposeA: true, m: g.patchSize, n: columns, k: outputChannels, a: w, lda: g.patchSize, b: gm,
+                  ldb: columns, c: base + dcolsAt, ldc: columns, parallel: plan.inside)
+                Im2col.fold(
+                  base + dcolsAt, into: din + images.lowerBound * inputPlane, geometry: sub, parallel: plan.inside)
+              }
             }
           }
         }
       }
     }
-    guard needs.inputGradient else { return Tensor(shape: [0]) }
-    var gradCols = Tensor(shape: [g.patchSize, columns]) { _ in }
-    weight.value.withPointer { w in
-      grad.withPointer { gm in
-        gradCols.withMutablePointer { dc in
-          Gemm.multiply(
-            transposeA: true, m: g.patchSize, n: columns, k: outputChannels, a: w,
-            lda: g.patchSize, b: gm, ldb: columns, c: dc, ldc: columns)
+    if needs.parameterGradients && plan.chunks == 0 {
+      weight.gradient = Tensor(shape: weight.gradient.shape)
+      bias?.gradient = Tensor(shape: [outputChannels])
+    } else if needs.parameterGradients {
+      weight.gradient.withMutablePointer { dw in
+        dw.update(from: scratch.buffer(0) + dwAt, count: weights)
+        for worker in 1..<max(1, plan.workers) {
+          let part = scratch.buffer(worker) + dwAt
+          for i in 0..<weights { dw[i] += part[i] }
+        }
+      }
+      bias?.gradient.withMutablePointer { db in
+        db.update(from: scratch.buffer(0) + dbAt, count: outputChannels)
+        for worker in 1..<max(1, plan.workers) {
+          let part = scratch.buffer(worker) + dbAt
+          for o in 0..<outputChannels { db[o] += part[o] }
         }
       }
     }
-    var gradInput = Tensor(shape: [g.batch, g.channels, g.height, g.width]) { _ in }
-    gradCols.withPointer { dc in gradInput.withMutablePointer { Im2col.fold(dc, into: $0, geometry: g) } }
     return gradInput
   }
+}
+
+extension Conv2d {
+  /// W′ (C, O, k, k) with W′[c,o,i,j] = W[o,c,k−1−i,k−1−j]: the kernel whose "same"
+  /// convolution of the output gradient is the input gradient.
+  func flippedWeight() -> Tensor {
+    let (o, c, k) = (outputChannels, inputChannels, kernelSize)
+    return weight.value.withPointer { w in
+      Tensor(shape: [c, o, k, k]) { f in
+        for oi in 0..<o {
+          for ci in 0..<c {
+            for i in 0..<k {
+              for j in 0..<k { f[((ci * o + oi) * k + i) * k + j] = w[((oi * c + ci) * k + k - 1 - i) * k + k - 1 - j] }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// How a convolution splits its batch: chunks of whole images, each about `targetColumns`
+/// output pixels wide (so one chunk's im2col matrix and product stay in cache), dealt out in
+/// contiguous runs to the engine's workers. A batch smaller than the worker count runs as one
+/// chunk whose GEMM and im2col are split over the workers instead (`inside`).
+struct ConvChunks {
+  /// Output pixels per chunk the plan aims at.
+  static let targetColumns = 1024
+
+  let batch: Int
+  let imagesPerChunk: Int
+  let chunks: Int
+  /// Workers that take chunks (1 when the batch is smaller than the worker count).
+  let workers: Int
+  /// Whether the single worker parallelises inside its chunk.
+  var inside: Bool { workers == 1 && Parallel.workers > 1 }
+
+  init(batch: Int, pixels: Int) {
+    self.batch = batch
+    let available = Parallel.workers
+    guard batch >= available, available > 1 else {
+      (imagesPerChunk, chunks, workers) = (max(1, batch), batch > 0 ? 1 : 0, 1)
+      return
+    }
+    let wanted = max(1, (batch * pixels + Self.targetColumns - 1) / Self.targetColumns)
+    // A multiple of the worker count, so every worker gets the same number of chunks.
+    let rounded = min(batch, (wanted + available - 1) / available * available)
+    imagesPerChunk = (batch + rounded - 1) / rounded
+    chunks = (batch + imagesPerChunk - 1) / imagesPerChunk
+    workers = min(available, chunks)
+  }
+
+  /// Images of chunk `index`.
+  func images(ofChunk index: Int) -> Range<Int> {
+    index * imagesPerChunk..<min(batch, (index + 1) * imagesPerChunk)
+  }
+
+  /// Images of the chunks worker `worker` takes (contiguous).
+  func images(ofWorker worker: Int) -> Range<Int> {
+    let (first, last) = (worker * chunks / workers, (worker + 1) * chunks / workers)
+    return images(ofChunk: first).lowerBound..<images(ofChunk: last - 1).upperBound
+  }
+
+  /// Calls `body(worker, images)` for every chunk, each worker's chunks in order on its thread.
+  func run(_ body: (Int, Range<Int>) -> Void) {
+    guard chunks > 0 else { return }
+    Parallel.forEach(0..<workers) { worker in
+      for chunk in (worker * chunks / workers)..<((worker + 1) * chunks / workers) {
+        body(worker, images(ofChunk: chunk))
+      }
+    }
+  }
+}
+
+/// Scratch memory per worker that lives across steps, grown before a parallel region and never
+/// shared between workers.
+final class WorkerScratch: @unchecked Sendable {
+  private var buffers: [UnsafeMutablePointer<Float>] = []
+  private var capacity = 0
+
+  /// Makes sure `workers` buffers of at least `count` floats exist (contents not kept).
+  func reserve(workers: Int, count: Int) {
+    guard workers > buffers.count || count > capacity else { return }
+    release()
+    capacity = max(count, capacity)
+    buffers = (0..<max(workers, 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity)) }
+  }
+
+  /// Worker `worker`'s buffer.
+  func buffer(_ worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
+
+  private func release() {
+    for buffer in buffers { buffer.deallocate() }
+    buffers = []
+  }
+
+  deinit { release() }
 }

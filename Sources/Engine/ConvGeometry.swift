@@ -64,15 +64,17 @@ public struct ConvGeometry: Equatable, Sendable {
 /// `input[n, c, oh·s − p + ki, ow·s − p + kj]` (0 outside the image). One GEMM with the
 /// (O, C·k·k) weight then convolves the whole batch.
 public enum Im2col {
-  /// Fills `cols` from `input` (N,C,H,W).
+  /// Fills `cols` from `input` (N,C,H,W), over the engine's threads unless `parallel` is false
+  /// (a caller that already splits the batch over them).
   public static func expand(
-    _ input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+    _ input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+    parallel: Bool = true
   ) {
     let (k, s, p) = (g.kernel, g.stride, g.padding)
     let (ho, wo, pixels) = (g.outputHeight, g.outputWidth, g.outputPixels)
     let columns = g.batch * pixels
     let plane = g.height * g.width
-    Parallel.forEach(0..<g.patchSize) { r in
+    rows(0..<g.patchSize, parallel: parallel) { r in
       let c = r / (k * k)
       let ki = (r / k) % k
       let kj = r % k
@@ -80,6 +82,10 @@ public enum Im2col {
       let owLow = max(0, (p - kj + s - 1) / s)
       let owHigh = min(wo, max(0, (g.width + p - kj + s - 1) / s))
       let row = cols + r * columns
+      if s == 1 && ho == g.height && wo == g.width {
+        shifted(input, into: row, geometry: g, channel: c, dy: ki - p, dx: kj - p)
+        return
+      }
       for n in 0..<g.batch {
         let image = input + (n * g.channels + c) * plane
         for oh in 0..<ho {
@@ -102,17 +108,58 @@ public enum Im2col {
     }
   }
 
+  /// One im2col row of a "same" convolution (stride 1, output size = input size): every
+  /// image's plane shifted by (dy, dx) — one contiguous copy per image instead of one per
+  /// output row (7-float copies on a 7×7 map) — then the wrapped-around columns and the rows
+  /// outside the image set to 0.
+  private static func shifted(
+    _ input: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, channel c: Int,
+    dy: Int, dx: Int
+  ) {
+    let (h, w) = (g.height, g.width)
+    let plane = h * w
+    let (rowLow, rowHigh) = (max(0, -dy), min(h, h - dy))
+    let shift = dy * w + dx
+    for n in 0..<g.batch {
+      let out = row + n * plane
+      guard rowLow < rowHigh else {
+        out.update(repeating: 0, count: plane)
+        continue
+      }
+      let image = input + (n * g.channels + c) * plane
+      let (start, end) = (rowLow * w, rowHigh * w)
+      // Sources outside the plane fall on wrapped columns, zeroed below.
+      let (first, last) = (max(start, -shift), min(end, plane - shift))
+      if start > 0 { out.update(repeating: 0, count: start) }
+      if first < last { (out + first).update(from: image + first + shift, count: last - first) }
+      if end < plane { (out + end).update(repeating: 0, count: plane - end) }
+      if dx != 0 {
+        let (low, high) = dx < 0 ? (0, min(w, -dx)) : (max(0, w - dx), w)
+        for oh in rowLow..<rowHigh {
+          for ow in low..<high { out[oh * w + ow] = 0 }
+        }
+      }
+      if first >= last {
+        (out + start).update(repeating: 0, count: end - start)
+      } else {
+        if start < first { (out + start).update(repeating: 0, count: first - start) }
+        if last < end { (out + last).update(repeating: 0, count: end - last) }
+      }
+    }
+  }
+
   /// Accumulates `cols` back into `input` (N,C,H,W), which is overwritten: the adjoint of
-  /// `expand`, used for the input gradient.
+  /// `expand`, used for the input gradient (`parallel` as for `expand`).
   public static func fold(
-    _ cols: UnsafePointer<Float>, into input: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+    _ cols: UnsafePointer<Float>, into input: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+    parallel: Bool = true
   ) {
     let (k, s, p) = (g.kernel, g.stride, g.padding)
     let (ho, wo, pixels) = (g.outputHeight, g.outputWidth, g.outputPixels)
     let columns = g.batch * pixels
     let plane = g.height * g.width
     // Parallel over channels so that no two threads write the same input plane.
-    Parallel.forEach(0..<g.channels) { c in
+    rows(0..<g.channels, parallel: parallel) { c in
       for n in 0..<g.batch {
         (input + (n * g.channels + c) * plane).update(repeating: 0, count: plane)
       }
@@ -139,6 +186,14 @@ public enum Im2col {
           }
         }
       }
+    }
+  }
+
+  private static func rows(_ range: Range<Int>, parallel: Bool, _ body: (Int) -> Void) {
+    if parallel {
+      Parallel.forEach(range, body)
+    } else {
+      for i in range { body(i) }
     }
   }
 }

@@ -10,6 +10,7 @@ public enum Gemm {
   /// - Parameters:
   ///   - transposeA: use Aᵀ (A stored k×m) instead of A (stored m×k).
   ///   - transposeB: use Bᵀ (B stored n×k) instead of B (stored k×n).
+  ///   - parallel: false on a thread that is itself one of the engine's workers.
   @inlinable
   public static func multiply(
     transposeA: Bool = false, transposeB: Bool = false,
@@ -17,13 +18,13 @@ public enum Gemm {
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
   ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
     if m == 0 || n == 0 { return }
     EngineRuntime.configure()
     let workers = Parallel.workers
-    guard workers > 1, m * n * k >= 1 << 18 else {
+    guard parallel, workers > 1, m * n * k >= 1 << 18 else {
       return kernel(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
     // Our threads, single-threaded OpenBLAS in each: split the larger output dimension.

@@ -15,6 +15,10 @@ import Testing
     (batch: 1, channels: 3, height: 2, width: 3, outputs: 2, kernel: 3, stride: 1, padding: 2),
     (batch: 3, channels: 1, height: 5, width: 8, outputs: 2, kernel: 1, stride: 2, padding: 1),
     (batch: 64, channels: 16, height: 14, width: 14, outputs: 32, kernel: 3, stride: 1, padding: 1),
+    // "Same" convolutions on images narrower than the kernel's reach (the shifted-plane path).
+    (batch: 2, channels: 2, height: 2, width: 2, outputs: 3, kernel: 5, stride: 1, padding: 2),
+    (batch: 3, channels: 1, height: 1, width: 1, outputs: 2, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 2, height: 3, width: 7, outputs: 2, kernel: 7, stride: 1, padding: 3),
   ])
   func im2colMatchesDirectLoops(
     batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
@@ -28,6 +32,64 @@ import Testing
     let slow = conv.referenceForward(input)
     #expect(fast.shape == slow.shape)
     #expect(normalisedError(fast, slow) < 1e-5)
+  }
+
+  /// The chunked backward (weight, bias and input gradients) against direct loops, on batches
+  /// that make one chunk split inside (batch 1), several images per chunk with a short last
+  /// chunk (64 at 12×12: chunks of 7), and one image per chunk (16 at 32×32).
+  @Test(arguments: [
+    (batch: 1, channels: 3, height: 9, width: 9, outputs: 4, kernel: 3, stride: 1, padding: 1),
+    (batch: 64, channels: 4, height: 12, width: 12, outputs: 6, kernel: 3, stride: 1, padding: 1),
+    (batch: 16, channels: 3, height: 32, width: 32, outputs: 8, kernel: 3, stride: 1, padding: 1),
+    (batch: 5, channels: 2, height: 11, width: 9, outputs: 3, kernel: 3, stride: 2, padding: 0),
+  ])
+  func backwardMatchesDirectLoops(
+    batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
+  ) {
+    var generator = SplitMix64(seed: UInt64(batch + height))
+    let conv = Conv2d(
+      name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: kernel, stride: stride,
+      padding: padding, generator: &generator)
+    let input = randomTensor([batch, channels, height, width], seed: 51)
+    let output = conv.forward(input, training: true)
+    let gradOutput = randomTensor(output.shape, seed: 52)
+    let gradInput = conv.backward(gradOutput, needs: BackwardNeeds())
+    let (ho, wo) = (output.shape[2], output.shape[3])
+    var dw = [Double](repeating: 0, count: conv.weight.value.count)
+    var db = [Double](repeating: 0, count: outputs)
+    var din = [Double](repeating: 0, count: input.count)
+    for n in 0..<batch {
+      for o in 0..<outputs {
+        for y in 0..<ho {
+          for x in 0..<wo {
+            let g = Double(gradOutput.scalars[((n * outputs + o) * ho + y) * wo + x])
+            db[o] += g
+            for c in 0..<channels {
+              for i in 0..<kernel {
+                for j in 0..<kernel {
+                  let (iy, ix) = (y * stride - padding + i, x * stride - padding + j)
+                  guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                  let w = ((o * channels + c) * kernel + i) * kernel + j
+                  let at = ((n * channels + c) * height + iy) * width + ix
+                  dw[w] += g * Double(input.scalars[at])
+                  din[at] += g * Double(conv.weight.value.scalars[w])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let tensor = { (shape: [Int], values: [Double]) in Tensor(shape: shape, scalars: values.map { Float($0) }) }
+    #expect(normalisedError(conv.weight.gradient, tensor(conv.weight.value.shape, dw)) < 1e-5)
+    #expect(normalisedError(conv.bias!.gradient, tensor([outputs], db)) < 1e-5)
+    #expect(normalisedError(gradInput, tensor(input.shape, din)) < 1e-5)
+    // Only the input gradient: the parameters' gradients are left as they were.
+    let before = conv.weight.gradient
+    conv.weight.gradient = Tensor(shape: before.shape)
+    let inputOnly = conv.backward(gradOutput, needs: BackwardNeeds(parameterGradients: false))
+    #expect(normalisedError(inputOnly, gradInput) == 0)
+    #expect(conv.weight.gradient.scalars.allSatisfy { $0 == 0 })
   }
 
   /// Every transpose combination on odd sizes, including vectors and k = 1.
