@@ -130,7 +130,7 @@ extension BenchmarkSuite {
     return architecture
   }
 
-  private func temporaryDirectory() throws -> URL {
+  func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("i2x-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url

@@ -10,9 +10,10 @@ public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
     USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages] [locality]
+                     [fairness]
 
-    Prints one JSON line per figure: training images/s (smallcnn, cifarcnn; batch 64, after
-    warm-up), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
+    Prints one JSON line per figure: training images/s and CPU µs per image (smallcnn,
+    smallcnn-bn, cifarcnn; batch 64, after warm-up; I2X_BENCH_ARCHS=a,b picks some), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
     shapes), training with and without publishing to a daemon, daemon ingest rate and query
     latency (p50/p99), and per-checkpoint analysis time by stage while smallcnn-bn trains on
     Fashion-MNIST publishing every 200 steps (with the queue depth once a second), and the
@@ -24,8 +25,10 @@ public struct BenchmarkSuite {
     class's explanation (not in the default set either), 'stages': the I2X core's seconds per
     checkpoint by stage, in process (GradCAM, vocabulary cold and warm, the run analysis;
     faithfulness apart), wall and CPU, and 'locality': where counterfactuals made for uncertain
-    prototypes edit (IoU with the prototype's cells against a random other prototype's; neither
-    is in the default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on
+    prototypes edit (IoU with the prototype's cells against a random other prototype's), and
+    'fairness': I2X_BENCH_TRAINERS (4) i2x-train processes publishing to one daemon at once,
+    the lag per run and how evenly the analyses were shared (none of the last three is in the
+    default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on
     Zen 5.
 
     OPTIONS:
@@ -43,13 +46,14 @@ public struct BenchmarkSuite {
   public func run(only: Set<String>, emit: (String) -> Void) throws {
     let known: Set = [
       "train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth", "explainer", "stages",
-      "locality",
+      "locality", "fairness",
     ]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
-    let groups = only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality"]) : only
+    let groups =
+      only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality", "fairness"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("train") {
       // I2X_BENCH_ARCHS=a,b limits the architectures (for profiling one).
@@ -67,6 +71,7 @@ public struct BenchmarkSuite {
     if groups.contains("explainer") { try explainer(emit) }
     if groups.contains("stages") { try stages(emit) }
     if groups.contains("locality") { try locality(emit) }
+    if groups.contains("fairness") { try fairness(emit) }
   }
 
   private var environment: [String: Any] {
