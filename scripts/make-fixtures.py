@@ -14,6 +14,23 @@ from safetensors.torch import save_file
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "PrototypesTests", "Fixtures")
 
 
+class SmallCNN(nn.Module):
+    """smallcnn (no BatchNorm, biased convs); the benchmarks' PyTorch side uses it."""
+    def __init__(self):
+        super().__init__()
+        for i, (a, b) in enumerate([(1, 16), (16, 32), (32, 64)], 1):
+            setattr(self, f"conv{i}", nn.Conv2d(a, b, 3, padding=1))
+        self.fc = nn.Linear(64, 10)
+
+    def features(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.relu(self.conv3(x))
+
+    def head(self, a):
+        return self.fc(a.mean(dim=(2, 3)))
+
+
 class SmallCNNBN(nn.Module):
     def __init__(self):
         super().__init__()
