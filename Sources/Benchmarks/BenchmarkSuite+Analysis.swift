@@ -70,6 +70,8 @@ extension BenchmarkSuite {
     configuration.validationSize = quick ? 200 : 5000
     configuration.generatorSize = quick ? 100 : 5000
     configuration.publishEndpoint = daemon.endpoint
+    // Every checkpoint reaches the daemon (a 500-checkpoint run outgrew the default 30 s).
+    configuration.drainTimeout = 600
     configuration.runName = "bench"
     configuration.outputDirectory = directory.appendingPathComponent("run")
     let monitor = QueueMonitor(endpoint: daemon.endpoint)
