@@ -261,14 +261,17 @@ extension Conv2d {
 }
 
 /// How a convolution splits its batch: chunks of whole images, each about `targetColumns`
-/// output pixels wide (so one chunk's im2col matrix and product stay in cache), dealt out in
-/// contiguous runs to the engine's workers. A batch smaller than the worker count runs as one
-/// chunk whose GEMM and im2col are split over the workers instead (`inside`).
+/// output pixels wide (so one chunk's im2col matrix and product stay in cache), as many as a
+/// multiple of the worker count and sized within one image of each other, dealt out in
+/// contiguous runs so every worker gets the same number of images (± 1 per chunk). A batch
+/// smaller than the worker count runs as one chunk whose GEMM and im2col are split over the
+/// workers instead (`inside`).
 struct ConvChunks {
   /// Output pixels per chunk the plan aims at.
   static let targetColumns = 1024
 
   let batch: Int
+  /// The largest chunk's image count.
   let imagesPerChunk: Int
   let chunks: Int
   /// Workers that take chunks (1 when the batch is smaller than the worker count).
@@ -284,16 +287,15 @@ struct ConvChunks {
       return
     }
     let wanted = max(1, (batch * pixels + Self.targetColumns - 1) / Self.targetColumns)
-    // A multiple of the worker count, so every worker gets the same number of chunks.
-    let rounded = min(batch, (wanted + available - 1) / available * available)
-    imagesPerChunk = (batch + rounded - 1) / rounded
-    chunks = (batch + imagesPerChunk - 1) / imagesPerChunk
-    workers = min(available, chunks)
+    // A multiple of the worker count (at most one chunk per image).
+    chunks = min(batch / available * available, (wanted + available - 1) / available * available)
+    imagesPerChunk = (batch + chunks - 1) / chunks
+    workers = available
   }
 
   /// Images of chunk `index`.
   func images(ofChunk index: Int) -> Range<Int> {
-    index * imagesPerChunk..<min(batch, (index + 1) * imagesPerChunk)
+    index * batch / chunks..<(index + 1) * batch / chunks
   }
 
   /// Images of the chunks worker `worker` takes (contiguous).
