@@ -129,8 +129,10 @@ public struct BenchmarkSuite {
   private func train(_ name: String, _ emit: (String) -> Void) throws {
     guard let architecture = Architecture.reference(name) else { return }
     let (data, source) = try trainingImages(architecture)
+    let network = try architecture.build(seed: 1)
     let loop = TrainingLoop(
-      network: try architecture.build(seed: 1), rule: SGD(learningRate: 0.01, momentum: 0.9), batchSize: 64)
+      network: network, rule: SGD(learningRate: 0.01, momentum: 0.9), batchSize: 64,
+      replica: TrainingLoop.canSplitBatches(network) ? try architecture.build(seed: 1) : nil)
     let order = TrainingLoop.epochOrder(Array(0..<data.count), seed: 1, epoch: 0)
     var cursor = 0
     var steps = 0

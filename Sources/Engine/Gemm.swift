@@ -24,7 +24,7 @@ public enum Gemm {
     if m == 0 || n == 0 { return }
     EngineRuntime.configure()
     let workers = Parallel.workers
-    guard parallel, workers > 1, m * n * k >= 1 << 18 else {
+    guard parallel, workers > 1, m * n * k >= 1 << 18, !Parallel.isSerialHere else {
       return kernel(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
     // Our threads, single-threaded OpenBLAS in each: split the larger output dimension.

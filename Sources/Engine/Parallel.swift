@@ -12,7 +12,7 @@ public enum Parallel {
   public static func forEach(_ range: Range<Int>, _ body: (Int) -> Void) {
     let count = range.count
     let chunks = min(workers, count)
-    if chunks <= 1 || count < 2 {
+    if chunks <= 1 || count < 2 || isSerialHere {
       for i in range { body(i) }
       return
     }
@@ -50,6 +50,30 @@ public enum Parallel {
     }
     return results.map { $0! }
   }
+
+  /// Calls `body(i)` for every `i` of `0..<count` on its own thread (up to `workers` at
+  /// once), and every engine loop `body` runs — GEMMs, convolution chunks, elementwise
+  /// kernels — stays serial on that thread: one replica of a network per core, with no
+  /// synchronisation inside it.
+  public static func replicas(_ count: Int, _ body: (Int) -> Void) {
+    forEach(0..<count) { index in
+      let outer = pthread_getspecific(serialKey)
+      pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+      defer { pthread_setspecific(serialKey, outer) }
+      body(index)
+    }
+  }
+
+  /// Whether this thread runs inside `replicas` (its loops stay serial).
+  @inlinable
+  public static var isSerialHere: Bool { pthread_getspecific(serialKey) != nil }
+
+  @usableFromInline
+  static let serialKey: pthread_key_t = {
+    var key = pthread_key_t()
+    precondition(pthread_key_create(&key, nil) == 0, "Parallel: no thread-specific key available")
+    return key
+  }()
 
   private static func sysconfCores() -> Int {
     Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))

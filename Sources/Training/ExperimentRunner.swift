@@ -129,7 +129,8 @@ public struct ExperimentRunner {
     let schedule = plan.schedule(arm, removed: arm == .c1EqualCompute ? directiveRemoved : removed, seed: orderSeed)
     let network = try freshNetwork()
     let loop = TrainingLoop(
-      network: network, rule: try TrainingLoop.rule(for: configuration), batchSize: configuration.batchSize)
+      network: network, rule: try TrainingLoop.rule(for: configuration), batchSize: configuration.batchSize,
+      replica: TrainingLoop.canSplitBatches(network) ? try freshNetwork() : nil)
     var lastLoss: Float = .nan
     progress.begin(arm: arm, seed: seed, of: seeds)
     try schedule.run(loop: loop, data: train) { index, loss in

@@ -85,7 +85,9 @@ public struct TrainingJob {
         endpoint, architecture: architecture, data: train, probe: splits.probe, generatorSplit: splits.generator)
     }
     let network = try architecture.build(seed: c.seed)
-    let loop = TrainingLoop(network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize)
+    let loop = TrainingLoop(
+      network: network, rule: try TrainingLoop.rule(for: c), batchSize: c.batchSize,
+      replica: TrainingLoop.canSplitBatches(network) ? try architecture.build(seed: c.seed) : nil)
     let segment = FineTuneSegment(
       configuration: c, architecture: architecture, loop: loop, data: train, splits: splits,
       writeCheckpoint: { step, epoch, metrics, tag in
