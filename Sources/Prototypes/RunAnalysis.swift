@@ -29,10 +29,11 @@ public enum RunAnalysis {
   ///   - images: the probe images, for the prototypes' pixel statistics (content variability,
   ///     pixel boxes); without them those are nil.
   public static func analyze(
-    observations: [CheckpointObservation], labels: [Int], classNames: [String], vocabulary: Vocabulary,
+    observations input: consuming [CheckpointObservation], labels: [Int], classNames: [String], vocabulary: Vocabulary,
     settings: Settings = Settings(), firstInterval: Int = 0, images: ProbeImages? = nil,
     timings: ((String, Double) -> Void)? = nil
   ) -> AnalysisReport {
+    var observations = consume input
     var clock = Date()
     func lap(_ name: String) {
       timings?(name, Date().timeIntervalSince(clock))
@@ -43,8 +44,16 @@ public enum RunAnalysis {
     let n = labels.count
     let classes = classNames.count
     let k = vocabulary.ids.count
-    // Intensities only (occupancies are not used here): one n×k matrix per checkpoint.
-    let fields = observations.map { vocabulary.intensities($0).intensity }
+    // Intensities only (occupancies are not used here): one n×k matrix per checkpoint. Each
+    // observation's maps are dropped once read (nothing below uses them), so a full analysis
+    // of a long run does not hold every checkpoint's maps beside its intensities (when the
+    // caller hands over its only copy of the array).
+    var fields: [[Double]] = []
+    fields.reserveCapacity(observations.count)
+    for index in observations.indices {
+      fields.append(vocabulary.intensities(observations[index]).intensity)
+      observations[index].normalized = []
+    }
     let probabilities = observations.map { $0.probabilities.map(Double.init) }
     let latest = fields[fields.count - 1]
     let members = (0..<classes).map { c in (0..<n).filter { labels[$0] == c } }
