@@ -65,13 +65,17 @@ public struct ConvGeometry: Equatable, Sendable {
 /// (O, C·k·k) weight then convolves the whole batch.
 public enum Im2col {
   /// Fills `cols` from `input` (N,C,H,W), over the engine's threads unless `parallel` is false
-  /// (a caller that already splits the batch over them).
+  /// (a caller that already splits the batch over them). With `outputRows`, only those output
+  /// rows: `cols` is then (C·k·k, N·|rows|·Wo), column `n·|rows|·Wo + (oh − first)·Wo + ow`.
   public static func expand(
     _ input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
-    parallel: Bool = true
+    parallel: Bool = true, outputRows: Range<Int>? = nil
   ) {
     let (k, s, p) = (g.kernel, g.stride, g.padding)
-    let (ho, wo, pixels) = (g.outputHeight, g.outputWidth, g.outputPixels)
+    let (ho, wo) = (g.outputHeight, g.outputWidth)
+    let band = outputRows ?? 0..<ho
+    precondition(band.lowerBound >= 0 && band.upperBound <= ho, "im2col: output rows \(band) of \(ho)")
+    let pixels = band.count * wo
     let columns = g.batch * pixels
     let plane = g.height * g.width
     rows(0..<g.patchSize, parallel: parallel) { r in
@@ -83,13 +87,13 @@ public enum Im2col {
       let owHigh = min(wo, max(0, (g.width + p - kj + s - 1) / s))
       let row = cols + r * columns
       if s == 1 && ho == g.height && wo == g.width {
-        shifted(input, into: row, geometry: g, channel: c, dy: ki - p, dx: kj - p)
+        shifted(input, into: row, geometry: g, channel: c, dy: ki - p, dx: kj - p, band: band)
         return
       }
       for n in 0..<g.batch {
         let image = input + (n * g.channels + c) * plane
-        for oh in 0..<ho {
-          let out = row + n * pixels + oh * wo
+        for oh in band {
+          let out = row + n * pixels + (oh - band.lowerBound) * wo
           let ih = oh * s - p + ki
           if ih < 0 || ih >= g.height || owLow >= owHigh {
             out.update(repeating: 0, count: wo)
@@ -108,42 +112,45 @@ public enum Im2col {
     }
   }
 
-  /// One im2col row of a "same" convolution (stride 1, output size = input size): every
-  /// image's plane shifted by (dy, dx) — one contiguous copy per image instead of one per
-  /// output row (7-float copies on a 7×7 map) — then the wrapped-around columns and the rows
-  /// outside the image set to 0.
+  /// One im2col row of a "same" convolution (stride 1, output size = input size), output rows
+  /// `band`: every image's plane shifted by (dy, dx) — one contiguous copy per image instead
+  /// of one per output row (7-float copies on a 7×7 map) — then the wrapped-around columns
+  /// and the rows outside the image set to 0.
   private static func shifted(
     _ input: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, channel c: Int,
-    dy: Int, dx: Int
+    dy: Int, dx: Int, band: Range<Int>
   ) {
     let (h, w) = (g.height, g.width)
     let plane = h * w
-    let (rowLow, rowHigh) = (max(0, -dy), min(h, h - dy))
+    let segment = band.count * w
+    let base = band.lowerBound * w  // plane position of the segment's first entry
+    // Output rows of the band whose source row lies in the image.
+    let (rowLow, rowHigh) = (max(band.lowerBound, -dy), min(band.upperBound, h - dy))
     let shift = dy * w + dx
     for n in 0..<g.batch {
-      let out = row + n * plane
+      let out = row + n * segment  // entry q of the plane lands at out[q − base]
       guard rowLow < rowHigh else {
-        out.update(repeating: 0, count: plane)
+        out.update(repeating: 0, count: segment)
         continue
       }
       let image = input + (n * g.channels + c) * plane
       let (start, end) = (rowLow * w, rowHigh * w)
       // Sources outside the plane fall on wrapped columns, zeroed below.
       let (first, last) = (max(start, -shift), min(end, plane - shift))
-      if start > 0 { out.update(repeating: 0, count: start) }
-      if first < last { (out + first).update(from: image + first + shift, count: last - first) }
-      if end < plane { (out + end).update(repeating: 0, count: plane - end) }
+      if start > base { out.update(repeating: 0, count: start - base) }
+      if first < last { (out + (first - base)).update(from: image + first + shift, count: last - first) }
+      if end < base + segment { (out + (end - base)).update(repeating: 0, count: base + segment - end) }
       if dx != 0 {
         let (low, high) = dx < 0 ? (0, min(w, -dx)) : (max(0, w - dx), w)
         for oh in rowLow..<rowHigh {
-          for ow in low..<high { out[oh * w + ow] = 0 }
+          for ow in low..<high { out[oh * w + ow - base] = 0 }
         }
       }
       if first >= last {
-        (out + start).update(repeating: 0, count: end - start)
+        (out + (start - base)).update(repeating: 0, count: end - start)
       } else {
-        if start < first { (out + start).update(repeating: 0, count: first - start) }
-        if last < end { (out + last).update(repeating: 0, count: end - last) }
+        if start < first { (out + (start - base)).update(repeating: 0, count: first - start) }
+        if last < end { (out + (last - base)).update(repeating: 0, count: end - last) }
       }
     }
   }

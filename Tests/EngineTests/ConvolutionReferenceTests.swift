@@ -19,6 +19,9 @@ import Testing
     (batch: 2, channels: 2, height: 2, width: 2, outputs: 3, kernel: 5, stride: 1, padding: 2),
     (batch: 3, channels: 1, height: 1, width: 1, outputs: 2, kernel: 3, stride: 1, padding: 1),
     (batch: 2, channels: 2, height: 3, width: 7, outputs: 2, kernel: 7, stride: 1, padding: 3),
+    // Planes cut into bands of output rows (more than 512 output pixels).
+    (batch: 3, channels: 2, height: 29, width: 25, outputs: 3, kernel: 3, stride: 1, padding: 1),
+    (batch: 1, channels: 1, height: 40, width: 17, outputs: 2, kernel: 5, stride: 1, padding: 2),
   ])
   func im2colMatchesDirectLoops(
     batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
@@ -35,13 +38,17 @@ import Testing
   }
 
   /// The chunked backward (weight, bias and input gradients) against direct loops, on batches
-  /// that make one chunk split inside (batch 1), several images per chunk with a short last
-  /// chunk (64 at 12×12: chunks of 7), and one image per chunk (16 at 32×32).
+  /// that make one chunk split inside (batch 1), several images per chunk of unequal sizes
+  /// (64 at 12×12), images cut into bands of output rows (32×32 and 27×23 planes, a short last
+  /// band; batch 1 in bands too; 5×5 kernels), and a strided convolution (no bands).
   @Test(arguments: [
     (batch: 1, channels: 3, height: 9, width: 9, outputs: 4, kernel: 3, stride: 1, padding: 1),
     (batch: 64, channels: 4, height: 12, width: 12, outputs: 6, kernel: 3, stride: 1, padding: 1),
     (batch: 16, channels: 3, height: 32, width: 32, outputs: 8, kernel: 3, stride: 1, padding: 1),
+    (batch: 3, channels: 2, height: 27, width: 23, outputs: 3, kernel: 5, stride: 1, padding: 2),
+    (batch: 1, channels: 2, height: 33, width: 31, outputs: 2, kernel: 3, stride: 1, padding: 1),
     (batch: 5, channels: 2, height: 11, width: 9, outputs: 3, kernel: 3, stride: 2, padding: 0),
+    (batch: 4, channels: 2, height: 40, width: 30, outputs: 3, kernel: 3, stride: 2, padding: 1),
   ])
   func backwardMatchesDirectLoops(
     batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
