@@ -317,8 +317,11 @@ struct ConvChunks {
     (self.batch, self.outputHeight, self.outputWidth, self.bands) = (batch, outputHeight, outputWidth, bands)
     let pixels = outputHeight * outputWidth
     let available = Parallel.workers
+    // No bands for a batch split inside (GradCAM of one image): its whole-plane GEMM splits
+    // over the workers better than bands of half the width would.
+    let splitInside = batch < available && available > 1
     (bandsPerImage, rowsPerBand) =
-      bands && pixels > Self.targetColumns && outputHeight > 1
+      bands && pixels > Self.targetColumns && outputHeight > 1 && !splitInside
       ? { (rows: Int) in ((outputHeight + rows - 1) / rows, rows) }(
         max(1, outputHeight / ((pixels + Self.targetColumns - 1) / Self.targetColumns)))
       : (1, outputHeight)

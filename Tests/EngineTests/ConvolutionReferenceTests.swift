@@ -38,9 +38,10 @@ import Testing
   }
 
   /// The chunked backward (weight, bias and input gradients) against direct loops, on batches
-  /// that make one chunk split inside (batch 1), several images per chunk of unequal sizes
+  /// that make one chunk split inside (batch 1, also with a plane large enough for bands,
+  /// which a batch split inside does not use), several images per chunk of unequal sizes
   /// (64 at 12×12), images cut into bands of output rows (32×32 and 27×23 planes, a short last
-  /// band; batch 1 in bands too; 5×5 kernels), and a strided convolution (no bands).
+  /// band, 5×5 kernels), and strided convolutions (no bands).
   @Test(arguments: [
     (batch: 1, channels: 3, height: 9, width: 9, outputs: 4, kernel: 3, stride: 1, padding: 1),
     (batch: 64, channels: 4, height: 12, width: 12, outputs: 6, kernel: 3, stride: 1, padding: 1),
