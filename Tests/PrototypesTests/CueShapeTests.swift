@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Testing
 
@@ -6,32 +7,42 @@ import Testing
 /// The traits that say where a cue is (edge share, frame lifted, dark share) and the shapes
 /// and findings built on them, on constructed images whose answers are derived by hand.
 @Suite struct CueShapeTests {
-  /// Four 8×8 one-channel probes on a 4×4 map (a cell is 2×2 pixels, so the outermost 2 pixels
-  /// of the image are exactly the map's 12 edge cells). Probes 0 and 1 (class 0) carry `frame`
-  /// on those pixels (a function of y, x), probes 2 and 3 (class 1) have 0 there; the inside is
-  /// 0.6 or 0.7 (the object). Prototype 1 holds the edge cells of probes 0 and 1, prototype 2
-  /// every other cell.
-  static func traits(frame: (Int, Int) -> Float) -> (cue: PrototypeTraits, object: PrototypeTraits) {
-    let (n, side, map) = (4, 8, 4)
+  /// 2m 8×8 one-channel probes on a 4×4 map (a cell is 2×2 pixels, so the outermost 2 pixels
+  /// of the image are exactly the map's 12 edge cells). Probes 0..<m (class 0) carry `frame`
+  /// on those pixels (a function of y, x), probes m..<2m (class 1) have 0 there; the inside is
+  /// 0.6 or 0.7 (the object). Prototype 1 holds the edge cells of the class-0 probes,
+  /// prototype 2 every other cell; intensities n×2.
+  static func probes(m: Int = 2, frame: (Int, Int) -> Float) -> (
+    images: ProbeImages, cells: [Int], intensity: [Double], labels: [Int]
+  ) {
+    let (n, side, map) = (2 * m, 8, 4)
     var pixels = [Float](repeating: 0, count: n * side * side)
     var cells = [Int](repeating: 2, count: n * map * map)
+    var intensity = [Double](repeating: 1, count: n * 2)
     for i in 0..<n {
       for y in 0..<side {
         for x in 0..<side {
           let edge = min(y, x, side - 1 - y, side - 1 - x) < 2
-          pixels[i * 64 + y * 8 + x] = edge ? (i < 2 ? frame(y, x) : 0) : (i % 2 == 0 ? 0.6 : 0.7)
+          pixels[i * 64 + y * 8 + x] = edge ? (i < m ? frame(y, x) : 0) : (i % 2 == 0 ? 0.6 : 0.7)
         }
       }
-      for j in 0..<(map * map) where i < 2 && min(j / map, j % map, map - 1 - j / map, map - 1 - j % map) == 0 {
+      for j in 0..<(map * map) where i < m && min(j / map, j % map, map - 1 - j / map, map - 1 - j % map) == 0 {
         cells[i * 16 + j] = 1
       }
+      if i >= m { intensity[i * 2] = 0 }
     }
-    let images = ProbeImages(pixels: pixels, shape: [n, 1, side, side])
-    let intensity: [Double] = [1, 1, 1, 1, 0, 1, 0, 1]  // n×2: prototype 1 present in probes 0, 1
+    return (
+      ProbeImages(pixels: pixels, shape: [n, 1, side, side]), cells, intensity, (0..<n).map { $0 < m ? 0 : 1 }
+    )
+  }
+
+  /// The traits of prototype 1 (presence [1, 0]) and 2 ([1, 1]) of `probes(frame:)`.
+  static func traits(frame: (Int, Int) -> Float) -> (cue: PrototypeTraits, object: PrototypeTraits) {
+    let (images, cells, intensity, labels) = probes(frame: frame)
     func measure(_ column: Int, _ id: Int, _ presence: [Double]) -> PrototypeTraits {
       PrototypeTraits.measure(
-        column: column, id: id, k: 2, intensity: intensity, cellPrototypes: cells, mapHeight: map, mapWidth: map,
-        labels: [0, 0, 1, 1], predictions: [0, 0, 1, 1], presence: presence, images: images,
+        column: column, id: id, k: 2, intensity: intensity, cellPrototypes: cells, mapHeight: 4, mapWidth: 4,
+        labels: labels, predictions: labels, presence: presence, images: images,
         reference: PrototypeTraits.referenceDeviation(images))
     }
     return (measure(0, 1, [1, 0]), measure(1, 2, [1, 1]))
@@ -131,5 +142,35 @@ import Testing
     var varied = object
     varied.contentVariability = 0.9
     #expect(Findings.cueShape(try #require(try Self.report(varied).prototypes.first { $0.id == 1 }), 0) == nil)
+  }
+
+  /// Interventions on the frame through a network that reads only the frame: logit 0 = the
+  /// mean of the 48 frame pixels, logit 1 = 0.6. The 10 framed probes (frame 1.0) are class 0,
+  /// the 10 others (frame 0) class 1. The frame's 12 cells are 75% of the map: a large region.
+  /// Masking it with the mean image (frame 0.5 < 0.6) turns all 10 class-0 probes to class 1;
+  /// pasting a framed probe's frame onto the 10 class-1 probes flips all of them (1.0 > 0.6);
+  /// pasting another class-1 probe's frame (0) flips none.
+  @Test func interventionsOnALargeRegionMoveAccuracyTheExpectedWay() throws {
+    let (images, cells, intensity, labels) = Self.probes(m: 10) { _, _ in 1 }
+    var generator = SplitMix64(seed: 1)
+    let linear = Linear(name: "fc", inputFeatures: 64, outputFeatures: 2, generator: &generator)
+    linear.weight.value = Tensor(
+      shape: [2, 64],
+      scalars: (0..<64).map { min($0 / 8, $0 % 8, 7 - $0 / 8, 7 - $0 % 8) < 2 ? Float(1) / 48 : 0 }
+        + [Float](repeating: 0, count: 64))
+    linear.bias?.value = Tensor(shape: [2], scalars: [0, 0.6])
+    let network = Network(layers: [Flatten(name: "flat"), linear], inputShape: [1, 8, 8], targetLayerIndex: 0)
+    let inputs = Intervention.Inputs(
+      network: network, images: images, labels: labels, cellPrototypes: cells, mapHeight: 4, mapWidth: 4, step: 7)
+    let baseline = Intervention.baseline(inputs)
+    #expect(baseline.predictions == labels)
+    let outcome = try #require(
+      Intervention.measure(
+        prototype: 1, label: 0, intensity: (0..<20).map { intensity[$0 * 2] }, baseline: baseline, inputs: inputs,
+        seed: 3))
+    #expect(outcome.region == "large" && outcome.meanCells == 12)
+    #expect(outcome.mask.before.successes == 10 && outcome.mask.masked.successes == 0 && outcome.mask.drop == 1)
+    #expect(outcome.paste.pasted.successes == 10 && outcome.paste.pasted.trials == 10)
+    #expect(outcome.paste.control.successes == 0 && outcome.paste.isSignificant)
   }
 }
