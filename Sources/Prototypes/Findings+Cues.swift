@@ -101,11 +101,11 @@ extension Findings {
     case .border:
       let edges = sides(traits, report)
       return String(
-        format: "on the image border (its %@ edge%@; %@): %@ of the outermost %d pixels there are brighter "
-          + "where it is present than elsewhere, %@ of its footprint on the map's edge cells, %.1f cells per "
+        format: "on the image border (its %@ edge%@; %@): %@ of the image's outermost pixels there are "
+          + "brighter where it is present than elsewhere, %@ of its footprint on the map's edge cells, %.1f cells per "
           + "image, %@",
         edges.joined(separator: ", "), edges.count == 1 ? "" : "s", location(traits, report),
-        percent(traits.frameLifted ?? 0), PrototypeTraits.framePixels, percent(traits.edgeShare ?? 0),
+        percent(traits.frameLifted ?? 0), percent(traits.edgeShare ?? 0),
         traits.meanCells, variability)
     case .background:
       return String(

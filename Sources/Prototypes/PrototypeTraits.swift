@@ -80,8 +80,9 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   /// images, dark pixels or absent probes).
   public var darkLift: Double?
 
-  /// Width of the image frame `frameLifted` looks at, in pixels.
-  public static let framePixels = 2
+  /// Width of the image frame `frameLifted` looks at, in pixels: the outermost pixel, which a
+  /// frame of any width covers.
+  public static let framePixels = 1
   /// Lift (pixel/255) that makes a frame pixel count as lifted.
   public static let liftedBy = 0.25
   /// Pixel value (pixel/255) below which a pixel counts as background.

@@ -49,7 +49,7 @@ import Testing
   }
 
   /// A frame of 1.0: prototype 1's 24 cells (12 per probe) all lie on the edge ring → edge share
-  /// 1; all 48 frame pixels under them are 1.0 where it is present and 0 elsewhere (lift 1 ≥
+  /// 1; all 28 outermost pixels under them are 1.0 where it is present and 0 elsewhere (lift 1 ≥
   /// 0.25) → frame lifted 1; none of its pixels is below 0.5 → dark share 0; the same pixels in
   /// both probes → content variability 0.
   @Test func borderTraitsByHand() throws {
@@ -61,7 +61,7 @@ import Testing
     #expect(abs((object.edgeShare ?? 0) - 24.0 / 40) < 1e-12)
   }
 
-  /// A 1-pixel checkerboard of 0.4 on the frame ((y + x) even): half the 48 frame pixels are
+  /// A 1-pixel checkerboard of 0.4 on the frame ((y + x) even): half the 28 outermost pixels are
   /// lifted by 0.4 ≥ 0.25, half by 0 → frame lifted ½; every pixel under prototype 1 is 0 or
   /// 0.4 < 0.5 → dark share 1, their mean 0.2; the other probes' dark pixels (their frames)
   /// are all 0 → dark lift 0.2. The frame of 1.0 has no dark pixel → no dark lift.
@@ -113,7 +113,8 @@ import Testing
     let cue = try #require(findings.first { $0.kind == "border-cue" }, "\(findings.map(\.statement))")
     #expect(cue.classes == [0] && cue.prototype == 1 && cue.severity == "high")
     #expect(cue.statement.contains("on the image border (its top, bottom, left, right edges"), "\(cue.statement)")
-    #expect(cue.statement.contains("pixels y 0–7, x 0–7") && cue.statement.contains("100% of the outermost 2 pixels"))
+    #expect(
+      cue.statement.contains("pixels y 0–7, x 0–7") && cue.statement.contains("100% of the image's outermost pixels"))
     #expect(cue.statement.contains("60/100 = 60%") && cue.statement.contains("another class's probe"))
     #expect(cue.numbers["frame_lifted"] == 1 && cue.numbers["paste_probes"] == 100)
     // No paste evidence (3/100 against 2/100): no cue finding.
