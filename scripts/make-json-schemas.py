@@ -77,7 +77,7 @@ defs["intervention_outcome"] = obj(["prototype", "class", "step", "mean_cells", 
                  "confidence_before": N, "confidence_masked": N, "confidence_control": N}, closed=True),
     "paste": obj(["pasted", "control", "sources"], {"pasted": ref("binomial"), "control": ref("binomial"), "sources": I},
                  closed=True),
-    "region": {"type": "string", "enum": ["small", "large"]}}, closed=True)
+    "region": {"type": "string", "enum": ["small", "large"]}, "companions": INTS}, closed=True)
 defs["intervention"] = obj(["id", "step", "prototype", "origin", "state"],
     {"id": I, "step": I, "prototype": I, "class": I, "origin": S, "state": S, "error": S,
      "outcome": ref("intervention_outcome")}, closed=True, desc="An intervention request with its outcome when done.")

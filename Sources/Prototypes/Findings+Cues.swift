@@ -77,6 +77,14 @@ extension Findings {
     return text
   }
 
+  /// Whether intervention `test` confirms a cue: pasting flips other classes' probes beyond the
+  /// control's interval and by at least `cuePasteLift`, and the class's accuracy on the probes
+  /// with the prototype is at least `cueClassAccuracy`.
+  public static func confirms(_ test: Intervention, thresholds: Thresholds = Thresholds()) -> Bool {
+    test.paste.isSignificant && test.paste.pasted.rate - test.paste.control.rate >= thresholds.cuePasteLift
+      && test.mask.before.rate >= thresholds.cueClassAccuracy
+  }
+
   /// The image edges its hot cells touch ("top", "bottom", "left", "right").
   static func sides(_ traits: PrototypeTraits, _ report: AnalysisReport) -> [String] {
     let shape = report.vocabulary.mapShape ?? []
@@ -161,9 +169,7 @@ extension Findings {
         // The lift must be large too (measured on a clean run: pasting the empty band above
         // Sneakers flipped 21% against 11%: significant, and a real shape cue, not a mark), and
         // the class learned where the prototype is (≥ 50% accuracy before any intervention).
-        guard paste.isSignificant, paste.pasted.rate - paste.control.rate >= thresholds.cuePasteLift,
-          mask.before.rate >= thresholds.cueClassAccuracy
-        else { continue }
+        guard confirms(test, thresholds: thresholds) else { continue }
         numbers["intervention_step"] = Double(test.step)
         numbers["mask_probes"] = Double(mask.before.trials)
         numbers["mask_accuracy_before"] = mask.before.rate
@@ -184,8 +190,12 @@ extension Findings {
           test.region != "large"
           ? ("a random area of the same size", "a random patch")
           : ("as many random cells", "the same region from another class's probe")
+        let parts =
+          test.companions.map {
+            " (with prototypes \($0.map(String.init).joined(separator: ", ")), the other parts of the same cue)"
+          } ?? ""
         let evidence =
-          "masking it at step \(test.step) leaves \(name(report, c)) accuracy \(interval(mask.masked)) against "
+          "masking it\(parts) at step \(test.step) leaves \(name(report, c)) accuracy \(interval(mask.masked)) against "
           + "\(interval(mask.control)) for \(controls.0) (before: \(percent(mask.before.rate))); "
           + "pasting it onto other classes' probes flips \(interval(paste.pasted)) to \(name(report, c)) against "
           + "\(interval(paste.control)) for \(controls.1)"

@@ -40,13 +40,15 @@ public struct Intervention: Codable, Sendable, Equatable {
   /// "small" (grown region, moved controls) or "large" (its cells; random cells and
   /// another class's content as controls); nil in interventions stored before the distinction.
   public var region: String?
+  /// Prototypes whose cells joined a large region (nil: none).
+  public var companions: [Int]?
 
   enum CodingKeys: String, CodingKey {
     case prototype
     case label = "class"
     case step
     case meanCells = "mean_cells"
-    case mask, paste, region
+    case mask, paste, region, companions
   }
 
   /// Class-c accuracy and confidence with the prototype masked and with the control masked.
@@ -121,11 +123,14 @@ public struct Intervention: Codable, Sendable, Equatable {
 
   /// Runs the mask and paste tests of prototype `id` for class `label`, given the probes'
   /// `intensity` of it (P_ik, n) and the unmodified predictions and class probabilities
-  /// (`Intervention.baseline`), seeded.
+  /// (`Intervention.baseline`), seeded. A large prototype's region also takes the cells of its
+  /// `companions` (the other parts of the same cue: on the border runs the frame split into 2–3
+  /// prototypes, and pasting one part alone flipped 1% of probes where the whole frame's parts
+  /// together flipped most).
   /// - Returns: nil when no class-`label` probe has the prototype present.
   public static func measure(
     prototype id: Int, label c: Int, intensity: [Double], baseline: (predictions: [Int], probabilities: [Float]),
-    inputs: Inputs, seed: UInt64
+    inputs: Inputs, seed: UInt64, companions: [Int] = []
   ) -> Intervention? {
     let n = inputs.labels.count
     let cells = inputs.mapHeight * inputs.mapWidth
@@ -140,7 +145,12 @@ public struct Intervention: Codable, Sendable, Equatable {
 
     let small =
       Double(holders.reduce(0) { $0 + cellsOf($1, id).count }) <= smallRegion * Double(cells * holders.count)
-    let region = { (image: Int) -> [Int] in small ? grown(cellsOf(image, id), inputs) : cellsOf(image, id) }
+    let members = Set([id] + companions)
+    let region = { (image: Int) -> [Int] in
+      small
+        ? grown(cellsOf(image, id), inputs)
+        : (0..<cells).filter { members.contains(inputs.cellPrototypes[image * cells + $0]) }
+    }
 
     // Mask.
     var maskedImages: [[Float]] = []
@@ -201,7 +211,7 @@ public struct Intervention: Codable, Sendable, Equatable {
       control: BinomialInterval(successes: correct(random), trials: targets.count), sources: sources.count)
     return Intervention(
       prototype: id, label: c, step: inputs.step, meanCells: Double(totalCells) / Double(holders.count), mask: mask,
-      paste: outcome, region: small ? "small" : "large")
+      paste: outcome, region: small ? "small" : "large", companions: small || companions.isEmpty ? nil : companions)
   }
 
   /// `cells` and their 8 neighbours (within the map).

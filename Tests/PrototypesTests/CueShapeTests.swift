@@ -174,4 +174,33 @@ import Testing
     #expect(outcome.paste.pasted.successes == 10 && outcome.paste.pasted.trials == 10)
     #expect(outcome.paste.control.successes == 0 && outcome.paste.isSignificant)
   }
+
+  /// A frame split into two prototypes (1: map rows 0 and 3, 32 of the 48 frame pixels; 3: the
+  /// side cells of rows 1–2, 16 pixels), through a network that needs most of the frame (logit
+  /// 1 = 0.8): pasting prototype 1's part alone gives logit 0 = 32/48 ≈ 0.67 < 0.8 and flips
+  /// none of the 10 class-1 probes; with its companion 3 the whole frame (1.0) flips all 10.
+  @Test func companionsJoinTheOtherPartsOfALargeCue() throws {
+    var (images, cells, intensity, labels) = Self.probes(m: 10) { _, _ in 1 }
+    for i in 0..<10 { for j in [4, 7, 8, 11] { cells[i * 16 + j] = 3 } }
+    var generator = SplitMix64(seed: 1)
+    let linear = Linear(name: "fc", inputFeatures: 64, outputFeatures: 2, generator: &generator)
+    linear.weight.value = Tensor(
+      shape: [2, 64],
+      scalars: (0..<64).map { min($0 / 8, $0 % 8, 7 - $0 / 8, 7 - $0 % 8) < 2 ? Float(1) / 48 : 0 }
+        + [Float](repeating: 0, count: 64))
+    linear.bias?.value = Tensor(shape: [2], scalars: [0, 0.8])
+    let network = Network(layers: [Flatten(name: "flat"), linear], inputShape: [1, 8, 8], targetLayerIndex: 0)
+    let inputs = Intervention.Inputs(
+      network: network, images: images, labels: labels, cellPrototypes: cells, mapHeight: 4, mapWidth: 4, step: 7)
+    let baseline = Intervention.baseline(inputs)
+    let presence = (0..<20).map { intensity[$0 * 2] }
+    let alone = try #require(
+      Intervention.measure(prototype: 1, label: 0, intensity: presence, baseline: baseline, inputs: inputs, seed: 3))
+    #expect(alone.region == "large" && alone.companions == nil && alone.paste.pasted.successes == 0)
+    let together = try #require(
+      Intervention.measure(
+        prototype: 1, label: 0, intensity: presence, baseline: baseline, inputs: inputs, seed: 3, companions: [3]))
+    #expect(together.companions == [3] && together.paste.pasted.successes == 10)
+    #expect(together.paste.control.successes == 0 && together.mask.masked.successes == 0)
+  }
 }
