@@ -132,7 +132,8 @@ def main():
                 row = {"run": run, "twin": twin, "seed": seed, "checkpoints": len(steps),
                        "final": {k: sum(1 for f in final if f["kind"] == k) for k in KINDS},
                        "any": {k: any(f["kind"] == k for s in steps for f in per_step[s]) for k in KINDS}}
-                cues = [(s, f) for s in steps for f in per_step[s] if f["kind"] in CUE_KINDS]
+                cues = [(s, f) for s in steps for f in per_step[s] if f["kind"] in CUE_KINDS
+                        and (planted_class is None or planted_class in f["classes"])]
                 if cues:
                     s, f = cues[0]
                     row["cue"] = {"first_step": s, "kind": f["kind"], "class": f["class_names"],
@@ -166,8 +167,15 @@ def main():
             if rows and "planted_class" in rows[0]:
                 named = sum(1 for r in rows if r["named_at"])
                 kept = sum(1 for r in rows if r["named_from_first_to_last"])
+                # The judging rule: named by the third checkpoint after its prototype first
+                # appeared (`--history` of the first cue finding's prototype).
+                timely = sum(1 for r in rows if r["named_at"] and "cue" in r and
+                             (r["cue"].get("checkpoints_after_appearance") is not None) and
+                             r["cue"]["checkpoints_after_appearance"] <= 3)
                 print(json.dumps({"figure": "planted_cue_named", "twin": twin, "runs": len(rows),
                                   "runs_named": named, "wilson95_named": wilson(named, len(rows)),
+                                  "runs_named_within_3_checkpoints_of_appearance": timely,
+                                  "wilson95_timely": wilson(timely, len(rows)),
                                   "runs_named_through_last_checkpoint": kept, "wilson95_kept": wilson(kept, len(rows))}),
                       flush=True)
             for k in KINDS:
