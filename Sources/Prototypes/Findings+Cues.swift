@@ -78,10 +78,12 @@ extension Findings {
   }
 
   /// Whether intervention `test` confirms a cue: pasting flips other classes' probes beyond the
-  /// control's interval and by at least `cuePasteLift`, and the class's accuracy on the probes
+  /// control's interval and by at least `cuePasteLift` (`cuePasteLiftLarge` for a large
+  /// region), and the class's accuracy on the probes
   /// with the prototype is at least `cueClassAccuracy`.
   public static func confirms(_ test: Intervention, thresholds: Thresholds = Thresholds()) -> Bool {
-    test.paste.isSignificant && test.paste.pasted.rate - test.paste.control.rate >= thresholds.cuePasteLift
+    let lift = test.region == "large" ? thresholds.cuePasteLiftLarge : thresholds.cuePasteLift
+    return test.paste.isSignificant && test.paste.pasted.rate - test.paste.control.rate >= lift
       && test.mask.before.rate >= thresholds.cueClassAccuracy
   }
 

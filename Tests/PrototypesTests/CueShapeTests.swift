@@ -117,6 +117,14 @@ import Testing
       cue.statement.contains("pixels y 0–7, x 0–7") && cue.statement.contains("100% of the image's outermost pixels"))
     #expect(cue.statement.contains("60/100 = 60%") && cue.statement.contains("another class's probe"))
     #expect(cue.numbers["frame_lifted"] == 1 && cue.numbers["paste_probes"] == 100)
+    // A large region's paste needs a 10-point lift beyond the intervals: 13/100 [7.8–21.1%]
+    // against 2/100 [0.6–7.0%] is one; the same numbers for a small region (20 points) are not.
+    var modest = Self.intervention(flips: 13)
+    #expect(
+      Findings.build(report: borderReport, interventions: [modest], run: "r").contains { $0.kind == "border-cue" })
+    modest.region = "small"
+    #expect(
+      !Findings.build(report: borderReport, interventions: [modest], run: "r").contains { $0.kind == "border-cue" })
     // No paste evidence (3/100 against 2/100): no cue finding.
     let weak = Findings.build(report: borderReport, interventions: [Self.intervention(flips: 3)], run: "r")
     #expect(!weak.contains { $0.kind.hasSuffix("-cue") })
