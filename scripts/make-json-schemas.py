@@ -38,7 +38,7 @@ split = obj(["class", "present_probes", "present_correct", "absent_probes", "abs
             {"class": I, "present_probes": I, "present_correct": I, "absent_probes": I, "absent_correct": I}, closed=True)
 traits_props = {"present_probes": I, "footprint": NUMS, "fixed_position": N, "hot_cells": INTS, "pixel_box": INTS,
                 "mean_cells": N, "size_fraction": N, "content_variability": N, "content_standard_deviation": N,
-                "presence_split": arr(split)}
+                "presence_split": arr(split), "edge_share": N, "frame_lifted": N, "dark_share": N, "dark_lift": N}
 defs["traits"] = obj(["present_probes", "footprint", "fixed_position", "hot_cells", "mean_cells", "size_fraction",
                       "presence_split"], traits_props, closed=True)
 defs["vocabulary_summary"] = obj(["fitted_on_step", "size", "pca_components", "explained_variance"],
@@ -76,7 +76,8 @@ defs["intervention_outcome"] = obj(["prototype", "class", "step", "mean_cells", 
                 {"before": ref("binomial"), "masked": ref("binomial"), "control": ref("binomial"),
                  "confidence_before": N, "confidence_masked": N, "confidence_control": N}, closed=True),
     "paste": obj(["pasted", "control", "sources"], {"pasted": ref("binomial"), "control": ref("binomial"), "sources": I},
-                 closed=True)}, closed=True)
+                 closed=True),
+    "region": {"type": "string", "enum": ["small", "large"]}, "companions": INTS}, closed=True)
 defs["intervention"] = obj(["id", "step", "prototype", "origin", "state"],
     {"id": I, "step": I, "prototype": I, "class": I, "origin": S, "state": S, "error": S,
      "outcome": ref("intervention_outcome")}, closed=True, desc="An intervention request with its outcome when done.")

@@ -11,8 +11,10 @@ extension ClientCommands {
       evidence. Kinds: fixed-position-cue (a prototype exclusive to one class, small, at a fixed place,
       with near-constant pixels, whose pasting flips other classes' probes to the class beyond a random
       patch's 95% interval; high when masking it also lowers the class's accuracy beyond its control's),
-      cue-candidate-untested (the same shape, no intervention yet), learned-early, separated-by,
-      evidence-swings. Thresholds: see the README.
+      border-cue (the same, for a prototype on the image's edge cells where the outermost pixels are
+      brighter in its probes: a frame), background-cue (the same, for one on dark pixels lifted above
+      the other probes' background: a texture), cue-candidate-untested (one of those shapes, no
+      intervention yet), learned-early, separated-by, evidence-swings. Thresholds: see the README.
       """
     return spec
   }()

@@ -36,7 +36,7 @@ struct InterventionRunner {
     let session = Session(
       network: try analyzer.load(inputs.sha256, architecture).network, vocabulary: vocabulary,
       observation: observation, probe: probe)
-    let measure = session.measure
+    let measure = { session.measure($0, $1) }
     let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
 
     for request in requests {
@@ -70,7 +70,9 @@ struct InterventionRunner {
         candidates.append(p.id)
       }
       for id in candidates where (byID[id]?.presence[safe: c] ?? 0) >= 0.1 {
-        guard let outcome = measure(id, c) else { continue }
+        guard let outcome = session.measure(id, c, companions: Self.companions(of: id, c, in: report)) else {
+          continue
+        }
         try store.saveIntervention(
           id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
           origin: "auto")
@@ -112,13 +114,22 @@ extension InterventionRunner {
     }
 
     /// The intervention on prototype `id` for class `c` (nil: not in the vocabulary, or
-    /// present in no probe of the class).
-    func measure(_ id: Int, _ c: Int) -> Intervention? {
+    /// present in no probe of the class), its region joined by `companions`' cells.
+    func measure(_ id: Int, _ c: Int, companions: [Int] = []) -> Intervention? {
       guard let p = column[id] else { return nil }
       return Intervention.measure(
         prototype: id, label: c, intensity: (0..<setup.labels.count).map { intensity[$0 * k + p] },
-        baseline: baseline, inputs: setup, seed: seed)
+        baseline: baseline, inputs: setup, seed: seed, companions: companions.filter { column[$0] != nil })
     }
+  }
+
+  /// The other prototypes shaped like a border or background cue of class `c` like `id`
+  /// (`Findings.cueShape`): the other parts of the same cue, tested together.
+  static func companions(of id: Int, _ c: Int, in report: AnalysisReport) -> [Int] {
+    guard let p = report.prototypes.first(where: { $0.id == id }), let shape = Findings.cueShape(p, c),
+      shape != .mark
+    else { return [] }
+    return report.prototypes.filter { $0.id != id && Findings.cueShape($0, c) == shape }.map(\.id)
   }
 
   /// Checkpoints within which a tested cue candidate is not tested again.
@@ -128,8 +139,8 @@ extension InterventionRunner {
   /// shaped like a fixed-position cue (`Findings.isCueCandidate`; usually none, so this costs
   /// nothing on most checkpoints), so a cue is named with its intervention evidence at the
   /// checkpoint where it first looks like one, however busy the daemon is. The wider sweep
-  /// waits for an idle worker. Stored with origin `candidate`. A candidate tested within the
-  /// run's last `retestAfter` checkpoints is not tested again (findings read every earlier
+  /// waits for an idle worker. Stored with origin `candidate`. A candidate confirmed
+  /// (`Findings.confirms`) within the run's last `retestAfter` checkpoints is not tested again (findings read every earlier
   /// intervention; re-testing a persistent candidate at each checkpoint made it a cost per
   /// checkpoint).
   /// - Returns: how many were tested.
@@ -143,9 +154,14 @@ extension InterventionRunner {
     }
     guard !candidates.isEmpty, observation.step == vocabulary.step else { return 0 }
     let since = try store.observedSteps(run: run).suffix(retestAfter).first ?? observation.step
+    // Only a test that confirmed the cue spares a re-test: one that did not is repeated at the
+    // next checkpoint (measured: a texture's prototype failed the paste at step 100, 16/300,
+    // and passed at 600, 191/300; not re-tested in between, the cue went unnamed for 4
+    // checkpoints).
     let recent = Set(
       try store.interventions(run: run).filter {
         $0.origin == "candidate" && $0.step >= since && $0.step < observation.step
+          && ($0.outcome.map { Findings.confirms($0) } ?? false)
       }
       .map { [$0.prototype, $0.label ?? -1] })
     let untested = candidates.filter { !recent.contains([$0.0, $0.1]) }
@@ -153,7 +169,7 @@ extension InterventionRunner {
     let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
     var tested = 0
     for (id, c) in untested {
-      guard let outcome = session.measure(id, c) else { continue }
+      guard let outcome = session.measure(id, c, companions: companions(of: id, c, in: report)) else { continue }
       try store.saveIntervention(
         id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
         origin: "candidate")

@@ -2,8 +2,8 @@
 /// much it matters, the numbers it rests on (with sample sizes) and the command that shows the
 /// evidence. `Findings.build` makes them.
 public struct Finding: Codable, Sendable, Equatable {
-  /// `fixed-position-cue`, `cue-candidate-untested`, `learned-early`, `separated-by` or
-  /// `evidence-swings`.
+  /// `fixed-position-cue`, `border-cue`, `background-cue`, `cue-candidate-untested`,
+  /// `learned-early`, `separated-by` or `evidence-swings`.
   public var kind: String
   /// `high`, `medium`, `low` or `info`.
   public var severity: String

@@ -3,12 +3,18 @@ import Foundation
 
 /// Tests a prototype by intervention on the probe set (DESIGN §6b), at one checkpoint:
 ///
-/// The region of a prototype in an image is its cells there grown by one cell on every side
-/// (a target-layer cell sees beyond its own block of pixels: on the planted-mark runs, the
-/// cells alone left a third of the mark unmasked), upsampled to image pixels by the galleries'
-/// nearest mapping. Its control is the same region moved by a random whole-cell offset that
-/// keeps it inside the map (the same area, elsewhere; overlapping the original as little as
-/// 20 tries allow).
+/// The region of a prototype in an image is its cells there, upsampled to image pixels by the
+/// galleries' nearest mapping. A *small* prototype (on average at most `smallRegion` of the map
+/// per image, like a mark) has its cells grown by one cell on every side (a target-layer cell
+/// sees beyond its own block of pixels: on the planted-mark runs, the cells alone left a third
+/// of the mark unmasked), and its control is the same region moved by a random whole-cell
+/// offset that keeps it inside the map (the same area, elsewhere; overlapping the original as
+/// little as 20 tries allow). A *large* one (a frame, a background) is not grown — grown, the
+/// ring of a border covered most of the image and a paste carried the whole object — and
+/// cannot be moved elsewhere, so its controls keep the place and change the content: the mask
+/// control masks as many cells drawn at random from the map, and the paste control pastes the
+/// same region from a random probe of another class (the same area at the same place; only
+/// the class of what is pasted differs).
 ///
 /// - **mask**: on class c's probes where the prototype is present (P_ik ≥ 0.5), replace the
 ///   region's pixels by the probe set's mean image; compare class-c accuracy and mean
@@ -27,15 +33,22 @@ public struct Intervention: Codable, Sendable, Equatable {
   public var step: Int
   /// Cells the prototype covers per masked image, on average.
   public var meanCells: Double
+  /// Prototypes covering on average at most this fraction of the map per image are small.
+  public static let smallRegion = 0.125
   public var mask: MaskOutcome
   public var paste: PasteOutcome
+  /// "small" (grown region, moved controls) or "large" (its cells; random cells and
+  /// another class's content as controls); nil in interventions stored before the distinction.
+  public var region: String?
+  /// Prototypes whose cells joined a large region (nil: none).
+  public var companions: [Int]?
 
   enum CodingKeys: String, CodingKey {
     case prototype
     case label = "class"
     case step
     case meanCells = "mean_cells"
-    case mask, paste
+    case mask, paste, region, companions
   }
 
   /// Class-c accuracy and confidence with the prototype masked and with the control masked.
@@ -110,11 +123,14 @@ public struct Intervention: Codable, Sendable, Equatable {
 
   /// Runs the mask and paste tests of prototype `id` for class `label`, given the probes'
   /// `intensity` of it (P_ik, n) and the unmodified predictions and class probabilities
-  /// (`Intervention.baseline`), seeded.
+  /// (`Intervention.baseline`), seeded. A large prototype's region also takes the cells of its
+  /// `companions` (the other parts of the same cue: on the border runs the frame split into 2–3
+  /// prototypes, and pasting one part alone flipped 1% of probes where the whole frame's parts
+  /// together flipped most).
   /// - Returns: nil when no class-`label` probe has the prototype present.
   public static func measure(
     prototype id: Int, label c: Int, intensity: [Double], baseline: (predictions: [Int], probabilities: [Float]),
-    inputs: Inputs, seed: UInt64
+    inputs: Inputs, seed: UInt64, companions: [Int] = []
   ) -> Intervention? {
     let n = inputs.labels.count
     let cells = inputs.mapHeight * inputs.mapWidth
@@ -127,17 +143,25 @@ public struct Intervention: Codable, Sendable, Equatable {
     }
     let mean = meanImage(inputs.images)
 
+    let small =
+      Double(holders.reduce(0) { $0 + cellsOf($1, id).count }) <= smallRegion * Double(cells * holders.count)
+    let members = Set([id] + companions)
+    let region = { (image: Int) -> [Int] in
+      small
+        ? grown(cellsOf(image, id), inputs)
+        : (0..<cells).filter { members.contains(inputs.cellPrototypes[image * cells + $0]) }
+    }
+
     // Mask.
     var maskedImages: [[Float]] = []
     var controlImages: [[Float]] = []
     var totalCells = 0
     for i in holders {
-      let own = cellsOf(i, id)
-      totalCells += own.count
-      let region = grown(own, inputs)
-      maskedImages.append(replace(image: i, cells: region, from: mean, inputs: inputs))
-      controlImages.append(
-        replace(image: i, cells: shifted(region, inputs, using: &generator), from: mean, inputs: inputs))
+      totalCells += cellsOf(i, id).count
+      let own = region(i)
+      let control = small ? shifted(own, inputs, using: &generator) : scattered(own.count, cells, using: &generator)
+      maskedImages.append(replace(image: i, cells: own, from: mean, inputs: inputs))
+      controlImages.append(replace(image: i, cells: control, from: mean, inputs: inputs))
     }
     let maskedOut = predict(maskedImages, inputs)
     let controlOut = predict(controlImages, inputs)
@@ -163,14 +187,22 @@ public struct Intervention: Codable, Sendable, Equatable {
     let targets = Swift.stride(from: 0, to: eligible.count, by: stride).prefix(inputs.pasteTargets).map {
       eligible[$0]
     }
+    let otherClass = (0..<n).filter { inputs.labels[$0] != c }
     var pastedImages: [[Float]] = []
     var randomImages: [[Float]] = []
     for (index, target) in targets.enumerated() {
       let source = sources[index % sources.count]
-      let region = grown(cellsOf(source, id), inputs)
-      pastedImages.append(paste(from: source, onto: target, cells: region, inputs: inputs))
-      randomImages.append(
-        paste(from: source, onto: target, cells: shifted(region, inputs, using: &generator), inputs: inputs))
+      let own = region(source)
+      pastedImages.append(paste(from: source, onto: target, cells: own, inputs: inputs))
+      if small {
+        randomImages.append(
+          paste(from: source, onto: target, cells: shifted(own, inputs, using: &generator), inputs: inputs))
+      } else {
+        // A donor other than the target itself (which would change nothing).
+        let draw = Int(generator.next() % UInt64(otherClass.count))
+        let donor = otherClass[draw] == target ? otherClass[(draw + 1) % otherClass.count] : otherClass[draw]
+        randomImages.append(paste(from: donor, onto: target, cells: own, inputs: inputs))
+      }
     }
     let pasted = predict(pastedImages, inputs).predictions
     let random = predict(randomImages, inputs).predictions
@@ -179,7 +211,7 @@ public struct Intervention: Codable, Sendable, Equatable {
       control: BinomialInterval(successes: correct(random), trials: targets.count), sources: sources.count)
     return Intervention(
       prototype: id, label: c, step: inputs.step, meanCells: Double(totalCells) / Double(holders.count), mask: mask,
-      paste: outcome)
+      paste: outcome, region: small ? "small" : "large", companions: small || companions.isEmpty ? nil : companions)
   }
 
   /// `cells` and their 8 neighbours (within the map).
@@ -220,6 +252,15 @@ public struct Intervention: Codable, Sendable, Equatable {
       if overlap == 0 { break }
     }
     return best
+  }
+
+  /// `count` distinct cells of a map of `cells`, drawn at random.
+  static func scattered(_ count: Int, _ cells: Int, using generator: inout SplitMix64) -> [Int] {
+    var pool = Array(0..<cells)
+    for i in 0..<min(count, cells) {
+      pool.swapAt(i, i + Int(generator.next() % UInt64(cells - i)))
+    }
+    return Array(pool.prefix(count)).sorted()
   }
 
   /// Predictions and class probabilities of the unmodified probe set.

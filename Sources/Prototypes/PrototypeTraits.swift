@@ -32,6 +32,16 @@ public struct ProbeImages: Sendable {
 ///   cells (channels averaged), weighted by how often the pixel is covered, divided by the mean
 ///   per-pixel standard deviation of the whole probe set. Near 0: the same pixels every time (a
 ///   mark); near 1 or above: as varied as images are (an object part);
+/// - where, for cues that are not small marks: edge share = the footprint's mass on the map's
+///   outermost ring of cells; frame lifted = of the image pixels in the outermost
+///   `framePixels` rows and columns under its hot cells, the fraction whose mean over the present
+///   probes exceeds their mean over the other probes by at least `liftedBy` (a frame stamped on
+///   the images: near 1; a checkerboard texture: at most the pattern's duty, ½); dark share =
+///   the fraction of the pixels under its cells, over the present probes, below `darkBelow`
+///   (lying on the background rather than on the object), and dark lift = the mean of those
+///   dark pixels minus the mean of every dark pixel of the other probes (something laid on the
+///   background: a texture of amplitude 96 lifts it by about 0.18; the empty gap between a
+///   trouser's legs by about 0);
 /// - presence split: per class where it is present (ρ ≥ 0.1), the probe accuracy of the
 ///   class's probes with and without it.
 public struct PrototypeTraits: Codable, Sendable, Equatable {
@@ -59,6 +69,24 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   public var contentStandardDeviation: Double?
   /// Per class where it is present: accuracy with it present and absent.
   public var presenceSplit: [PresenceSplit]
+  /// Footprint mass on the map's outermost ring of cells (nil when never present).
+  public var edgeShare: Double?
+  /// Fraction of the frame pixels under its hot cells that are brighter where it is present
+  /// (nil without images, without frame pixels under its hot cells, or without absent probes).
+  public var frameLifted: Double?
+  /// Fraction of the pixels under its cells below `darkBelow` (nil without images or presence).
+  public var darkShare: Double?
+  /// Mean of those dark pixels minus the mean of the other probes' dark pixels (nil without
+  /// images, dark pixels or absent probes).
+  public var darkLift: Double?
+
+  /// Width of the image frame `frameLifted` looks at, in pixels: the outermost pixel, which a
+  /// frame of any width covers.
+  public static let framePixels = 1
+  /// Lift (pixel/255) that makes a frame pixel count as lifted.
+  public static let liftedBy = 0.25
+  /// Pixel value (pixel/255) below which a pixel counts as background.
+  public static let darkBelow = 0.5
 
   enum CodingKeys: String, CodingKey {
     case presentProbes = "present_probes"
@@ -71,6 +99,10 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
     case contentVariability = "content_variability"
     case contentStandardDeviation = "content_standard_deviation"
     case presenceSplit = "presence_split"
+    case edgeShare = "edge_share"
+    case frameLifted = "frame_lifted"
+    case darkShare = "dark_share"
+    case darkLift = "dark_lift"
   }
 
   /// Probe accuracy of one class with a prototype present and absent.
@@ -129,8 +161,13 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
     var box: [Int]?
     var variability: Double?
     var deviation: Double?
+    var lifted: Double?
+    var dark: (share: Double, lift: Double?)?
     if let images, images.count == n {
       box = pixelBox(hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
+      lifted = frameLift(present, hot: hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
+      dark = darkFraction(
+        present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth)
       if present.count >= 2 {
         deviation = contentDeviation(
           present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth)
@@ -150,7 +187,74 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
       hotCells: hot, pixelBox: box,
       meanCells: present.isEmpty ? 0 : total / Double(present.count),
       sizeFraction: present.isEmpty ? 0 : total / Double(present.count * cells), contentVariability: variability,
-      contentStandardDeviation: deviation, presenceSplit: split)
+      contentStandardDeviation: deviation, presenceSplit: split,
+      edgeShare: total > 0 ? edgeMass(counts, mapHeight: mapHeight, mapWidth: mapWidth) / total : nil,
+      frameLifted: lifted, darkShare: dark?.share, darkLift: dark?.lift)
+  }
+
+  /// Σ of `counts` over the map's outermost ring of cells.
+  static func edgeMass(_ counts: [Double], mapHeight h: Int, mapWidth w: Int) -> Double {
+    (0..<(h * w)).filter { min($0 / w, $0 % w, h - 1 - $0 / w, w - 1 - $0 % w) == 0 }.reduce(0) { $0 + counts[$1] }
+  }
+
+  /// Mean over the channels of pixel `q` (y·W + x) of image `i`.
+  static func pixel(_ images: ProbeImages, _ i: Int, _ q: Int) -> Double {
+    let plane = images.height * images.width
+    var v = 0.0
+    for channel in 0..<images.channels { v += Double(images.pixels[(i * images.channels + channel) * plane + q]) }
+    return v / Double(images.channels)
+  }
+
+  /// Fraction of the frame pixels (within `framePixels` of the image's edge) under `hot` cells
+  /// whose mean over `present` probes exceeds their mean over the other probes by `liftedBy`.
+  static func frameLift(_ present: [Int], hot: [Int], images: ProbeImages, mapHeight: Int, mapWidth: Int) -> Double? {
+    let (h, w) = (images.height, images.width)
+    let hotCells = Set(hot)
+    let absent = Set(0..<images.count).subtracting(present)
+    let frame = (0..<(h * w)).filter { q in
+      let (y, x) = (q / w, q % w)
+      return min(y, x, h - 1 - y, w - 1 - x) < framePixels
+        && hotCells.contains(images.cell(y: y, x: x, mapHeight: mapHeight, mapWidth: mapWidth))
+    }
+    guard !frame.isEmpty, !present.isEmpty, !absent.isEmpty else { return nil }
+    let raised = frame.filter { q in
+      let inside = present.reduce(0.0) { $0 + pixel(images, $1, q) } / Double(present.count)
+      let outside = absent.reduce(0.0) { $0 + pixel(images, $1, q) } / Double(absent.count)
+      return inside - outside >= liftedBy
+    }
+    return Double(raised.count) / Double(frame.count)
+  }
+
+  /// Fraction of the pixels under the prototype's cells, over `present` probes, below
+  /// `darkBelow`, and their mean minus that of every dark pixel of the other probes.
+  static func darkFraction(
+    _ present: [Int], id: Int, images: ProbeImages, cellPrototypes: [Int], mapHeight: Int, mapWidth: Int
+  ) -> (share: Double, lift: Double?)? {
+    let (h, w) = (images.height, images.width)
+    let cells = mapHeight * mapWidth
+    let pixelCell = (0..<(h * w)).map { images.cell(y: $0 / w, x: $0 % w, mapHeight: mapHeight, mapWidth: mapWidth) }
+    var covered = 0
+    var dark = 0
+    var darkSum = 0.0
+    for i in present {
+      for q in 0..<(h * w) where cellPrototypes[i * cells + pixelCell[q]] == id {
+        covered += 1
+        let v = pixel(images, i, q)
+        if v < darkBelow { (dark, darkSum) = (dark + 1, darkSum + v) }
+      }
+    }
+    guard covered > 0 else { return nil }
+    var elsewhere = 0
+    var elsewhereSum = 0.0
+    for i in Set(0..<images.count).subtracting(present) {
+      for q in 0..<(h * w) {
+        let v = pixel(images, i, q)
+        if v < darkBelow { (elsewhere, elsewhereSum) = (elsewhere + 1, elsewhereSum + v) }
+      }
+    }
+    let lift =
+      dark > 0 && elsewhere > 0 ? darkSum / Double(dark) - elsewhereSum / Double(elsewhere) : nil
+    return (Double(dark) / Double(covered), lift)
   }
 
   /// Inclusive pixel bounding box [top, left, bottom, right] of `cells`.
