@@ -10,15 +10,16 @@ import Testing
 @Suite struct SecondReferenceTests {
   struct Case: Sendable, CustomStringConvertible {
     var architecture: String
-    /// Every element within 1e-4 (SGD); Adam gets the rounding allowance explained below.
-    var strict: Bool
+    /// Fraction of a parameter's elements allowed beyond 1e-4 of its scale after three steps
+    /// (every element stays within 1e-3); the rounding allowances are explained below.
+    var offFraction: Double
     var makeRule: @Sendable () -> any UpdateRule
     var description: String { architecture }
   }
 
   static let cases = [
-    Case(architecture: "smallcnn-bn", strict: true) { SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4) },
-    Case(architecture: "cifarcnn", strict: false) { Adam(learningRate: 1e-3, weightDecay: 1e-4) },
+    Case(architecture: "smallcnn-bn", offFraction: 0.01) { SGD(learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4) },
+    Case(architecture: "cifarcnn", offFraction: 0.005) { Adam(learningRate: 1e-3, weightDecay: 1e-4) },
   ]
 
   @Test(arguments: cases)
@@ -62,12 +63,19 @@ import Testing
     // rounding of the gradient sum decides a sizeable part of the step. PyTorch float32 is no
     // closer to float64 there than we are. So: 99.5% of elements within 1e-4 of the
     // parameter's scale, every element within 1e-3.
+    // smallcnn-bn (SGD): every element was within 1e-4 while a convolution summed its weight
+    // gradient in one GEMM over the batch. Summed chunk by chunk (cache-sized chunks, Engine),
+    // the order differs from PyTorch's: with OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE=
+    // Haswell) 131 of conv3's 18,432 elements end beyond 1e-4 (at most 5.3e-4), with its
+    // SkylakeX kernels none. Batch statistics of 16 images and max-pool near ties amplify float
+    // rounding over three steps; the losses still agree to 1e-5 at every step.
     for (name, parameter) in network.namedParameters {
       let expected = try fixture.tensor("after_train.\(name)")
       let scale = expected.scalars.map(abs).max() ?? 1
       let off = zip(parameter.value.scalars, expected.scalars).filter { abs($0 - $1) > 1e-4 * scale }.count
-      #expect(Double(off) <= 0.005 * Double(expected.count), "\(name): \(off) of \(expected.count) elements off")
-      #expect(relativeError(parameter.value, expected) < (c.strict ? 1e-4 : 1e-3), "\(name)")
+      #expect(
+        Double(off) <= c.offFraction * Double(expected.count), "\(name): \(off) of \(expected.count) elements off")
+      #expect(relativeError(parameter.value, expected) < 1e-3, "\(name)")
     }
     for layer in network.leafLayers {
       for (suffix, value) in layer.buffers {
