@@ -175,19 +175,15 @@ extension Findings {
         numbers["intervention_step"] = Double(test.step)
         numbers["mask_probes"] = Double(mask.before.trials)
         numbers["mask_accuracy_before"] = mask.before.rate
-        numbers["mask_accuracy_masked"] = mask.masked.rate
-        numbers["mask_accuracy_masked_lower"] = mask.masked.lower
-        numbers["mask_accuracy_masked_upper"] = mask.masked.upper
-        numbers["mask_accuracy_control"] = mask.control.rate
-        numbers["mask_accuracy_control_lower"] = mask.control.lower
-        numbers["mask_accuracy_control_upper"] = mask.control.upper
+        for (key, rate) in [
+          ("mask_accuracy_masked", mask.masked), ("mask_accuracy_control", mask.control),
+          ("paste_flip_rate", paste.pasted), ("paste_control_flip_rate", paste.control),
+        ] {
+          numbers[key] = rate.rate
+          numbers[key + "_lower"] = rate.lower
+          numbers[key + "_upper"] = rate.upper
+        }
         numbers["paste_probes"] = Double(paste.pasted.trials)
-        numbers["paste_flip_rate"] = paste.pasted.rate
-        numbers["paste_flip_rate_lower"] = paste.pasted.lower
-        numbers["paste_flip_rate_upper"] = paste.pasted.upper
-        numbers["paste_control_flip_rate"] = paste.control.rate
-        numbers["paste_control_flip_rate_lower"] = paste.control.lower
-        numbers["paste_control_flip_rate_upper"] = paste.control.upper
         let controls =
           test.region != "large"
           ? ("a random area of the same size", "a random patch")

@@ -161,14 +161,7 @@ import Testing
   /// pasting another class-1 probe's frame (0) flips none.
   @Test func interventionsOnALargeRegionMoveAccuracyTheExpectedWay() throws {
     let (images, cells, intensity, labels) = Self.probes(m: 10) { _, _ in 1 }
-    var generator = SplitMix64(seed: 1)
-    let linear = Linear(name: "fc", inputFeatures: 64, outputFeatures: 2, generator: &generator)
-    linear.weight.value = Tensor(
-      shape: [2, 64],
-      scalars: (0..<64).map { min($0 / 8, $0 % 8, 7 - $0 / 8, 7 - $0 % 8) < 2 ? Float(1) / 48 : 0 }
-        + [Float](repeating: 0, count: 64))
-    linear.bias?.value = Tensor(shape: [2], scalars: [0, 0.6])
-    let network = Network(layers: [Flatten(name: "flat"), linear], inputShape: [1, 8, 8], targetLayerIndex: 0)
+    let network = Self.frameReader(classOneLogit: 0.6)
     let inputs = Intervention.Inputs(
       network: network, images: images, labels: labels, cellPrototypes: cells, mapHeight: 4, mapWidth: 4, step: 7)
     let baseline = Intervention.baseline(inputs)
@@ -190,14 +183,7 @@ import Testing
   @Test func companionsJoinTheOtherPartsOfALargeCue() throws {
     var (images, cells, intensity, labels) = Self.probes(m: 10) { _, _ in 1 }
     for i in 0..<10 { for j in [4, 7, 8, 11] { cells[i * 16 + j] = 3 } }
-    var generator = SplitMix64(seed: 1)
-    let linear = Linear(name: "fc", inputFeatures: 64, outputFeatures: 2, generator: &generator)
-    linear.weight.value = Tensor(
-      shape: [2, 64],
-      scalars: (0..<64).map { min($0 / 8, $0 % 8, 7 - $0 / 8, 7 - $0 % 8) < 2 ? Float(1) / 48 : 0 }
-        + [Float](repeating: 0, count: 64))
-    linear.bias?.value = Tensor(shape: [2], scalars: [0, 0.8])
-    let network = Network(layers: [Flatten(name: "flat"), linear], inputShape: [1, 8, 8], targetLayerIndex: 0)
+    let network = Self.frameReader(classOneLogit: 0.8)
     let inputs = Intervention.Inputs(
       network: network, images: images, labels: labels, cellPrototypes: cells, mapHeight: 4, mapWidth: 4, step: 7)
     let baseline = Intervention.baseline(inputs)
@@ -210,5 +196,18 @@ import Testing
         prototype: 1, label: 0, intensity: presence, baseline: baseline, inputs: inputs, seed: 3, companions: [3]))
     #expect(together.companions == [3] && together.paste.pasted.successes == 10)
     #expect(together.paste.control.successes == 0 && together.mask.masked.successes == 0)
+  }
+
+  /// A network over 8×8 images whose logit 0 is the mean of the 2-pixel frame (48 pixels) and
+  /// whose logit 1 is the constant `classOneLogit`.
+  static func frameReader(classOneLogit: Float) -> Network {
+    var generator = SplitMix64(seed: 1)
+    let linear = Linear(name: "fc", inputFeatures: 64, outputFeatures: 2, generator: &generator)
+    linear.weight.value = Tensor(
+      shape: [2, 64],
+      scalars: (0..<64).map { min($0 / 8, $0 % 8, 7 - $0 / 8, 7 - $0 % 8) < 2 ? Float(1) / 48 : 0 }
+        + [Float](repeating: 0, count: 64))
+    linear.bias?.value = Tensor(shape: [2], scalars: [0, classOneLogit])
+    return Network(layers: [Flatten(name: "flat"), linear], inputShape: [1, 8, 8], targetLayerIndex: 0)
   }
 }
