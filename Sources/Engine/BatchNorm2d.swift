@@ -26,6 +26,7 @@ public final class BatchNorm2d: Layer {
   private var normalized = Tensor(shape: [0])
   private var inverseStd = [Float]()
   private var trainingMode = false
+  private var batchCount = 0
 
   /// Creates a layer with γ = 1, β = 0, running mean 0 and variance 1.
   public init(name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
@@ -59,51 +60,77 @@ public final class BatchNorm2d: Layer {
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
     precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
+    guard training else { return normalize(input, mean: runningMean.scalars, inverseStd: runningInverseStd()) }
+    let count = input.shape[0] * input.shape[2] * input.shape[3]
+    return forward(input, batchSums: batchSums(input), count: count, updatesRunningStatistics: true)
+  }
+
+  /// Per channel, Σx and Σx² over every plane of a training batch, accumulated in Double
+  /// (Σx² − Nμ² cancels): `[Σx₀, Σx²₀, Σx₁, Σx²₁, …]`. Sums of several parts of one batch
+  /// add up to the whole batch's (synchronised BatchNorm across replicas).
+  public func batchSums(_ input: Tensor) -> [Double] {
+    precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
     let (n, plane) = (input.shape[0], input.shape[2] * input.shape[3])
-    let count = n * plane
-    trainingMode = training
-    var mean = [Float](repeating: 0, count: channels)
-    var invStd = [Float](repeating: 0, count: channels)
-    if training {
-      precondition(count > 1, "\(name): training BatchNorm needs more than one value per channel, got \(input.shape)")
-      let channels = self.channels
-      // Per channel: Σx and Σx² over every plane, accumulated in Double (Σx² − Nμ² cancels).
-      var sums = [Double](repeating: 0, count: 2 * channels)
-      input.withPointer { x in
-        sums.withUnsafeMutableBufferPointer { out in
-          let target = UncheckedPointer(out.baseAddress)
-          Parallel.forEach(0..<channels) { c in
-            var sum = 0.0
-            var squares = 0.0
-            for b in 0..<n {
-              let row = x + (b * channels + c) * plane
-              for i in 0..<plane {
-                let v = Double(row[i])
-                sum += v
-                squares += v * v
-              }
+    let channels = self.channels
+    var sums = [Double](repeating: 0, count: 2 * channels)
+    input.withPointer { x in
+      sums.withUnsafeMutableBufferPointer { out in
+        let target = UncheckedPointer(out.baseAddress)
+        Parallel.forEach(0..<channels) { c in
+          var sum = 0.0
+          var squares = 0.0
+          for b in 0..<n {
+            let row = x + (b * channels + c) * plane
+            for i in 0..<plane {
+              let v = Double(row[i])
+              sum += v
+              squares += v * v
             }
-            target.pointer?[2 * c] = sum
-            target.pointer?[2 * c + 1] = squares
           }
+          target.pointer?[2 * c] = sum
+          target.pointer?[2 * c + 1] = squares
         }
       }
-      for c in 0..<channels {
-        let mu = sums[2 * c] / Double(count)
-        let variance = max(0, sums[2 * c + 1] / Double(count) - mu * mu)
-        mean[c] = Float(mu)
-        invStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
-        let unbiased = variance * Double(count) / Double(count - 1)
-        runningMean.scalars[c] = (1 - momentum) * runningMean.scalars[c] + momentum * Float(mu)
-        runningVariance.scalars[c] = (1 - momentum) * runningVariance.scalars[c] + momentum * Float(unbiased)
-      }
-      batchesTracked += 1
-    } else {
-      for c in 0..<channels {
-        mean[c] = runningMean.scalars[c]
-        invStd[c] = 1 / (runningVariance.scalars[c] + epsilon).squareRoot()
-      }
     }
+    return sums
+  }
+
+  /// The training forward pass with the statistics of a batch given by its `batchSums` over
+  /// `count` values per channel — this input's own, or those of a whole batch of which the
+  /// input is a part (the other parts on replicas of this layer).
+  /// - Parameter updatesRunningStatistics: update the running mean and variance (and the
+  ///   batch count) with these statistics; one replica of a split batch does.
+  public func forward(
+    _ input: Tensor, batchSums sums: [Double], count: Int, updatesRunningStatistics: Bool
+  ) -> Tensor {
+    precondition(sums.count == 2 * channels, "\(name): \(sums.count) batch sums for \(channels) channels")
+    precondition(count > 1, "\(name): training BatchNorm needs more than one value per channel, got \(count)")
+    var mean = [Float](repeating: 0, count: channels)
+    var invStd = [Float](repeating: 0, count: channels)
+    for c in 0..<channels {
+      let mu = sums[2 * c] / Double(count)
+      let variance = max(0, sums[2 * c + 1] / Double(count) - mu * mu)
+      mean[c] = Float(mu)
+      invStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+      guard updatesRunningStatistics else { continue }
+      let unbiased = variance * Double(count) / Double(count - 1)
+      runningMean.scalars[c] = (1 - momentum) * runningMean.scalars[c] + momentum * Float(mu)
+      runningVariance.scalars[c] = (1 - momentum) * runningVariance.scalars[c] + momentum * Float(unbiased)
+    }
+    if updatesRunningStatistics { batchesTracked += 1 }
+    trainingMode = true
+    batchCount = count
+    return normalize(input, mean: mean, inverseStd: invStd)
+  }
+
+  private func runningInverseStd() -> [Float] {
+    trainingMode = false
+    return (0..<channels).map { 1 / (runningVariance.scalars[$0] + epsilon).squareRoot() }
+  }
+
+  private func normalize(_ input: Tensor, mean: [Float], inverseStd invStd: [Float]) -> Tensor {
+    precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
+    let (n, plane) = (input.shape[0], input.shape[2] * input.shape[3])
     inverseStd = invStd
     let gamma = weight.value.scalars
     let beta = bias.value.scalars
@@ -130,11 +157,19 @@ public final class BatchNorm2d: Layer {
 
   // Training: ∂x = (γ·s/M)·(M·∂y − Σ∂y − x̂·Σ(∂y·x̂)), M = N·H·W; evaluation: ∂x = γ·s·∂y.
   public func backward(_ gradOutput: Tensor, needs: BackwardNeeds) -> Tensor {
+    let sums = gradientSums(gradOutput, parameterGradients: needs.parameterGradients)
+    guard needs.inputGradient else { return Tensor(shape: [0]) }
+    return inputGradient(gradOutput, gradientSums: sums, count: trainingMode ? batchCount : 0)
+  }
+
+  /// Per channel, Σ∂y and Σ∂y·x̂ after the last forward: `[Σ∂y₀, Σ∂y·x̂₀, Σ∂y₁, …]`. With
+  /// `parameterGradients` they become this layer's β and γ gradients (this part's share of
+  /// a split batch's). Sums of a batch's parts add up to the whole batch's.
+  public func gradientSums(_ gradOutput: Tensor, parameterGradients: Bool) -> [Float] {
     precondition(
       gradOutput.shape == normalized.shape, "\(name): gradient \(gradOutput.shape) does not match the last output")
     let shape = normalized.shape
     let (n, plane) = (shape[0], shape[2] * shape[3])
-    let count = Float(n * plane)
     let channels = self.channels
     // Σ∂y and Σ∂y·x̂ per channel: Float per plane, then Float across planes in batch order —
     // the order PyTorch's fixtures agree with to 1e-4 after three steps (max-pool near ties
@@ -164,13 +199,23 @@ public final class BatchNorm2d: Layer {
         }
       }
     }
-    let sumGrad = (0..<channels).map { sums[2 * $0] }
-    let sumGradXhat = (0..<channels).map { sums[2 * $0 + 1] }
-    if needs.parameterGradients {
-      weight.gradient = Tensor(shape: [channels], scalars: sumGradXhat)
-      bias.gradient = Tensor(shape: [channels], scalars: sumGrad)
+    if parameterGradients {
+      weight.gradient = Tensor(shape: [channels], scalars: (0..<channels).map { sums[2 * $0 + 1] })
+      bias.gradient = Tensor(shape: [channels], scalars: (0..<channels).map { sums[2 * $0] })
     }
-    guard needs.inputGradient else { return Tensor(shape: [0]) }
+    return sums
+  }
+
+  /// The input gradient after the last forward, from the `gradientSums` of the whole batch
+  /// (this input's own, or all parts' of a split batch added) over `count` values per
+  /// channel (ignored after an evaluation forward).
+  public func inputGradient(_ gradOutput: Tensor, gradientSums sums: [Float], count: Int) -> Tensor {
+    precondition(
+      gradOutput.shape == normalized.shape, "\(name): gradient \(gradOutput.shape) does not match the last output")
+    let shape = normalized.shape
+    let (n, plane) = (shape[0], shape[2] * shape[3])
+    let channels = self.channels
+    let total = Float(count)
     let gamma = weight.value.scalars
     let inverseStd = self.inverseStd
     let trainingMode = self.trainingMode
@@ -182,8 +227,8 @@ public final class BatchNorm2d: Layer {
             let base = planeIndex * plane
             let scale = gamma[c] * inverseStd[c]
             if trainingMode {
-              let meanGrad = sumGrad[c] / count
-              let meanGradXhat = sumGradXhat[c] / count
+              let meanGrad = sums[2 * c] / total
+              let meanGradXhat = sums[2 * c + 1] / total
               for i in 0..<plane { gx[base + i] = scale * (gy[base + i] - meanGrad - h[base + i] * meanGradXhat) }
             } else {
               for i in 0..<plane { gx[base + i] = scale * gy[base + i] }

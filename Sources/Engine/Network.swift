@@ -74,6 +74,29 @@ public final class Network {
     return (x, captured)
   }
 
+  /// Runs the layers `range` on their input (a segment of `forward`, for callers that act
+  /// between layers, e.g. synchronised BatchNorm across replicas).
+  public func forward(_ input: Tensor, layers range: Range<Int>, training: Bool) -> Tensor {
+    var x = input
+    for index in range { x = layers[index].forward(x, training: training) }
+    return x
+  }
+
+  /// Back-propagates through the layers `range` (after a `forward` through them), from the
+  /// gradient at their output to the gradient at their input (empty when `inputGradient` is
+  /// false: then the lowest layer of the range computes none).
+  public func backward(
+    _ gradOutput: Tensor, layers range: Range<Int>, parameterGradients: Bool, inputGradient: Bool
+  ) -> Tensor {
+    var grad = gradOutput
+    for index in range.reversed() {
+      let needsInput = index > range.lowerBound || inputGradient
+      grad = layers[index].backward(
+        grad, needs: BackwardNeeds(inputGradient: needsInput, parameterGradients: parameterGradients))
+    }
+    return grad
+  }
+
   /// Back-propagates `gradLogits` after a `forward`.
   /// - Parameters:
   ///   - stopAt: return the gradient with respect to this layer's *output* (layers up to
@@ -86,15 +109,11 @@ public final class Network {
   public func backward(
     _ gradLogits: Tensor, stopAt: Int? = nil, parameterGradients: Bool, inputGradient: Bool = true
   ) -> Tensor {
-    var grad = gradLogits
+    // Layers above the stop point always pass a gradient down; the first layer only when the
+    // input gradient is wanted.
     let lowest = (stopAt ?? -1) + 1
-    for index in stride(from: layers.count - 1, through: lowest, by: -1) {
-      // Layers above the stop point always pass a gradient down; the first layer only when the
-      // input gradient is wanted.
-      let needsInput = index > 0 || inputGradient
-      grad = layers[index].backward(
-        grad, needs: BackwardNeeds(inputGradient: needsInput, parameterGradients: parameterGradients))
-    }
-    return grad
+    return backward(
+      gradLogits, layers: lowest..<layers.count, parameterGradients: parameterGradients,
+      inputGradient: lowest > 0 || inputGradient)
   }
 }

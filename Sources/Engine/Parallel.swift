@@ -64,6 +64,17 @@ public enum Parallel {
     }
   }
 
+  /// `transform(i)` for every `i` of `0..<count`, each on its own thread as in `replicas`,
+  /// in index order.
+  public static func replicaMap<T>(_ count: Int, _ transform: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { buffer in
+      let slots = UncheckedPointer(buffer.baseAddress)
+      replicas(count) { index in slots.pointer?[index] = transform(index) }
+    }
+    return results.map { $0! }
+  }
+
   /// Whether this thread runs inside `replicas` (its loops stay serial).
   @inlinable
   public static var isSerialHere: Bool { pthread_getspecific(serialKey) != nil }

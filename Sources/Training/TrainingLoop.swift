@@ -17,7 +17,7 @@ public final class TrainingLoop {
   private var batch: Tensor
   private var labels: [Int]
   /// A second copy of the network (same architecture) that takes half of every batch on the
-  /// other core; nil when the network's layers couple the images of a batch (BatchNorm).
+  /// other core; nil when a layer inside a block couples the images of a batch.
   private let replica: Network?
 
   /// Creates a loop for `network` with the given update rule.
@@ -25,9 +25,9 @@ public final class TrainingLoop {
   ///   from `network` before every step). With it, a step runs two half-batches side by side,
   ///   one per core, each network's loops serial inside (`Parallel.replicas`), and sums their
   ///   parameter gradients: the same loss and gradients as one network over the whole batch
-  ///   up to float summation order, with one synchronisation per pass instead of several per
-  ///   layer. Ignored when `network` has BatchNorm (its batch statistics need the whole batch)
-  ///   or on one core.
+  ///   up to float summation order, with one synchronisation per pass (and one more per
+  ///   BatchNorm, whose statistics are the whole batch's) instead of several per layer.
+  ///   Ignored when `canSplitBatches` is false or on one core.
   public init(network: Network, rule: any UpdateRule, batchSize: Int, replica: Network? = nil) {
     precondition(batchSize > 0, "batch size must be positive")
     self.network = network
@@ -45,9 +45,11 @@ public final class TrainingLoop {
     }
   }
 
-  /// Whether a batch can be split across replicas: no layer couples a batch's images.
+  /// Whether a batch can be split across replicas: every layer that couples a batch's images
+  /// is a BatchNorm at the top level, which the split step synchronises (not one inside a
+  /// residual block).
   public static func canSplitBatches(_ network: Network) -> Bool {
-    !network.leafLayers.contains { $0 is BatchNorm2d }
+    network.leafLayers.filter { $0 is BatchNorm2d }.count == network.layers.filter { $0 is BatchNorm2d }.count
   }
 
   /// Builds the update rule a configuration names.
@@ -108,34 +110,67 @@ public final class TrainingLoop {
   /// Forward both halves side by side, the loss over the whole batch's logits (so weights and
   /// the mean are exactly the whole batch's), backward both halves side by side, and the
   /// replica's parameter gradients added to the network's.
+  ///
+  /// BatchNorm layers are synchronised: each pass runs in segments between them; at a
+  /// BatchNorm each half's sums (Σx, Σx² forward; Σ∂y, Σ∂y·x̂ backward) are added, so both
+  /// halves normalise with the whole batch's statistics, as one network would.
   private func splitStep(replica: Network, weights: [Float]?) throws {
     for (mine, theirs) in zip(network.parameters, replica.parameters) { theirs.value = mine.value }
     let n = batch.shape[0]
     let half = n / 2
-    let size = batch.count / n
-    let halves = [0..<half, half..<n].map { rows in
-      Tensor(
-        shape: [rows.count] + Array(batch.shape.dropFirst()),
-        scalars: Array(batch.scalars[(rows.lowerBound * size)..<(rows.upperBound * size)]))
-    }
     let networks = [network, replica]
-    var logits = [Tensor](repeating: Tensor(shape: [0]), count: 2)
-    logits.withUnsafeMutableBufferPointer { slots in
-      let out = UncheckedPointer(slots.baseAddress)
-      Parallel.replicas(2) { index in
-        out.pointer?[index] = networks[index].forward(halves[index], training: true).logits
+    let layerCount = network.layers.count
+    let norms = network.layers.indices.filter { network.layers[$0] is BatchNorm2d }
+    func norm(_ replica: Int, _ index: Int) -> BatchNorm2d {
+      // swift-format-ignore: NeverForceUnwrap
+      networks[replica].layers[index] as! BatchNorm2d
+    }
+
+    // Forward: segment (after the BatchNorm at start − 1, up to the next one at stop).
+    var activations = [0..<half, half..<n].map { rows in
+      Tensor(shape: [rows.count] + Array(batch.shape.dropFirst()), scalars: slice(batch, rows))
+    }
+    var sums: [Double] = []
+    var start = 0
+    for stop in norms + [layerCount] {
+      let (inputs, totals) = (activations, sums)
+      let results = Parallel.replicaMap(2) { i -> (Tensor, [Double]) in
+        var x = inputs[i]
+        if start > 0 {
+          x = norm(i, start - 1).forward(
+            x, batchSums: totals, count: n * x.shape[2] * x.shape[3], updatesRunningStatistics: i == 0)
+        }
+        x = networks[i].forward(x, layers: start..<stop, training: true)
+        return (x, stop < layerCount ? norm(i, stop).batchSums(x) : [])
       }
+      activations = results.map(\.0)
+      sums = zip(results[0].1, results[1].1).map(+)
+      start = stop + 1
     }
-    let classes = logits[0].shape[1]
-    let joined = Tensor(shape: [n, classes], scalars: logits[0].scalars + logits[1].scalars)
+    let classes = activations[0].shape[1]
+    let joined = Tensor(shape: [n, classes], scalars: activations[0].scalars + activations[1].scalars)
     let gradient = try loss(joined, weights).gradient
-    let parts = [0..<half, half..<n].map { rows in
-      Tensor(
-        shape: [rows.count, classes],
-        scalars: Array(gradient.scalars[(rows.lowerBound * classes)..<(rows.upperBound * classes)]))
+
+    // Backward: segment (above the BatchNorm at low, up to the one at stop, whose input
+    // gradient comes first).
+    var gradients = [0..<half, half..<n].map { rows in
+      Tensor(shape: [rows.count, classes], scalars: slice(gradient, rows))
     }
-    Parallel.replicas(2) { index in
-      networks[index].backward(parts[index], parameterGradients: true, inputGradient: false)
+    var gradientSums: [Float] = []
+    var stop = layerCount
+    for low in norms.reversed() + [-1] {
+      let (outputs, totals) = (gradients, gradientSums)
+      let results = Parallel.replicaMap(2) { i -> (Tensor, [Float]) in
+        var g = outputs[i]
+        if stop < layerCount {
+          g = norm(i, stop).inputGradient(g, gradientSums: totals, count: n * g.shape[2] * g.shape[3])
+        }
+        g = networks[i].backward(g, layers: (low + 1)..<stop, parameterGradients: true, inputGradient: low >= 0)
+        return (g, low >= 0 ? norm(i, low).gradientSums(g, parameterGradients: true) : [])
+      }
+      gradients = results.map(\.0)
+      gradientSums = zip(results[0].1, results[1].1).map(+)
+      stop = low
     }
     for (mine, theirs) in zip(network.parameters, replica.parameters) {
       let count = mine.gradient.count
@@ -145,5 +180,11 @@ public final class TrainingLoop {
         }
       }
     }
+  }
+
+  /// The rows `rows` of a batch tensor, flat.
+  private func slice(_ tensor: Tensor, _ rows: Range<Int>) -> [Float] {
+    let size = tensor.count / tensor.shape[0]
+    return Array(tensor.scalars[(rows.lowerBound * size)..<(rows.upperBound * size)])
   }
 }
