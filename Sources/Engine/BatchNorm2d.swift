@@ -65,8 +65,9 @@ public final class BatchNorm2d: Layer {
     return forward(input, batchSums: batchSums(input), count: count, updatesRunningStatistics: true)
   }
 
-  /// Per channel, Σx and Σx² over every plane of a training batch, accumulated in Double
-  /// (Σx² − Nμ² cancels): `[Σx₀, Σx²₀, Σx₁, Σx²₁, …]`. Sums of several parts of one batch
+  /// Per channel, Σx and Σx² over every plane of a training batch: `[Σx₀, Σx²₀, Σx₁, Σx²₁, …]`,
+  /// accumulated in Double (Σx² − Nμ² cancels); each plane's sums are taken in float lanes
+  /// around its first value, so a large mean costs no digits. Sums of several parts of one batch
   /// add up to the whole batch's (synchronised BatchNorm across replicas).
   public func batchSums(_ input: Tensor) -> [Double] {
     precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
@@ -80,12 +81,13 @@ public final class BatchNorm2d: Layer {
           var sum = 0.0
           var squares = 0.0
           for b in 0..<n {
+            // Shifted by the plane's first value, in float lanes; back to Σx, Σx² in Double.
             let row = x + (b * channels + c) * plane
-            for i in 0..<plane {
-              let v = Double(row[i])
-              sum += v
-              squares += v * v
-            }
+            let shift = row[0]
+            let part = Reductions.shiftedSumAndSquares(row, count: plane, shift: shift)
+            let (offset, values) = (Double(shift), Double(plane))
+            sum += Double(part.sum) + values * offset
+            squares += Double(part.squares) + 2 * offset * Double(part.sum) + values * offset * offset
           }
           target.pointer?[2 * c] = sum
           target.pointer?[2 * c + 1] = squares
@@ -171,9 +173,8 @@ public final class BatchNorm2d: Layer {
     let shape = normalized.shape
     let (n, plane) = (shape[0], shape[2] * shape[3])
     let channels = self.channels
-    // Σ∂y and Σ∂y·x̂ per channel: Float per plane, then Float across planes in batch order —
-    // the order PyTorch's fixtures agree with to 1e-4 after three steps (max-pool near ties
-    // downstream amplify any other rounding).
+    // Σ∂y and Σ∂y·x̂ per channel: Float lanes per plane, then Float across planes in batch
+    // order.
     var sums = [Float](repeating: 0, count: 2 * channels)
     gradOutput.withPointer { gy in
       normalized.withPointer { h in
@@ -184,14 +185,9 @@ public final class BatchNorm2d: Layer {
             var sgx: Float = 0
             for b in 0..<n {
               let base = (b * channels + c) * plane
-              var planeSum: Float = 0
-              var planeDot: Float = 0
-              for i in 0..<plane {
-                planeSum += gy[base + i]
-                planeDot += gy[base + i] * h[base + i]
-              }
-              sg += planeSum
-              sgx += planeDot
+              let part = Reductions.sumAndDot(gy + base, h + base, count: plane)
+              sg += part.sum
+              sgx += part.dot
             }
             target.pointer?[2 * c] = sg
             target.pointer?[2 * c + 1] = sgx

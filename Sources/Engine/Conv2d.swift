@@ -200,9 +200,7 @@ public final class Conv2d: Layer {
                   ldb: columns, beta: first ? 0 : 1, c: base + dwAt, ldc: g.patchSize, parallel: plan.inside)
                 let db = base + dbAt
                 for o in 0..<outputChannels {
-                  var sum: Float = 0
-                  let row = gm + o * gStride
-                  for j in 0..<columns { sum += row[j] }
+                  let sum = Reductions.sum(gm + o * gStride, count: columns)
                   db[o] = first ? sum : db[o] + sum
                 }
               }

@@ -17,11 +17,7 @@ public final class GlobalAvgPool: Layer {
     var out = Tensor(shape: [input.shape[0], input.shape[1]])
     input.withPointer { x in
       out.withMutablePointer { y in
-        for p in 0..<planes {
-          var sum: Float = 0
-          for i in 0..<size { sum += x[p * size + i] }
-          y[p] = sum / Float(size)
-        }
+        for p in 0..<planes { y[p] = Reductions.sum(x + p * size, count: size) / Float(size) }
       }
     }
     return out

@@ -92,8 +92,13 @@ public final class MaxPool2d: Layer {
     let outPlane = gradOutput.count / (inputShape[0] * inputShape[1])
     gradOutput.withPointer { gy in
       grad.withMutablePointer { gx in
-        for o in 0..<argmax.count {
-          gx[(o / outPlane) * plane + Int(argmax[o])] += gy[o]
+        argmax.withUnsafeBufferPointer { am in
+          let (target, winners) = (UncheckedPointer(gx), am)
+          Parallel.forEach(0..<(inputShape[0] * inputShape[1])) { p in
+            guard let gx = target.pointer else { return }
+            let (inputs, first) = (gx + p * plane, p * outPlane)
+            for o in first..<(first + outPlane) { inputs[Int(winners[o])] += gy[o] }
+          }
         }
       }
     }
