@@ -17,7 +17,11 @@ SmallCNN = mf.SmallCNN
 
 
 def timed(fn, inner, repeats=5):
-    fn()
+    """Median seconds per call over `repeats` windows of `inner` calls, after WARMUP calls
+    (default 10: oneDNN builds its convolution primitives in the first steps; one warm-up
+    step understated cifarcnn by up to a quarter)."""
+    for _ in range(int(os.environ.get("WARMUP", "10"))):
+        fn()
     samples = []
     for _ in range(repeats):
         t = time.perf_counter()

@@ -55,13 +55,20 @@ public enum Parallel {
   /// once), and every engine loop `body` runs — GEMMs, convolution chunks, elementwise
   /// kernels — stays serial on that thread: one replica of a network per core, with no
   /// synchronisation inside it.
+  ///
+  /// With `count` up to `workers` and no other caller, the replicas run on dedicated threads
+  /// that spin briefly between hand-offs (`ReplicaThreads`); otherwise on dispatch's.
   public static func replicas(_ count: Int, _ body: (Int) -> Void) {
-    forEach(0..<count) { index in
-      let outer = pthread_getspecific(serialKey)
-      pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
-      defer { pthread_setspecific(serialKey, outer) }
-      body(index)
-    }
+    if !isSerialHere, let threads = ReplicaThreads.shared, threads.run(count, body) { return }
+    forEach(0..<count) { index in serially { body(index) } }
+  }
+
+  /// Runs `body` with this thread's engine loops serial (as inside `replicas`).
+  static func serially(_ body: () -> Void) {
+    let outer = pthread_getspecific(serialKey)
+    pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+    defer { pthread_setspecific(serialKey, outer) }
+    body()
   }
 
   /// `transform(i)` for every `i` of `0..<count`, each on its own thread as in `replicas`,

@@ -1,4 +1,5 @@
 import Datasets
+import Dispatch
 import Engine
 import Models
 import Testing
@@ -71,6 +72,22 @@ import Training
     }
     #expect(inside == [true, true])
     #expect(!Parallel.isSerialHere)
+  }
+
+  /// Two callers at once: one gets the dedicated replica threads, the other dispatch's;
+  /// both compute every index exactly once, many times over (no lost or doubled hand-off).
+  @Test func concurrentReplicaCallersEachRunEveryIndexOnce() {
+    let rounds = 2_000
+    var counts = [Int](repeating: 0, count: 2 * 2)
+    counts.withUnsafeMutableBufferPointer { buffer in
+      let slots = UncheckedPointer(buffer.baseAddress)
+      DispatchQueue.concurrentPerform(iterations: 2) { caller in
+        for _ in 0..<rounds {
+          Parallel.replicas(2) { index in slots.pointer?[caller * 2 + index] += 1 }
+        }
+      }
+    }
+    #expect(counts == [Int](repeating: rounds, count: 4))
   }
 
   private func syntheticImages(_ architecture: Architecture, count: Int) -> LabeledImages {
