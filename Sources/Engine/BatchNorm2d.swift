@@ -60,7 +60,11 @@ public final class BatchNorm2d: Layer {
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
     precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
-    guard training else { return normalize(input, mean: runningMean.scalars, inverseStd: runningInverseStd()) }
+    guard training else {
+      trainingMode = false
+      let inverseStd = (0..<channels).map { 1 / (runningVariance.scalars[$0] + epsilon).squareRoot() }
+      return normalize(input, mean: runningMean.scalars, inverseStd: inverseStd)
+    }
     let count = input.shape[0] * input.shape[2] * input.shape[3]
     return forward(input, batchSums: batchSums(input), count: count, updatesRunningStatistics: true)
   }
@@ -123,11 +127,6 @@ public final class BatchNorm2d: Layer {
     trainingMode = true
     batchCount = count
     return normalize(input, mean: mean, inverseStd: invStd)
-  }
-
-  private func runningInverseStd() -> [Float] {
-    trainingMode = false
-    return (0..<channels).map { 1 / (runningVariance.scalars[$0] + epsilon).squareRoot() }
   }
 
   private func normalize(_ input: Tensor, mean: [Float], inverseStd invStd: [Float]) -> Tensor {
