@@ -63,12 +63,15 @@ public enum Findings {
     public init() {}
   }
 
-  /// Findings of `report` (of run `run`) given `interventions` (the newest per prototype and
-  /// class is used), most severe first.
+  /// Findings of `report` (of run `run`) given `interventions` (up to its checkpoint) and the
+  /// lines of its prototypes across refits (`ancestry(fits:at:)`; empty: each prototype its
+  /// own line), most severe first. A cue is named from the test that established it on the
+  /// prototype's line until a re-test refutes it (`Standing`).
   public static func build(
-    report: AnalysisReport, interventions: [Intervention], run: String, thresholds: Thresholds = Thresholds()
+    report: AnalysisReport, interventions: [Intervention], ancestry: [Int: [Int]] = [:], run: String,
+    thresholds: Thresholds = Thresholds()
   ) -> [Finding] {
-    var findings = cues(report, interventions, run, thresholds)
+    var findings = cues(report, interventions, ancestry, run, thresholds)
     findings += learnedEarly(report, run, thresholds)
     findings += separated(report, run, thresholds)
     findings += swings(report, run)

@@ -1,0 +1,122 @@
+import Foundation
+
+extension Findings {
+  /// Where the interventions on one prototype's line (the prototype and its ancestors across
+  /// refits, `ancestry`) stand for one class (DESIGN §6b).
+  ///
+  /// A cue is *established* by a test that confirms it (`confirms`) on a prototype shaped like
+  /// a cue at that checkpoint (`Intervention.cueShape`). It stays established through later
+  /// checkpoints — whatever a later checkpoint's traits say, and whatever a later test that
+  /// neither confirms nor refutes says — and is *withdrawn* only when a later re-test on the
+  /// line refutes it (`refutes`: no effect of pasting nor of masking beyond its control). A
+  /// later confirming test re-establishes a withdrawn cue only if the prototype is again
+  /// shaped like a cue. Measured before this rule (held-out seeds 6–10): a named cue dropped
+  /// out at single checkpoints when one trait crossed its threshold by a hair (presence 49%,
+  /// 11–12% in another class, content variability 0.61–0.64) or a re-test's paste flipped
+  /// 6% of 300 against 0% (a 10-point lift needed) while masking still took accuracy from 100%
+  /// to 52%.
+  public struct Standing: Sendable, Equatable {
+    /// The newest test that confirms the cue since it was established (nil: not established).
+    public var evidence: Intervention?
+    /// The step of the test that established it (the first of the current standing).
+    public var since: Int?
+    /// The cue's shape when it was last tested shaped like one.
+    public var shape: CueShape?
+    /// The newest test on the line, whatever it says.
+    public var newest: Intervention?
+    /// When withdrawn: the test that had established it and the re-test that refuted it.
+    public var withdrawn: (established: Intervention, refutedBy: Intervention)?
+
+    /// The standing after `tests` (one line, one class), oldest first (by step; tests of one
+    /// step in the order given).
+    public init(tests: [Intervention], thresholds: Thresholds = Thresholds()) {
+      let ordered = tests.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }
+      for test in ordered.map(\.element) {
+        newest = test
+        let confirming = confirms(test, thresholds: thresholds)
+        if confirming && (evidence != nil || test.cueShape != nil) {
+          if evidence == nil { since = test.step }
+          evidence = test
+          shape = test.cueShape.flatMap(CueShape.init(rawValue:)) ?? shape
+          withdrawn = nil
+        } else if let established = evidence, refutes(test) {
+          withdrawn = (established, test)
+          evidence = nil
+          since = nil
+        }
+      }
+    }
+
+    public static func == (a: Standing, b: Standing) -> Bool {
+      a.evidence == b.evidence && a.since == b.since && a.shape == b.shape && a.newest == b.newest
+        && a.withdrawn?.established == b.withdrawn?.established && a.withdrawn?.refutedBy == b.withdrawn?.refutedBy
+    }
+  }
+
+  /// Whether re-test `test` refutes a cue: pasting it flips no more of other classes' probes
+  /// than its control (the intervals overlap) and masking it lowers the class's accuracy no
+  /// more than its control (`MaskOutcome.isSignificant` false) — the evidence is gone both
+  /// ways, not merely weaker than the thresholds that name a cue.
+  public static func refutes(_ test: Intervention) -> Bool {
+    !test.paste.isSignificant && !test.mask.isSignificant
+  }
+
+  /// Each prototype id of the fit at `step` (the newest of `fits` with that step, else the
+  /// newest before it) with its line: the ids it had at earlier fits, itself first, following
+  /// each fit's match back while its Jaccard is ≥ `floor` (as `i2x prototypes --history`).
+  /// `fits` oldest first, as `DaemonStore.vocabularyLineage` gives them.
+  public static func ancestry(
+    fits: [(step: Int, ids: [Int], links: [Vocabulary.LineageLink]?)], at step: Int, floor: Double = 0.2
+  ) -> [Int: [Int]] {
+    guard let last = fits.lastIndex(where: { $0.step <= step }) else { return [:] }
+    var lines: [Int: [Int]] = [:]
+    for id in fits[last].ids {
+      var line = [id]
+      var (current, index) = (id, last)
+      while index > 0, let link = fits[index].links?.first(where: { $0.id == current }),
+        let previous = link.previousID, link.jaccard >= floor, fits[index - 1].ids.contains(previous)
+      {
+        if previous != current { line.append(previous) }
+        (current, index) = (previous, index - 1)
+      }
+      lines[id] = line
+    }
+    return lines
+  }
+
+  /// The standing of every (prototype, class) of `report` whose line has any test, keyed by
+  /// prototype id then class; `interventions` oldest first; `ancestry` as `ancestry(fits:at:)` gives it (missing ids: their
+  /// own line only).
+  public static func standings(
+    _ report: AnalysisReport, _ interventions: [Intervention], ancestry: [Int: [Int]],
+    thresholds: Thresholds = Thresholds()
+  ) -> [Int: [Int: Standing]] {
+    var byLine: [Int: [Int: [Intervention]]] = [:]
+    for test in interventions { byLine[test.prototype, default: [:]][test.label, default: []].append(test) }
+    var result: [Int: [Int: Standing]] = [:]
+    for p in report.prototypes {
+      var tests: [Int: [Intervention]] = [:]
+      for id in ancestry[p.id] ?? [p.id] {
+        for (c, list) in byLine[id] ?? [:] { tests[c, default: []] += list }
+      }
+      for (c, list) in tests { result[p.id, default: [:]][c] = Standing(tests: list, thresholds: thresholds) }
+    }
+    return result
+  }
+
+  /// The (prototype, class) pairs of `report` whose cue is established and not withdrawn, with
+  /// the current ids of the companions it was established with (`Intervention.companions`,
+  /// followed along their lines): what a re-test must cover to test the same region.
+  public static func established(
+    _ report: AnalysisReport, _ interventions: [Intervention], ancestry: [Int: [Int]]
+  ) -> [(prototype: Int, label: Int, companions: [Int])] {
+    let current = Dictionary(ancestry.flatMap { id, line in line.map { ($0, id) } }) { a, _ in a }
+    return standings(report, interventions, ancestry: ancestry).flatMap { id, byClass in
+      byClass.compactMap { c, standing in
+        standing.evidence.map { test in
+          (id, c, Array(Set((test.companions ?? []).compactMap { current[$0] }).subtracting([id])).sorted())
+        }
+      }
+    }.sorted { ($0.prototype, $0.label) < ($1.prototype, $1.label) }
+  }
+}
