@@ -79,12 +79,15 @@ extension Findings {
 
   /// Whether intervention `test` confirms a cue: pasting flips other classes' probes beyond the
   /// control's interval and by at least `cuePasteLift` (`cuePasteLiftLarge` for a large
-  /// region), and the class's accuracy on the probes
-  /// with the prototype is at least `cueClassAccuracy`.
+  /// region), and the class's accuracy on the probes with the prototype is at least
+  /// `cueClassAccuracy`; for a small region, masking it is significant too, with the control's
+  /// accuracy at least `cueMaskControlAccuracy`.
   public static func confirms(_ test: Intervention, thresholds: Thresholds = Thresholds()) -> Bool {
-    let lift = test.region == "large" ? thresholds.cuePasteLiftLarge : thresholds.cuePasteLift
+    let large = test.region == "large"
+    let lift = large ? thresholds.cuePasteLiftLarge : thresholds.cuePasteLift
     return test.paste.isSignificant && test.paste.pasted.rate - test.paste.control.rate >= lift
       && test.mask.before.rate >= thresholds.cueClassAccuracy
+      && (large || (test.mask.isSignificant && test.mask.control.rate >= thresholds.cueMaskControlAccuracy))
   }
 
   /// The image edges its hot cells touch ("top", "bottom", "left", "right").
@@ -207,7 +210,7 @@ extension Findings {
           statement +=
             "; at this checkpoint it misses a shape test (\(shapeMisses(p, c, thresholds).joined(separator: ", ")))"
         }
-        if !confirmedNow { statement += "; kept until a re-test refutes it (no paste nor mask effect beyond control)" }
+        if !confirmedNow { statement += "; kept until re-tests refute it" }
         var finding = Finding(
           kind: shape.kind, severity: test.mask.isSignificant ? "high" : "medium",
           classes: [c], classNames: [name(report, c)], prototype: p.id, statement: statement, numbers: numbers,
@@ -260,19 +263,20 @@ extension Findings {
 
   /// The finding that a named cue was withdrawn: a re-test on its line refuted it.
   static func withdrawal(
-    _ p: AnalysisReport.PrototypeSummary, _ c: Int, _ withdrawn: (established: Intervention, refutedBy: Intervention),
-    _ report: AnalysisReport, _ command: String
+    _ p: AnalysisReport.PrototypeSummary, _ c: Int,
+    _ withdrawn: (established: Intervention, refutedBy: Intervention, reason: String), _ report: AnalysisReport,
+    _ command: String
   ) -> Finding {
-    let (was, by) = withdrawn
+    let (was, by, reason) = withdrawn
     var numbers = evidenceNumbers(by)
     numbers["established_step"] = Double(was.step)
     let shape = was.cueShape.flatMap(CueShape.init(rawValue:))?.words ?? "a cue"
     var finding = Finding(
       kind: "cue-withdrawn", severity: "info", classes: [c], classNames: [name(report, c)], prototype: p.id,
       statement: "prototype \(p.id)'s line was named \(shape) of class \(name(report, c)) at step \(was.step) "
-        + "(prototype \(was.prototype)); a re-test at step \(by.step) refutes it: pasting flips "
+        + "(prototype \(was.prototype)); re-tests withdrew it (\(reason)): at step \(by.step) pasting flips "
         + "\(interval(by.paste.pasted)) against \(interval(by.paste.control)), masking leaves "
-        + "\(interval(by.mask.masked)) against \(interval(by.mask.control)) — no effect beyond either control",
+        + "\(interval(by.mask.masked)) against \(interval(by.mask.control))",
       numbers: numbers, command: command)
     finding.standing = "withdrawn"
     return finding

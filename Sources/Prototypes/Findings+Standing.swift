@@ -6,15 +6,16 @@ extension Findings {
   ///
   /// A cue is *established* by a test that confirms it (`confirms`) on a prototype shaped like
   /// a cue at that checkpoint (`Intervention.cueShape`). It stays established through later
-  /// checkpoints — whatever a later checkpoint's traits say, and whatever a later test that
-  /// neither confirms nor refutes says — and is *withdrawn* only when a later re-test on the
-  /// line refutes it (`refutes`: no effect of pasting nor of masking beyond its control). A
-  /// later confirming test re-establishes a withdrawn cue only if the prototype is again
-  /// shaped like a cue. Measured before this rule (held-out seeds 6–10): a named cue dropped
-  /// out at single checkpoints when one trait crossed its threshold by a hair (presence 49%,
-  /// 11–12% in another class, content variability 0.61–0.64) or a re-test's paste flipped
-  /// 6% of 300 against 0% (a 10-point lift needed) while masking still took accuracy from 100%
-  /// to 52%.
+  /// checkpoints — whatever a single later checkpoint's traits or test say — and is
+  /// *withdrawn* only when re-tests on the line refute it: one that finds no effect at all
+  /// (`refutes`: pasting and masking both within their controls' intervals), or two in a row,
+  /// at two checkpoints, that fall short of confirming it while the prototype is not shaped
+  /// like a cue (it no longer looks like one, and the interventions no longer say it is). A
+  /// later confirming test re-establishes a withdrawn cue only if the prototype is again shaped
+  /// like a cue. Measured before this rule (held-out seeds 6–10): a named cue dropped out at
+  /// single checkpoints when one trait crossed its threshold by a hair (presence 49%, 11–12%
+  /// in another class, content variability 0.61–0.64) or a re-test's paste flipped 6% of 300
+  /// against 0% (a 10-point lift needed) while masking still took accuracy from 100% to 52%.
   public struct Standing: Sendable, Equatable {
     /// The newest test that confirms the cue since it was established (nil: not established).
     public var evidence: Intervention?
@@ -24,13 +25,15 @@ extension Findings {
     public var shape: CueShape?
     /// The newest test on the line, whatever it says.
     public var newest: Intervention?
-    /// When withdrawn: the test that had established it and the re-test that refuted it.
-    public var withdrawn: (established: Intervention, refutedBy: Intervention)?
+    /// When withdrawn: the test that had established it, the re-test that withdrew it, and
+    /// why, in words.
+    public var withdrawn: (established: Intervention, refutedBy: Intervention, reason: String)?
 
     /// The standing after `tests` (one line, one class), oldest first (by step; tests of one
     /// step in the order given).
     public init(tests: [Intervention], thresholds: Thresholds = Thresholds()) {
       let ordered = tests.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }
+      var shortUnshaped: Int?  // the step of the last test short of confirming, unshaped
       for test in ordered.map(\.element) {
         newest = test
         let confirming = confirms(test, thresholds: thresholds)
@@ -39,10 +42,22 @@ extension Findings {
           evidence = test
           shape = test.cueShape.flatMap(CueShape.init(rawValue:)) ?? shape
           withdrawn = nil
+          shortUnshaped = nil
         } else if let established = evidence, refutes(test) {
-          withdrawn = (established, test)
-          evidence = nil
-          since = nil
+          withdrawn = (established, test, "no effect beyond either control")
+          (evidence, since, shortUnshaped) = (nil, nil, nil)
+        } else if let established = evidence, !confirming, test.cueShape == nil {
+          if let earlier = shortUnshaped, earlier < test.step {
+            withdrawn = (
+              established, test,
+              "short of confirming it at steps \(earlier) and \(test.step) while no longer shaped like a cue"
+            )
+            (evidence, since, shortUnshaped) = (nil, nil, nil)
+          } else {
+            shortUnshaped = shortUnshaped ?? test.step
+          }
+        } else if test.cueShape != nil {
+          shortUnshaped = nil
         }
       }
     }
@@ -50,6 +65,7 @@ extension Findings {
     public static func == (a: Standing, b: Standing) -> Bool {
       a.evidence == b.evidence && a.since == b.since && a.shape == b.shape && a.newest == b.newest
         && a.withdrawn?.established == b.withdrawn?.established && a.withdrawn?.refutedBy == b.withdrawn?.refutedBy
+        && a.withdrawn?.reason == b.withdrawn?.reason
     }
   }
 

@@ -4,7 +4,7 @@ import Testing
 @testable import Prototypes
 
 /// A named cue's standing over later checkpoints (`Findings.Standing`): kept through a noisy
-/// checkpoint, withdrawn only by a re-test that refutes it, followed along its prototype's line.
+/// checkpoint, withdrawn only by re-tests that refute it, followed along its prototype's line.
 @Suite struct CueStandingTests {
   /// A test of prototype `id` for class 0 at `step`: `flips`/100 pasted probes flipped against
   /// 2/100, class-0 accuracy 40/40 → `masked`/40 against 39/40 (a large region), tested
@@ -41,6 +41,20 @@ import Testing
     #expect(Findings.Standing(tests: [Self.test(step: 100, flips: 60, shaped: false)]).evidence == nil)
     let reconfirmed = Findings.Standing(tests: [confirm, Self.test(step: 200, flips: 50, shaped: false)])
     #expect(reconfirmed.evidence?.step == 200 && reconfirmed.since == 100)
+  }
+
+  /// Two re-tests in a row, at two checkpoints, short of confirming while the prototype is not
+  /// shaped like a cue withdraw it; one of them, two at one checkpoint, or a shaped short one
+  /// in between do not.
+  @Test func twoShortUnshapedReTestsWithdraw() {
+    let confirm = Self.test(step: 100, flips: 60)
+    func short(_ step: Int, shaped: Bool = false) -> Intervention { Self.test(step: step, flips: 8, shaped: shaped) }
+    let twice = Findings.Standing(tests: [confirm, short(200), short(300)])
+    #expect(twice.evidence == nil && twice.withdrawn?.refutedBy == short(300))
+    #expect(twice.withdrawn?.reason.contains("steps 200 and 300") == true)
+    #expect(Findings.Standing(tests: [confirm, short(200)]).evidence == confirm)
+    #expect(Findings.Standing(tests: [confirm, short(200), short(200)]).evidence == confirm)
+    #expect(Findings.Standing(tests: [confirm, short(200), short(300, shaped: true), short(400)]).evidence == confirm)
   }
 
   /// Lines: fit 100 has ids 1, 2; fit 200 keeps 1 (Jaccard 0.8) and gives 2's successor the
