@@ -60,8 +60,9 @@ public enum Findings {
     public var earlyAccuracy = 0.98
     /// …and at least this much above every other class's (planted runs: 0.035–0.08).
     public var earlyLead = 0.02
-    /// Checkpoints needed before the rule speaks (its first half then holds 3: with 2, a clean
-    /// run's Sandal or Trouser reached 98% over steps 100–200, held-out seed 7).
+    /// Trained checkpoints (step > 0) needed before the rule speaks (its first half then holds
+    /// 3: with 2, a clean run's Sandal or Trouser reached 98% over steps 100–200, held-out
+    /// seed 7); the rule reads only those.
     public var earlyCheckpoints = 5
     /// Separated by: pairs confused at least this often at some checkpoint (the 3 most confused).
     public var separatedConfusions = 10
@@ -125,24 +126,29 @@ public enum Findings {
   }
 
   static func learnedEarly(_ report: AnalysisReport, _ run: String, _ thresholds: Thresholds) -> [Finding] {
-    guard report.classes.count >= 2, report.steps.count >= thresholds.earlyCheckpoints, tellsClassesApart(report)
+    // Trained checkpoints only: the initial weights (step 0) are at chance for every class.
+    let trained = report.steps.indices.filter { report.steps[$0] > 0 }
+    let steps = trained.map { report.steps[$0] }
+    guard report.classes.count >= 2, steps.count >= thresholds.earlyCheckpoints, tellsClassesApart(report)
     else { return [] }
-    let means = report.classes.map { earlyMean($0.accuracy) }
+    let means = report.classes.map { progress in
+      earlyMean(trained.filter { progress.accuracy.indices.contains($0) }.map { progress.accuracy[$0] })
+    }
     var findings: [Finding] = []
     for (index, progress) in report.classes.enumerated() {
       let next = means.enumerated().filter { $0.offset != index }.map(\.element).max() ?? 0
       guard means[index] >= thresholds.earlyAccuracy, means[index] - next >= thresholds.earlyLead else { continue }
-      let half = (report.steps.count + 1) / 2
+      let half = (steps.count + 1) / 2
       findings.append(
         Finding(
           kind: "learned-early", severity: "low", classes: [progress.label], classNames: [progress.name],
           prototype: nil,
           statement: "class \(progress.name) is learned unusually early: its mean probe accuracy over the first "
-            + "\(half) checkpoints (steps \(report.steps[0])–\(report.steps[half - 1])) is \(percent(means[index])), "
+            + "\(half) checkpoints (steps \(steps[0])–\(steps[half - 1])) is \(percent(means[index])), "
             + "\(String(format: "%.0f", 100 * (means[index] - next))) points above the next class's \(percent(next))",
           numbers: [
             "early_mean_accuracy": means[index], "next_class_early_mean_accuracy": next, "checkpoints": Double(half),
-            "last_early_step": Double(report.steps[half - 1]),
+            "last_early_step": Double(steps[half - 1]),
           ], command: "i2x progress \(run) --class \(progress.label)"))
     }
     return findings
