@@ -263,18 +263,17 @@ extension Findings {
 
   /// The finding that a named cue was withdrawn: a re-test on its line refuted it.
   static func withdrawal(
-    _ p: AnalysisReport.PrototypeSummary, _ c: Int,
-    _ withdrawn: (established: Intervention, refutedBy: Intervention, reason: String), _ report: AnalysisReport,
+    _ p: AnalysisReport.PrototypeSummary, _ c: Int, _ withdrawn: Standing.Withdrawal, _ report: AnalysisReport,
     _ command: String
   ) -> Finding {
-    let (was, by, reason) = withdrawn
+    let (was, by, reason) = (withdrawn.established, withdrawn.refutedBy, withdrawn.reason)
     var numbers = evidenceNumbers(by)
-    numbers["established_step"] = Double(was.step)
-    let shape = was.cueShape.flatMap(CueShape.init(rawValue:))?.words ?? "a cue"
+    numbers["established_step"] = Double(withdrawn.since)
+    let shape = withdrawn.shape?.words ?? "a cue"
     var finding = Finding(
       kind: "cue-withdrawn", severity: "info", classes: [c], classNames: [name(report, c)], prototype: p.id,
-      statement: "prototype \(p.id)'s line was named \(shape) of class \(name(report, c)) at step \(was.step) "
-        + "(prototype \(was.prototype)); re-tests withdrew it (\(reason)): at step \(by.step) pasting flips "
+      statement: "prototype \(p.id)'s line was named \(shape) of class \(name(report, c)) from step "
+        + "\(withdrawn.since) (last confirmed at step \(was.step), prototype \(was.prototype)); re-tests withdrew it (\(reason)): at step \(by.step) pasting flips "
         + "\(interval(by.paste.pasted)) against \(interval(by.paste.control)), masking leaves "
         + "\(interval(by.mask.masked)) against \(interval(by.mask.control))",
       numbers: numbers, command: command)

@@ -25,9 +25,18 @@ extension Findings {
     public var shape: CueShape?
     /// The newest test on the line, whatever it says.
     public var newest: Intervention?
-    /// When withdrawn: the test that had established it, the re-test that withdrew it, and
-    /// why, in words.
-    public var withdrawn: (established: Intervention, refutedBy: Intervention, reason: String)?
+    /// When withdrawn: the step it was named from and its shape then, the newest test that had
+    /// confirmed it, the re-test that withdrew it, and why, in words.
+    public var withdrawn: Withdrawal?
+
+    /// A withdrawn cue (`Standing.withdrawn`).
+    public struct Withdrawal: Sendable, Equatable {
+      public var since: Int
+      public var shape: CueShape?
+      public var established: Intervention
+      public var refutedBy: Intervention
+      public var reason: String
+    }
 
     /// The standing after `tests` (one line, one class), oldest first (by step; tests of one
     /// step in the order given).
@@ -44,14 +53,15 @@ extension Findings {
           withdrawn = nil
           shortUnshaped = nil
         } else if let established = evidence, refutes(test) {
-          withdrawn = (established, test, "no effect beyond either control")
+          withdrawn = Withdrawal(
+            since: since ?? established.step, shape: shape, established: established, refutedBy: test,
+            reason: "no effect: pasting within its control's interval, masking within the unmasked accuracy's")
           (evidence, since, shortUnshaped) = (nil, nil, nil)
         } else if let established = evidence, !confirming, test.cueShape == nil {
           if let earlier = shortUnshaped, earlier < test.step {
-            withdrawn = (
-              established, test,
-              "short of confirming it at steps \(earlier) and \(test.step) while no longer shaped like a cue"
-            )
+            withdrawn = Withdrawal(
+              since: since ?? established.step, shape: shape, established: established, refutedBy: test,
+              reason: "short of confirming it at steps \(earlier) and \(test.step) while no longer shaped like a cue")
             (evidence, since, shortUnshaped) = (nil, nil, nil)
           } else {
             shortUnshaped = shortUnshaped ?? test.step
@@ -62,19 +72,16 @@ extension Findings {
       }
     }
 
-    public static func == (a: Standing, b: Standing) -> Bool {
-      a.evidence == b.evidence && a.since == b.since && a.shape == b.shape && a.newest == b.newest
-        && a.withdrawn?.established == b.withdrawn?.established && a.withdrawn?.refutedBy == b.withdrawn?.refutedBy
-        && a.withdrawn?.reason == b.withdrawn?.reason
-    }
   }
 
   /// Whether re-test `test` refutes a cue: pasting it flips no more of other classes' probes
-  /// than its control (the intervals overlap) and masking it lowers the class's accuracy no
-  /// more than its control (`MaskOutcome.isSignificant` false) — the evidence is gone both
-  /// ways, not merely weaker than the thresholds that name a cue.
+  /// than its control (the intervals overlap) and masking it leaves the class's accuracy
+  /// within the unmasked accuracy's interval — no effect either way, not merely weaker than
+  /// the thresholds that name a cue. (A large region masked can take accuracy from 100% to 0%
+  /// while masking as many random cells, half the map, takes it to 30%: not significant against
+  /// that control, but not "no effect" either; measured on the constructed texture twin.)
   public static func refutes(_ test: Intervention) -> Bool {
-    !test.paste.isSignificant && !test.mask.isSignificant
+    !test.paste.isSignificant && !test.mask.before.isAbove(test.mask.masked)
   }
 
   /// Each prototype id of the fit at `step` (the newest of `fits` with that step, else the

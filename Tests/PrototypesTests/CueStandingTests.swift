@@ -28,6 +28,11 @@ import Testing
     let refute = Self.test(step: 300, flips: 3, masked: 38)
     #expect(Findings.confirms(confirm) && !Findings.confirms(short) && !Findings.refutes(short))
     #expect(Findings.refutes(refute))
+    // Masking that takes accuracy from 40/40 to 5/40 is an effect even when masking as many
+    // random cells takes it to 9/40 [12–37%] (overlapping [5–26%]): no refutation.
+    var generic = Self.test(step: 300, flips: 3)
+    generic.mask.control = BinomialInterval(successes: 9, trials: 40)
+    #expect(!generic.mask.isSignificant && !Findings.refutes(generic))
     let kept = Findings.Standing(tests: [confirm, short])
     #expect(kept.evidence == confirm && kept.since == 100 && kept.newest == short && kept.shape == .border)
     let withdrawn = Findings.Standing(tests: [refute, confirm, short])  // the order is by step
