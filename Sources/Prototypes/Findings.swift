@@ -3,7 +3,7 @@ import Foundation
 /// Builds the findings of a run from its analysis report and the interventions measured on it
 /// (DESIGN §6b). Every finding rests only on numbers in those two; the thresholds below are
 /// documented in the README with the false-positive rates measured on clean and
-/// shuffled-label runs (`scripts/measure-findings.sh`).
+/// shuffled-label runs (`scripts/measure-findings.py`).
 public enum Findings {
   /// The thresholds of every kind.
   public struct Thresholds: Sendable {
