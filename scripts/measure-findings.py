@@ -17,8 +17,9 @@ step and prints one JSON line per run, then one per twin and kind: how many runs
 finding (at the last checkpoint, and at any checkpoint), with a 95% Wilson interval.
 
 For a planted twin it also says when a cue finding of the planted class first appeared, how many
-checkpoints after its prototype first appeared (`--history`), and whether it stayed named from
-then on.
+checkpoints after its prototype first appeared (`--history`), whether it stayed named from
+then on, and whether it is named at the last checkpoint (what `i2x findings RUN` shows at the
+end). The trainer publishes the initial weights too (step 0), so a run has 9 checkpoints.
 
 Usage: scripts/measure-findings.py OUT_DIR [--seeds 1-5] [--bin .build/release]
                                            [--endpoint tcp://127.0.0.1:7302]
@@ -151,6 +152,7 @@ def main():
                     row["planted_class"] = planted_class
                     row["named_at"] = named
                     row["named_from_first_to_last"] = bool(named) and named == steps[steps.index(named[0]):]
+                    row["named_at_last"] = bool(named) and named[-1] == steps[-1]
                 # The learned-early rule's inputs: each class's mean probe accuracy over the first
                 # half of the checkpoints, the best class and its lead over the next.
                 early = [sum(c["accuracy"][:(len(steps) + 1) // 2]) / max(1, (len(steps) + 1) // 2)
@@ -167,6 +169,7 @@ def main():
             if rows and "planted_class" in rows[0]:
                 named = sum(1 for r in rows if r["named_at"])
                 kept = sum(1 for r in rows if r["named_from_first_to_last"])
+                last = sum(1 for r in rows if r.get("named_at_last"))
                 # The judging rule: named by the third checkpoint after its prototype first
                 # appeared (`--history` of the first cue finding's prototype).
                 timely = sum(1 for r in rows if r["named_at"] and "cue" in r and
@@ -176,7 +179,8 @@ def main():
                                   "runs_named": named, "wilson95_named": wilson(named, len(rows)),
                                   "runs_named_within_3_checkpoints_of_appearance": timely,
                                   "wilson95_timely": wilson(timely, len(rows)),
-                                  "runs_named_through_last_checkpoint": kept, "wilson95_kept": wilson(kept, len(rows))}),
+                                  "runs_named_through_last_checkpoint": kept, "wilson95_kept": wilson(kept, len(rows)),
+                                  "runs_named_at_last_checkpoint": last, "wilson95_last": wilson(last, len(rows))}),
                       flush=True)
             for k in KINDS:
                 final = sum(1 for r in rows if r["final"][k] > 0)

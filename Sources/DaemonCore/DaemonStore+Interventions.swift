@@ -105,6 +105,17 @@ extension DaemonStore {
     ).isEmpty)
   }
 
+  /// Whether any intervention of `run` tested a prototype shaped like a cue (its outcome's
+  /// `cue_shape`): only then can a cue be established, and only then do analyses look for one.
+  public func hasCueInterventions(run: String) throws -> Bool {
+    !(try database.query(
+      """
+      SELECT 1 FROM interventions WHERE run = ? AND state = 'done'
+        AND json_extract(document, '$.cue_shape') IS NOT NULL LIMIT 1
+      """, [.text(run)]
+    ).isEmpty)
+  }
+
   /// The run's interventions, newest first; only `state` ones when given, only up to `step`.
   public func interventions(run: String, state: String? = nil, upTo step: Int? = nil) throws -> [InterventionRecord] {
     try database.query(

@@ -70,8 +70,11 @@ struct InterventionRunner {
         candidates.append(p.id)
       }
       for id in candidates where (byID[id]?.presence[safe: c] ?? 0) >= 0.1 {
-        guard let outcome = session.measure(id, c, companions: Self.companions(of: id, c, in: report)) else {
-          continue
+        guard
+          var outcome = session.measure(id, c, companions: Self.companions(of: id, c, in: report))
+        else { continue }
+        if report.vocabulary.fittedOnStep == vocabulary.step {
+          outcome.cueShape = byID[id].flatMap { Findings.cueShape($0, c)?.rawValue }
         }
         try store.saveIntervention(
           id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
@@ -136,40 +139,76 @@ extension InterventionRunner {
   static let retestAfter = 5
 
   /// Within a checkpoint's analysis, when it is the run's latest: tests at once every prototype
-  /// shaped like a fixed-position cue (`Findings.isCueCandidate`; usually none, so this costs
-  /// nothing on most checkpoints), so a cue is named with its intervention evidence at the
-  /// checkpoint where it first looks like one, however busy the daemon is. The wider sweep
-  /// waits for an idle worker. Stored with origin `candidate`. A candidate confirmed
-  /// (`Findings.confirms`) within the run's last `retestAfter` checkpoints is not tested again (findings read every earlier
+  /// shaped like a cue (`Findings.isCueCandidate`; usually none, so this costs nothing on most
+  /// checkpoints) and every prototype whose line holds an established cue (`Findings.Standing`:
+  /// the re-test that alone can withdraw it), so a cue is named with its intervention evidence
+  /// at the checkpoint where it first looks like one, however busy the daemon is. The wider
+  /// sweep waits for an idle worker. Stored with origin `candidate`, with the prototype's cue
+  /// shape at this checkpoint. A prototype confirmed (`Findings.confirms`) within the run's
+  /// last `retestAfter` checkpoints is not tested again (findings read every earlier
   /// intervention; re-testing a persistent candidate at each checkpoint made it a cost per
-  /// checkpoint).
+  /// checkpoint). An established cue's re-test covers the region it was established on: its
+  /// companions then, followed along their lines (measured: one part of a split frame pasted
+  /// alone flipped 0 of 300 probes where the parts together had flipped 99%).
   /// - Returns: how many were tested.
   @discardableResult
   static func testCandidates(
     store: DaemonStore, run: String, network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
     report: AnalysisReport, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
   ) throws -> Int {
-    let candidates = report.classNames.indices.flatMap { c in
-      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { ($0.id, c) }
+    guard observation.step == vocabulary.step else { return 0 }
+    var candidates: [(id: Int, label: Int, companions: [Int])] = report.classNames.indices.flatMap { c in
+      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map {
+        ($0.id, c, companions(of: $0.id, c, in: report))
+      }
     }
-    guard !candidates.isEmpty, observation.step == vocabulary.step else { return 0 }
+    var records: [DaemonStore.InterventionRecord]?
+    if try store.hasCueInterventions(run: run) {
+      let all = try store.interventions(run: run, state: "done")
+      records = all
+      let ancestry = Findings.ancestry(
+        fits: try store.vocabularyLineage(run: run), at: vocabulary.step, floor: RequestHandler.lineageFloor)
+      let lines = Findings.established(
+        report, all.reversed().filter { $0.step < observation.step }.compactMap(\.outcome), ancestry: ancestry)
+      for line in lines where !candidates.contains(where: { $0.id == line.prototype && $0.label == line.label }) {
+        candidates.append((line.prototype, line.label, []))
+      }
+      // An established cue is re-tested with every other prototype of its class that is
+      // tested now and the companions it was established with: the parts of a frame move
+      // between prototypes from one refit to the next (measured: a frame part tested alone
+      // flipped 2% of 300 probes where it had flipped 14–43% before).
+      for line in lines {
+        guard let index = candidates.firstIndex(where: { $0.id == line.prototype && $0.label == line.label })
+        else { continue }
+        let others = candidates.filter { $0.label == line.label && $0.id != line.prototype }.map(\.id)
+        candidates[index].companions = Array(Set(candidates[index].companions + line.companions + others)).sorted()
+      }
+    }
+    guard !candidates.isEmpty else { return 0 }
     let since = try store.observedSteps(run: run).suffix(retestAfter).first ?? observation.step
     // Only a test that confirmed the cue spares a re-test: one that did not is repeated at the
     // next checkpoint (measured: a texture's prototype failed the paste at step 100, 16/300,
     // and passed at 600, 191/300; not re-tested in between, the cue went unnamed for 4
     // checkpoints).
     let recent = Set(
-      try store.interventions(run: run).filter {
+      try (records ?? store.interventions(run: run)).filter {
         $0.origin == "candidate" && $0.step >= since && $0.step < observation.step
           && ($0.outcome.map { Findings.confirms($0) } ?? false)
       }
       .map { [$0.prototype, $0.label ?? -1] })
-    let untested = candidates.filter { !recent.contains([$0.0, $0.1]) }
+    // A line kept while it no longer looks like a cue is re-tested at every checkpoint.
+    let shaped = Set(
+      report.classNames.indices.flatMap { c in
+        report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { [$0.id, c] }
+      })
+    let untested = candidates.filter { !recent.contains([$0.id, $0.label]) || !shaped.contains([$0.id, $0.label]) }
     guard !untested.isEmpty else { return 0 }
     let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
+    let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
     var tested = 0
-    for (id, c) in untested {
-      guard let outcome = session.measure(id, c, companions: companions(of: id, c, in: report)) else { continue }
+    for (id, c, companions) in untested {
+      guard var outcome = session.measure(id, c, companions: companions) else { continue }
+      outcome.cueShape = byID[id].flatMap { Findings.cueShape($0, c)?.rawValue }
       try store.saveIntervention(
         id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
         origin: "candidate")

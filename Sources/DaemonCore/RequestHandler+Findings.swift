@@ -28,8 +28,12 @@ extension RequestHandler {
           "run '\(run)' has no analysis\(header.step.map { " for step \($0)" } ?? "") yet; findings follow the analysis "
             + "(see 'i2x status' for the queue)")
       }
-      let interventions = try store.interventions(run: run, state: "done", upTo: stored.step).compactMap(\.outcome)
-      let findings = Findings.build(report: report, interventions: interventions, run: run)
+      // Oldest first: a cue's standing is read in the order its tests were measured.
+      let interventions = try store.interventions(run: run, state: "done", upTo: stored.step).reversed()
+        .compactMap(\.outcome)
+      let ancestry = Findings.ancestry(
+        fits: try store.vocabularyLineage(run: run), at: report.vocabulary.fittedOnStep, floor: Self.lineageFloor)
+      let findings = Findings.build(report: report, interventions: interventions, ancestry: ancestry, run: run)
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys
       answer["step"] = stored.step

@@ -3,7 +3,7 @@
 /// evidence. `Findings.build` makes them.
 public struct Finding: Codable, Sendable, Equatable {
   /// `fixed-position-cue`, `border-cue`, `background-cue`, `cue-candidate-untested`,
-  /// `learned-early`, `separated-by` or `evidence-swings`.
+  /// `cue-withdrawn`, `learned-early`, `separated-by` or `evidence-swings`.
   public var kind: String
   /// `high`, `medium`, `low` or `info`.
   public var severity: String
@@ -18,11 +18,16 @@ public struct Finding: Codable, Sendable, Equatable {
   public var numbers: [String: Double]
   /// The command that shows the evidence.
   public var command: String
+  /// For a cue: `confirmed` (shaped like a cue at this checkpoint, and the newest test on its
+  /// line confirms it), `kept` (established by an earlier test on its line and not refuted
+  /// since: a later test fell short of confirming it, or this checkpoint's traits miss a shape
+  /// test), `withdrawn` (`cue-withdrawn`: a re-test refuted it); nil for other kinds.
+  public var standing: String?
 
   enum CodingKeys: String, CodingKey {
     case kind, severity, classes
     case classNames = "class_names"
-    case prototype, statement, numbers, command
+    case prototype, statement, numbers, command, standing
   }
 
   /// Creates a finding.

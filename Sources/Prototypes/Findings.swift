@@ -3,7 +3,7 @@ import Foundation
 /// Builds the findings of a run from its analysis report and the interventions measured on it
 /// (DESIGN §6b). Every finding rests only on numbers in those two; the thresholds below are
 /// documented in the README with the false-positive rates measured on clean and
-/// shuffled-label runs (`scripts/measure-findings.sh`).
+/// shuffled-label runs (`scripts/measure-findings.py`).
 public enum Findings {
   /// The thresholds of every kind.
   public struct Thresholds: Sendable {
@@ -43,6 +43,16 @@ public enum Findings {
     public var cuePasteLiftLarge = 0.1
     /// …while the class's accuracy on the probes that have the prototype is at least this.
     public var cueClassAccuracy = 0.5
+    /// A small region (a mark) must also matter where it is: masking it lowers the class's
+    /// accuracy beyond its control's and the unmasked accuracy's intervals, while masking as
+    /// large an area elsewhere leaves at least this accuracy. Measured over the candidate tests
+    /// of the dev, held-out and fresh runs and of a re-run of held-out seeds 6–9 with the
+    /// current engine: of 60 small-region tests that passed the paste gate, 47 of 50 on the
+    /// planted class pass this too (the 3 others are parts of a frame or stripes, named by
+    /// their large prototypes) and 2 of 10 elsewhere do (shuffled-label runs, which the
+    /// accuracy gate silences); a clean run's Coat edge (paste 64% against 37%, masked 2%
+    /// against 18%) and Bag top (76% against 42%, masked 92% against 100%) were named before.
+    public var cueMaskControlAccuracy = 0.5
     /// Learned early (from the 4th checkpoint on): the class's mean probe accuracy over the
     /// first half of the checkpoints is at least this (near-perfect from the start; measured
     /// on the dev runs: the best class of a clean run 0.925–0.94, a planted Shirt 0.99–1.00;
@@ -50,8 +60,9 @@ public enum Findings {
     public var earlyAccuracy = 0.98
     /// …and at least this much above every other class's (planted runs: 0.035–0.08).
     public var earlyLead = 0.02
-    /// Checkpoints needed before the rule speaks (its first half then holds 3: with 2, a clean
-    /// run's Sandal or Trouser reached 98% over steps 100–200, held-out seed 7).
+    /// Trained checkpoints (step > 0) needed before the rule speaks (its first half then holds
+    /// 3: with 2, a clean run's Sandal or Trouser reached 98% over steps 100–200, held-out
+    /// seed 7); the rule reads only those.
     public var earlyCheckpoints = 5
     /// Separated by: pairs confused at least this often at some checkpoint (the 3 most confused).
     public var separatedConfusions = 10
@@ -63,12 +74,15 @@ public enum Findings {
     public init() {}
   }
 
-  /// Findings of `report` (of run `run`) given `interventions` (the newest per prototype and
-  /// class is used), most severe first.
+  /// Findings of `report` (of run `run`) given `interventions` (up to its checkpoint) and the
+  /// lines of its prototypes across refits (`ancestry(fits:at:)`; empty: each prototype its
+  /// own line), most severe first. A cue is named from the test that established it on the
+  /// prototype's line until a re-test refutes it (`Standing`).
   public static func build(
-    report: AnalysisReport, interventions: [Intervention], run: String, thresholds: Thresholds = Thresholds()
+    report: AnalysisReport, interventions: [Intervention], ancestry: [Int: [Int]] = [:], run: String,
+    thresholds: Thresholds = Thresholds()
   ) -> [Finding] {
-    var findings = cues(report, interventions, run, thresholds)
+    var findings = cues(report, interventions, ancestry, run, thresholds)
     findings += learnedEarly(report, run, thresholds)
     findings += separated(report, run, thresholds)
     findings += swings(report, run)
@@ -112,24 +126,29 @@ public enum Findings {
   }
 
   static func learnedEarly(_ report: AnalysisReport, _ run: String, _ thresholds: Thresholds) -> [Finding] {
-    guard report.classes.count >= 2, report.steps.count >= thresholds.earlyCheckpoints, tellsClassesApart(report)
+    // Trained checkpoints only: the initial weights (step 0) are at chance for every class.
+    let trained = report.steps.indices.filter { report.steps[$0] > 0 }
+    let steps = trained.map { report.steps[$0] }
+    guard report.classes.count >= 2, steps.count >= thresholds.earlyCheckpoints, tellsClassesApart(report)
     else { return [] }
-    let means = report.classes.map { earlyMean($0.accuracy) }
+    let means = report.classes.map { progress in
+      earlyMean(trained.filter { progress.accuracy.indices.contains($0) }.map { progress.accuracy[$0] })
+    }
     var findings: [Finding] = []
     for (index, progress) in report.classes.enumerated() {
       let next = means.enumerated().filter { $0.offset != index }.map(\.element).max() ?? 0
       guard means[index] >= thresholds.earlyAccuracy, means[index] - next >= thresholds.earlyLead else { continue }
-      let half = (report.steps.count + 1) / 2
+      let half = (steps.count + 1) / 2
       findings.append(
         Finding(
           kind: "learned-early", severity: "low", classes: [progress.label], classNames: [progress.name],
           prototype: nil,
           statement: "class \(progress.name) is learned unusually early: its mean probe accuracy over the first "
-            + "\(half) checkpoints (steps \(report.steps[0])–\(report.steps[half - 1])) is \(percent(means[index])), "
+            + "\(half) checkpoints (steps \(steps[0])–\(steps[half - 1])) is \(percent(means[index])), "
             + "\(String(format: "%.0f", 100 * (means[index] - next))) points above the next class's \(percent(next))",
           numbers: [
             "early_mean_accuracy": means[index], "next_class_early_mean_accuracy": next, "checkpoints": Double(half),
-            "last_early_step": Double(report.steps[half - 1]),
+            "last_early_step": Double(steps[half - 1]),
           ], command: "i2x progress \(run) --class \(progress.label)"))
     }
     return findings

@@ -42,6 +42,11 @@ public struct Intervention: Codable, Sendable, Equatable {
   public var region: String?
   /// Prototypes whose cells joined a large region (nil: none).
   public var companions: [Int]?
+  /// The cue shape (`CueShape.rawValue`) the prototype had for the class in the analysis of
+  /// the checkpoint it was tested at (nil: none, or stored before this was recorded). Only a
+  /// confirming test of a prototype shaped like a cue establishes a cue finding
+  /// (`Findings.Standing`).
+  public var cueShape: String? = nil
 
   enum CodingKeys: String, CodingKey {
     case prototype
@@ -49,6 +54,7 @@ public struct Intervention: Codable, Sendable, Equatable {
     case step
     case meanCells = "mean_cells"
     case mask, paste, region, companions
+    case cueShape = "cue_shape"
   }
 
   /// Class-c accuracy and confidence with the prototype masked and with the control masked.

@@ -90,7 +90,9 @@ public enum TrainerCommands {
         "Train on 'train' (the classifier) or on 'generator' (an oracle for the explainer: disjoint from the classifier's data).",
         default: "train"),
       .flag("shuffle-labels", "Control run: train on randomly permuted labels (probe/validation keep true ones)."),
-      .value("publish", "ENDPOINT", "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070)."),
+      .value(
+        "publish", "ENDPOINT",
+        "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070), the initial weights as step 0."),
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
       .value(
         "drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),

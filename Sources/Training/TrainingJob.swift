@@ -115,6 +115,13 @@ public struct TrainingJob {
       summary.checkpoints += segment.written
       segment.written = []
     }
+    if publisher != nil {
+      // The initial weights, as step 0 (epoch 0): the daemon's first interval then runs from
+      // before any training, so what is learned before the first published step (a planted
+      // cue is, within 100 steps) is evidence accumulated over an interval, not a given.
+      summary.checkpoints.append(
+        try writeCheckpoint(architecture, network, train, step: 0, epoch: 0, metrics: [:], publisher: publisher))
+    }
     for epoch in 1...c.epochs {
       let order = TrainingLoop.epochOrder(splits.train, seed: c.seed, epoch: epoch)
       var start = 0

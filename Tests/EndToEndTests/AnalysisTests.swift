@@ -11,7 +11,8 @@ import Testing
     let out = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: out) }
     // 2400 synthetic images − 200 − 50 − 100 = 2050 for training, batch 50: 41 steps an epoch;
-    // 2 epochs, a checkpoint every 20 steps: 20, 40, 60, 80 and the final 82.
+    // 2 epochs, the initial weights (step 0), a checkpoint every 20 steps: 20, 40, 60, 80 and
+    // the final 82.
     let trained = try runProduct(
       "i2x-train",
       [
@@ -30,17 +31,18 @@ import Testing
       Thread.sleep(forTimeInterval: 0.2)
     }
     let checkpoints = try daemon.query("checkpoints", run: "explained")["checkpoints"] as? [[String: Any]] ?? []
-    #expect(checkpoints.count == 5)
+    #expect(checkpoints.count == 6)
     #expect(checkpoints.allSatisfy { $0["job"] as? String == "done" }, "\(checkpoints.map { $0["job_error"] ?? "" })")
 
     let progress = try runProduct("i2x", ["progress", "explained", "--endpoint", daemon.endpoint, "--json"])
     #expect(progress.status == 0, "\(progress.output)")
     let report = try #require(try JSONSerialization.jsonObject(with: Data(progress.output.utf8)) as? [String: Any])
-    #expect(report["steps"] as? [Int] == [20, 40, 60, 80, 82])
+    #expect(report["steps"] as? [Int] == [0, 20, 40, 60, 80, 82])
     #expect((report["classes"] as? [[String: Any]])?.count == 10)
-    #expect((report["intervals"] as? [[String: Any]])?.count == 4)
-    // Faithfulness at every 5th checkpoint (the first) and, once the run is quiet, the latest.
-    #expect((report["faithfulness"] as? [[String: Any]])?.compactMap { $0["step"] as? Int } == [20, 82])
+    #expect((report["intervals"] as? [[String: Any]])?.count == 5, "the first from step 0")
+    // Faithfulness at every 5th checkpoint (the first, step 0) and, once the run is quiet, the
+    // latest.
+    #expect((report["faithfulness"] as? [[String: Any]])?.compactMap { $0["step"] as? Int } == [0, 82])
     let prototypes = try #require(
       try JSONSerialization.jsonObject(
         with: Data(runProduct("i2x", ["prototypes", "explained", "--endpoint", daemon.endpoint, "--json"]).output.utf8))
@@ -65,7 +67,7 @@ import Testing
       "i2x", ["progress", "explained", "--checkpoint", "40", "--endpoint", daemon.endpoint, "--json"])
     #expect(
       (try JSONSerialization.jsonObject(with: Data(older.output.utf8)) as? [String: Any])?["steps"] as? [Int] == [
-        20, 40,
+        0, 20, 40,
       ])
     // Unknown run and not-yet-analysed checkpoint are clear errors.
     #expect(try runProduct("i2x", ["pairs", "ghost", "--endpoint", daemon.endpoint]).status == 66)

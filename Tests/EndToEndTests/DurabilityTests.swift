@@ -5,7 +5,7 @@ import Testing
 
 /// The real binaries on loopback: checkpoints survive daemon crashes and outages.
 @Suite(.serialized) struct DurabilityTests {
-  @Test func twentyCheckpointsSurviveTwoDaemonKills() throws {
+  @Test func twentyOneCheckpointsSurviveTwoDaemonKills() throws {
     let daemon = try DaemonUnderTest()
     try daemon.start()
     let out = try temporaryDirectory()
@@ -29,13 +29,13 @@ import Testing
     #expect(trainer.wait() == 0, "\(trainer.output)")
     #expect(kills == 2, "training ended before both kills; make the run longer")
     let written = try writtenCheckpoints(in: out)
-    #expect(written.count == 20)
+    #expect(written.count == 21)
     let stored = try daemon.storedCheckpoints(run: "crashy")
     #expect(stored == written, "every checkpoint stored exactly once with the file's sha256")
     daemon.kill(SIGTERM)
     let database = try SQLiteDatabase(path: daemon.dataDirectory.appendingPathComponent("i2x.sqlite").path)
     #expect(try database.query("PRAGMA integrity_check").first?.first?.string == "ok")
-    #expect(try database.query("SELECT COUNT(*) FROM checkpoints WHERE run = 'crashy'").first?.first?.int == 20)
+    #expect(try database.query("SELECT COUNT(*) FROM checkpoints WHERE run = 'crashy'").first?.first?.int == 21)
   }
 
   @Test func trainerFinishesWhileTheDaemonIsDownAndDrainsLater() throws {
@@ -48,12 +48,12 @@ import Testing
     #expect(trained.output.contains("not yet acknowledged"))
     let pending = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("outbox").path)
       .filter { $0.hasSuffix(".json") }
-    #expect(pending.count == 21)  // the registration + 20 checkpoints
+    #expect(pending.count == 22)  // the registration + 21 checkpoints (step 0 included)
     try daemon.start()
     let drained = try runProduct(
       "i2x-train", ["drain", "--out", out.path, "--endpoint", daemon.endpoint, "--timeout", "60"])
     #expect(drained.status == 0, "\(drained.output)")
-    #expect(drained.output.contains("sent 21 of 21"))
+    #expect(drained.output.contains("sent 22 of 22"))
     #expect(try daemon.storedCheckpoints(run: "offline") == (try writtenCheckpoints(in: out)))
   }
 }

@@ -163,8 +163,9 @@ struct E2EError: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// Synthetic training that writes 20 checkpoints: 2000 training images, batch 25 → 80 steps
-/// an epoch, 2 epochs = 160 steps; every 8 steps → 19 periodic + the final one.
+/// Synthetic training that writes 21 checkpoints: 2000 training images, batch 25 → 80 steps
+/// an epoch, 2 epochs = 160 steps; the initial weights (step 0), every 8 steps → 19 periodic,
+/// and the final one.
 func trainingArguments(out: URL, endpoint: String, run: String, drainTimeout: Int = 60) -> [String] {
   [
     "train", "--dataset", "synthetic", "--arch", "smallcnn", "--epochs", "2", "--batch", "25",

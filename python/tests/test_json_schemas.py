@@ -1,7 +1,7 @@
 """Real replies against the JSON Schema files in docs/schemas (README "JSON interface").
 
 One real daemon for the module, started with a tiny generator (``i2x-train generator``, seconds):
-``i2x-train train`` learns the synthetic blobs for one epoch and publishes five checkpoints to it
+``i2x-train train`` learns the synthetic blobs for one epoch and publishes six checkpoints (step 0 included)
 (class names with capitals and a slash, as Fashion-MNIST's). Once they are analysed, every query
 reply, command answer and ``--json`` output of ``i2x`` and ``i2x-train eval|explain`` is
 validated against its schema (draft 2020-12), and a camelCase key is shown to fail.
@@ -77,7 +77,7 @@ class World:
                      "--epochs", "1", "--batch", "32", "--publish", self.endpoint, "--publish-every", "15", "--run",
                      RUN, "--out", str(self.tmp / "out"), *SPLIT)
         self.checkpoint = str(self.tmp / "out" / "final.safetensors")
-        self.daemon.wait_for_analysis(RUN, 5, timeout=300)
+        self.daemon.wait_for_analysis(RUN, 6, timeout=300)
 
 
 @pytest.fixture(scope="module")
