@@ -76,7 +76,7 @@ public enum Findings {
 
   /// Findings of `report` (of run `run`) given `interventions` (up to its checkpoint) and the
   /// lines of its prototypes across refits (`ancestry(fits:at:)`; empty: each prototype its
-  /// own line), most severe first. A cue is named from the test that established it on the
+  /// own line), in `ordered` order. A cue is named from the test that established it on the
   /// prototype's line until a re-test refutes it (`Standing`).
   public static func build(
     report: AnalysisReport, interventions: [Intervention], ancestry: [Int: [Int]] = [:], run: String,
@@ -86,10 +86,23 @@ public enum Findings {
     findings += learnedEarly(report, run, thresholds)
     findings += separated(report, run, thresholds)
     findings += swings(report, run)
+    return ordered(findings)
+  }
+
+  /// Most severe first; within a severity, cues confirmed by their latest test before cues
+  /// kept on earlier evidence, then the larger paste lift (flip rate above its control), then
+  /// the order given.
+  public static func ordered(_ findings: [Finding]) -> [Finding] {
     let rank = ["high": 0, "medium": 1, "low": 2, "info": 3]
-    return findings.enumerated().sorted {
-      (rank[$0.element.severity] ?? 4, $0.offset) < (rank[$1.element.severity] ?? 4, $1.offset)
-    }.map(\.element)
+    let standing = ["confirmed": 0, "kept": 1]
+    func key(_ item: (offset: Int, element: Finding)) -> (Int, Int, Double, Int) {
+      let numbers = item.element.numbers
+      let lift = (numbers["paste_flip_rate"] ?? 0) - (numbers["paste_control_flip_rate"] ?? 0)
+      return (
+        rank[item.element.severity] ?? 4, item.element.standing.flatMap { standing[$0] } ?? 2, -lift, item.offset
+      )
+    }
+    return findings.enumerated().sorted { key($0) < key($1) }.map(\.element)
   }
 
   static func name(_ report: AnalysisReport, _ c: Int) -> String {

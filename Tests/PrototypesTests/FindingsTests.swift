@@ -79,6 +79,30 @@ import Testing
   /// class 0 at (0.97 + 0.99 + 0.98)/3 = 0.98 the lead is 0.01 < 0.02 → none; a class at
   /// (0.96 + 0.98 + 0.97)/3 = 0.97 < 0.98 (what the best class of a clean run looks like) →
   /// none; with 4 checkpoints, none.
+  /// Severity first; then, among a class's cues, the one its latest test confirms before one
+  /// kept on earlier evidence, and the larger paste lift first (on the synthetic mark twin a
+  /// kept neighbour of the mark was listed before the two confirmed prototypes on the mark).
+  @Test func findingsAreOrderedBySeverityStandingAndLift() {
+    func finding(_ name: String, _ severity: String, _ standing: String?, paste: Double, control: Double) -> Finding {
+      var finding = Finding(
+        kind: "fixed-position-cue", severity: severity, classes: [3], classNames: ["marked"], prototype: nil,
+        statement: name, numbers: ["paste_flip_rate": paste, "paste_control_flip_rate": control], command: "")
+      finding.standing = standing
+      return finding
+    }
+    let given = [
+      finding("kept neighbour", "high", "kept", paste: 0.42, control: 0.03),
+      finding("info", "info", nil, paste: 0, control: 0),
+      finding("confirmed, lift 0.90", "high", "confirmed", paste: 0.98, control: 0.08),
+      finding("medium", "medium", nil, paste: 0, control: 0),
+      finding("confirmed, lift 0.88", "high", "confirmed", paste: 1.00, control: 0.12),
+    ]
+    #expect(
+      Findings.ordered(given).map(\.statement) == [
+        "confirmed, lift 0.90", "confirmed, lift 0.88", "kept neighbour", "medium", "info",
+      ])
+  }
+
   @Test func learnedEarlyByHand() {
     var (report, _, _, _, _) = PrototypeTraitsTests.fourImages()
     report.steps = [10, 20, 30, 40, 50]
