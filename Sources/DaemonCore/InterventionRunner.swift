@@ -157,10 +157,11 @@ extension InterventionRunner {
     report: AnalysisReport, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
   ) throws -> Int {
     guard observation.step == vocabulary.step else { return 0 }
-    var candidates: [(id: Int, label: Int, companions: [Int])] = report.classNames.indices.flatMap { c in
-      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map {
-        ($0.id, c, companions(of: $0.id, c, in: report))
-      }
+    let shapedPairs = report.classNames.indices.flatMap { c in
+      report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { (id: $0.id, label: c) }
+    }
+    var candidates: [(id: Int, label: Int, companions: [Int])] = shapedPairs.map {
+      ($0.id, $0.label, companions(of: $0.id, $0.label, in: report))
     }
     var records: [DaemonStore.InterventionRecord]?
     if try store.hasCueInterventions(run: run) {
@@ -197,10 +198,7 @@ extension InterventionRunner {
       }
       .map { [$0.prototype, $0.label ?? -1] })
     // A line kept while it no longer looks like a cue is re-tested at every checkpoint.
-    let shaped = Set(
-      report.classNames.indices.flatMap { c in
-        report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { [$0.id, c] }
-      })
+    let shaped = Set(shapedPairs.map { [$0.id, $0.label] })
     let untested = candidates.filter { !recent.contains([$0.id, $0.label]) || !shaped.contains([$0.id, $0.label]) }
     guard !untested.isEmpty else { return 0 }
     let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)

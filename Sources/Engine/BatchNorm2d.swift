@@ -59,7 +59,7 @@ public final class BatchNorm2d: Layer {
   public func outputShape(for s: [Int]) -> [Int]? { s.count == 4 && s[1] == channels ? s : nil }
 
   public func forward(_ input: Tensor, training: Bool) -> Tensor {
-    precondition(outputShape(for: input.shape) != nil, "\(name): BatchNorm2d(\(channels)) got input \(input.shape)")
+    // The input's shape is checked by `normalize` (evaluation) or `batchSums` (training).
     guard training else {
       trainingMode = false
       let inverseStd = (0..<channels).map { 1 / (runningVariance.scalars[$0] + epsilon).squareRoot() }

@@ -19,6 +19,8 @@ public final class TrainingLoop {
   /// A second copy of the network (same architecture) that takes half of every batch on the
   /// other core; nil when a layer inside a block couples the images of a batch.
   private let replica: Network?
+  /// Indices in `network.layers` of its BatchNorm layers (synchronised in a split step).
+  private let norms: [Int]
 
   /// Creates a loop for `network` with the given update rule.
   /// - Parameter replica: a network of the same architecture (any weights: they are copied
@@ -35,6 +37,7 @@ public final class TrainingLoop {
     self.batchSize = batchSize
     batch = Tensor(shape: [batchSize] + network.inputShape)
     labels = []
+    norms = network.layers.indices.filter { network.layers[$0] is BatchNorm2d }
     if let replica, Self.canSplitBatches(network), Parallel.workers > 1 {
       precondition(
         replica.parameters.map(\.value.shape) == network.parameters.map(\.value.shape),
@@ -120,7 +123,6 @@ public final class TrainingLoop {
     let half = n / 2
     let networks = [network, replica]
     let layerCount = network.layers.count
-    let norms = network.layers.indices.filter { network.layers[$0] is BatchNorm2d }
     func norm(_ replica: Int, _ index: Int) -> BatchNorm2d {
       // swift-format-ignore: NeverForceUnwrap
       networks[replica].layers[index] as! BatchNorm2d
