@@ -38,7 +38,8 @@ split = obj(["class", "present_probes", "present_correct", "absent_probes", "abs
             {"class": I, "present_probes": I, "present_correct": I, "absent_probes": I, "absent_correct": I}, closed=True)
 traits_props = {"present_probes": I, "footprint": NUMS, "fixed_position": N, "hot_cells": INTS, "pixel_box": INTS,
                 "mean_cells": N, "size_fraction": N, "content_variability": N, "content_standard_deviation": N,
-                "presence_split": arr(split), "edge_share": N, "frame_lifted": N, "dark_share": N, "dark_lift": N}
+                "presence_split": arr(split), "edge_share": N, "frame_lifted": N, "dark_share": N, "dark_lift": N,
+                "mark_pixels": I}
 defs["traits"] = obj(["present_probes", "footprint", "fixed_position", "hot_cells", "mean_cells", "size_fraction",
                       "presence_split"], traits_props, closed=True)
 defs["vocabulary_summary"] = obj(["fitted_on_step", "size", "pca_components", "explained_variance"],
@@ -77,7 +78,8 @@ defs["intervention_outcome"] = obj(["prototype", "class", "step", "mean_cells", 
                  "confidence_before": N, "confidence_masked": N, "confidence_control": N}, closed=True),
     "paste": obj(["pasted", "control", "sources"], {"pasted": ref("binomial"), "control": ref("binomial"), "sources": I},
                  closed=True),
-    "region": {"type": "string", "enum": ["small", "large"]}, "companions": INTS}, closed=True)
+    "region": {"type": "string", "enum": ["small", "large"]}, "companions": INTS,
+    "cue_shape": {"type": "string", "enum": ["mark", "border", "background"]}}, closed=True)
 defs["intervention"] = obj(["id", "step", "prototype", "origin", "state"],
     {"id": I, "step": I, "prototype": I, "class": I, "origin": S, "state": S, "error": S,
      "outcome": ref("intervention_outcome")}, closed=True, desc="An intervention request with its outcome when done.")
@@ -88,7 +90,8 @@ defs["directive_row"] = obj(["id", "key", "kind", "pair", "prototypes", "source"
      "outcome": {"type": "object", "propertyNames": FIELDS}}, closed=True)
 defs["finding"] = obj(["kind", "severity", "classes", "class_names", "statement", "numbers", "command"],
     {"kind": S, "severity": S, "classes": INTS, "class_names": STRS, "prototype": I, "statement": S,
-     "numbers": {"type": "object", "propertyNames": FIELDS, "additionalProperties": N}, "command": S}, closed=True)
+     "numbers": {"type": "object", "propertyNames": FIELDS, "additionalProperties": N}, "command": S,
+     "standing": {"type": "string", "enum": ["confirmed", "kept", "withdrawn"]}}, closed=True)
 defs["event"] = obj(["id", "kind", "at", "detail"],
     {"id": I, "kind": S, "at": N, "step": I,
      "detail": {"type": "object", "description": "Kind-specific; its metrics map (checkpoint events) is data.",

@@ -36,16 +36,23 @@ extension Findings {
   /// (≤ `cueSize`) and fixed (≥ `cueFixed`); else a **border** has ≥ `cueEdgeShare` of its
   /// footprint on the edge cells and ≥ `cueFrameLifted` of the frame pixels under them lifted;
   /// else a **background** has ≥ `cueDarkShare` of the pixels under its cells dark, lifted by
-  /// ≥ `cueDarkLift` above the other probes' background.
+  /// ≥ `cueDarkLift` above the other probes' background. A small, fixed prototype whose content
+  /// varies more is still a **mark** when ≥ `cueMarkPixels` pixels near its cells carry a
+  /// constant mark of c (`PrototypeTraits.markPixels`): a mark's activation can spread into a
+  /// neighbouring cell that also covers the varying object beside it.
   public static func cueShape(
     _ p: AnalysisReport.PrototypeSummary, _ c: Int, thresholds: Thresholds = Thresholds()
   ) -> CueShape? {
     guard let traits = p.traits, p.presence.indices.contains(c), p.presence[c] >= thresholds.cuePresence,
-      let variability = traits.contentVariability, variability <= thresholds.cueVariability
+      let variability = traits.contentVariability
     else { return nil }
     let others = p.presence.enumerated().filter { $0.offset != c }.map(\.element).max() ?? 0
     guard others <= thresholds.cueExclusive else { return nil }
-    if traits.sizeFraction <= thresholds.cueSize && traits.fixedPosition >= thresholds.cueFixed { return .mark }
+    let small = traits.sizeFraction <= thresholds.cueSize && traits.fixedPosition >= thresholds.cueFixed
+    guard variability <= thresholds.cueVariability else {
+      return small && (traits.markPixels ?? 0) >= thresholds.cueMarkPixels ? .mark : nil
+    }
+    if small { return .mark }
     if (traits.edgeShare ?? 0) >= thresholds.cueEdgeShare && (traits.frameLifted ?? 0) >= thresholds.cueFrameLifted {
       return .border
     }
@@ -108,9 +115,13 @@ extension Findings {
     let variability = String(format: "content variability %.2f", traits.contentVariability ?? 0)
     switch shape {
     case .mark:
+      let marked =
+        (traits.markPixels ?? 0) > 0
+        ? ", \(traits.markPixels ?? 0) pixels near it the same on most of the class's probes and brighter than elsewhere"
+        : ""
       return String(
-        format: "at %@, fixed-position score %.2f, %.1f cells per image, %@", location(traits, report),
-        traits.fixedPosition, traits.meanCells, variability)
+        format: "at %@, fixed-position score %.2f, %.1f cells per image, %@%@", location(traits, report),
+        traits.fixedPosition, traits.meanCells, variability, marked)
     case .border:
       let edges = sides(traits, report)
       return String(
@@ -137,7 +148,9 @@ extension Findings {
     if p.presence[c] < thresholds.cuePresence { misses.append("present in \(percent(p.presence[c])) of the class") }
     let others = p.presence.enumerated().filter { $0.offset != c }.map(\.element).max() ?? 0
     if others > thresholds.cueExclusive { misses.append("\(percent(others)) of another class") }
-    if let v = traits.contentVariability, v > thresholds.cueVariability {
+    if let v = traits.contentVariability, v > thresholds.cueVariability,
+      (traits.markPixels ?? 0) < thresholds.cueMarkPixels
+    {
       misses.append(String(format: "content variability %.2f", v))
     }
     if misses.isEmpty && cueShape(p, c, thresholds: thresholds) == nil { misses.append("no cue's footprint") }
@@ -175,6 +188,7 @@ extension Findings {
         numbers["frame_lifted"] = traits.frameLifted
         numbers["dark_share"] = traits.darkShare
         numbers["dark_lift"] = traits.darkLift
+        numbers["mark_pixels"] = traits.markPixels.map(Double.init)
         let described =
           "present in \(percent(p.presence[c])) of \(name(report, c)) probes and ≤ \(percent(others)) of any other "
           + "class's, \(place(shape, traits, report))"

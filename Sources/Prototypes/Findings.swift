@@ -30,6 +30,10 @@ public enum Findings {
     public var cueDarkLift = 0.05
     /// Every shape: pixel content at most this variable relative to the probe set (near-constant);
     public var cueVariability = 0.6
+    /// …except a mark with at least this many constant mark pixels near it
+    /// (`PrototypeTraits.markPixels`; a 2×2 square has 4). Chosen after held-out 3×3 Coat marks
+    /// were missed: their prototype also covered the coat's edge (content variability 0.61–1.07).
+    public var cueMarkPixels = 4
     /// and pasting it onto other classes' probes flips them to the class more often than pasting
     /// a random patch of the same size, beyond both 95% intervals (severity high when masking it
     /// also lowers the class's accuracy beyond its control's interval and below its own, else

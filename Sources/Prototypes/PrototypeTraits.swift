@@ -42,6 +42,12 @@ public struct ProbeImages: Sendable {
 ///   dark pixels minus the mean of every dark pixel of the other probes (something laid on the
 ///   background: a texture of amplitude 96 lifts it by about 0.18; the empty gap between a
 ///   trouser's legs by about 0);
+/// - mark pixels: of the image pixels near its hot cells (those cells grown by one cell, the
+///   region an intervention on a small prototype takes), how many carry a constant mark of the
+///   class where it is most present (`markedPixels`): the same value (within `markTolerance`)
+///   on at least `markAgreement` of that class's probes, and that value at least `liftedBy`
+///   above the other probes' mean there. A stamped 3×3 square gives 9; no pixel of any class of
+///   clean Fashion-MNIST qualifies (its only near-constant pixels are the empty background);
 /// - presence split: per class where it is present (ρ ≥ 0.1), the probe accuracy of the
 ///   class's probes with and without it.
 public struct PrototypeTraits: Codable, Sendable, Equatable {
@@ -79,6 +85,9 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   /// Mean of those dark pixels minus the mean of the other probes' dark pixels (nil without
   /// images, dark pixels or absent probes).
   public var darkLift: Double?
+  /// Pixels near its hot cells that carry a constant mark of the class where it is most
+  /// present (nil without images or presence).
+  public var markPixels: Int?
 
   /// Width of the image frame `frameLifted` looks at, in pixels: the outermost pixel, which a
   /// frame of any width covers.
@@ -87,6 +96,10 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   public static let liftedBy = 0.25
   /// Pixel value (pixel/255) below which a pixel counts as background.
   public static let darkBelow = 0.5
+  /// A mark pixel's value agrees within this (pixel/255) with the class's median…
+  public static let markTolerance = 0.05
+  /// …on at least this fraction of the class's probes.
+  public static let markAgreement = 0.75
 
   enum CodingKeys: String, CodingKey {
     case presentProbes = "present_probes"
@@ -103,6 +116,7 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
     case frameLifted = "frame_lifted"
     case darkShare = "dark_share"
     case darkLift = "dark_lift"
+    case markPixels = "mark_pixels"
   }
 
   /// Probe accuracy of one class with a prototype present and absent.
@@ -133,9 +147,12 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   ///   - presence: ρ_pc for every class.
   ///   - predictions: the latest predicted class of every probe.
   ///   - reference: `referenceDeviation(images)`, computed once for all prototypes.
+  ///   - marked: `markedPixels(images, labels:)`, computed once for all prototypes (nil: not
+  ///     measured).
   public static func measure(
     column p: Int, id: Int, k: Int, intensity: [Double], cellPrototypes: [Int], mapHeight: Int, mapWidth: Int,
-    labels: [Int], predictions: [Int], presence: [Double], images: ProbeImages?, reference: Double
+    labels: [Int], predictions: [Int], presence: [Double], images: ProbeImages?, reference: Double,
+    marked: [[Bool]]? = nil
   ) -> PrototypeTraits {
     let n = labels.count
     let cells = mapHeight * mapWidth
@@ -163,8 +180,14 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
     var deviation: Double?
     var lifted: Double?
     var dark: (share: Double, lift: Double?)?
+    var markPixels: Int?
     if let images, images.count == n {
       box = pixelBox(hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
+      if let marked, total > 0, let top = presence.indices.max(by: { presence[$0] < presence[$1] }),
+        marked.indices.contains(top)
+      {
+        markPixels = count(marked[top], near: hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
+      }
       lifted = frameLift(present, hot: hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
       dark = darkFraction(
         present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth)
@@ -189,7 +212,48 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
       sizeFraction: present.isEmpty ? 0 : total / Double(present.count * cells), contentVariability: variability,
       contentStandardDeviation: deviation, presenceSplit: split,
       edgeShare: total > 0 ? edgeMass(counts, mapHeight: mapHeight, mapWidth: mapWidth) / total : nil,
-      frameLifted: lifted, darkShare: dark?.share, darkLift: dark?.lift)
+      frameLifted: lifted, darkShare: dark?.share, darkLift: dark?.lift, markPixels: markPixels)
+  }
+
+  /// Per class (0..<`classes`), per pixel (y·W + x): whether the pixel carries a constant mark
+  /// of the class — its value (channel mean) within `markTolerance` of the median over the
+  /// class's probes on at least `markAgreement` of them, and that median at least `liftedBy`
+  /// above the mean over every other probe. A class without probes, or with every probe in
+  /// it, has none.
+  public static func markedPixels(_ images: ProbeImages, labels: [Int], classes: Int) -> [[Bool]] {
+    let (n, plane) = (images.count, images.height * images.width)
+    precondition(labels.count == n, "markedPixels: \(labels.count) labels for \(n) images")
+    var values = [Double](repeating: 0, count: n * plane)
+    for i in 0..<n { for q in 0..<plane { values[i * plane + q] = pixel(images, i, q) } }
+    var totals = [Double](repeating: 0, count: plane)
+    for i in 0..<n { for q in 0..<plane { totals[q] += values[i * plane + q] } }
+    return (0..<classes).map { c in
+      let members = (0..<n).filter { labels[$0] == c }
+      guard !members.isEmpty, members.count < n else { return [Bool](repeating: false, count: plane) }
+      return (0..<plane).map { q in
+        let column = members.map { values[$0 * plane + q] }.sorted()
+        let middle = column.count / 2
+        let median = column.count % 2 == 1 ? column[middle] : (column[middle - 1] + column[middle]) / 2
+        let others = (totals[q] - column.reduce(0, +)) / Double(n - members.count)
+        let agreeing = column.filter { abs($0 - median) <= markTolerance }.count
+        return median - others >= liftedBy && Double(agreeing) >= markAgreement * Double(column.count)
+      }
+    }
+  }
+
+  /// How many pixels set in `mask` lie under `hot` cells grown by one cell on every side.
+  static func count(_ mask: [Bool], near hot: [Int], images: ProbeImages, mapHeight: Int, mapWidth: Int) -> Int {
+    let grown = Set(
+      hot.flatMap { cell -> [Int] in
+        let (row, column) = (cell / mapWidth, cell % mapWidth)
+        return (max(0, row - 1)...min(mapHeight - 1, row + 1)).flatMap { r in
+          (max(0, column - 1)...min(mapWidth - 1, column + 1)).map { r * mapWidth + $0 }
+        }
+      })
+    let w = images.width
+    return mask.indices.filter {
+      mask[$0] && grown.contains(images.cell(y: $0 / w, x: $0 % w, mapHeight: mapHeight, mapWidth: mapWidth))
+    }.count
   }
 
   /// Σ of `counts` over the map's outermost ring of cells.

@@ -153,6 +153,68 @@ import Testing
     #expect(Findings.cueShape(try #require(try Self.report(varied).prototypes.first { $0.id == 1 }), 0) == nil)
   }
 
+  /// Mark pixels by hand: 8×8 probes, 4 of class 0 and 4 of class 1, on a 4×4 map (cells of
+  /// 2×2 pixels). Class 0 carries a 2×2 square of 1.0 at y 5–6, x 1–2, except probe 0 whose
+  /// (5, 1) is 0.5 (3 of 4 agree: still ≥ 0.75), and a constant 0.2 at (0, 0) (lift 0.2 <
+  /// 0.25); class 1 is 0 there and carries a constant 0.9 at (7, 7), where class 0 is 0.
+  /// Everything else is a varying object (0.3 + 0.1·(i + y + x) mod 0.6). Class 0's mark is
+  /// exactly the square; class 1's is (7, 7); the 0.2 pixel and class 0's empty (7, 7)
+  /// (lift −0.9) are not marks.
+  @Test func markPixelsByHand() throws {
+    let (n, side) = (8, 8)
+    var pixels = [Float](repeating: 0, count: n * side * side)
+    for i in 0..<n {
+      for y in 0..<side {
+        for x in 0..<side { pixels[i * 64 + y * 8 + x] = 0.3 + Float((i + y + x) % 6) / 10 }
+      }
+      let square = [(5, 1), (5, 2), (6, 1), (6, 2)]
+      for (y, x) in square { pixels[i * 64 + y * 8 + x] = i < 4 ? 1 : 0 }
+      pixels[i * 64] = i < 4 ? 0.2 : 0
+      pixels[i * 64 + 63] = i < 4 ? 0 : 0.9
+    }
+    pixels[5 * 8 + 1] = 0.5
+    let images = ProbeImages(pixels: pixels, shape: [n, 1, side, side])
+    let labels = (0..<n).map { $0 < 4 ? 0 : 1 }
+    let marked = PrototypeTraits.markedPixels(images, labels: labels, classes: 2)
+    #expect(marked[0].indices.filter { marked[0][$0] } == [41, 42, 49, 50])
+    #expect(marked[1].indices.filter { marked[1][$0] } == [63])
+    // Near hot cell 6 (row 1, column 2; grown: rows 0–2, columns 1–3) lies cell 9 (pixels y
+    // 4–5, x 2–3): one square pixel, (5, 2). Near cell 14 (row 3, column 2): cells 9 and 13,
+    // pixels (5, 2) and (6, 2). Near cell 3 (row 0, column 3): none.
+    let near = { (hot: [Int]) in
+      PrototypeTraits.count(marked[0], near: hot, images: images, mapHeight: 4, mapWidth: 4)
+    }
+    #expect(near([6]) == 1 && near([14]) == 2 && near([3]) == 0 && near([6, 14]) == 2 && near([8]) == 4)
+    // A class with every probe, or none: no mark.
+    #expect(
+      PrototypeTraits.markedPixels(images, labels: [Int](repeating: 0, count: n), classes: 2).allSatisfy {
+        !$0.contains(true)
+      })
+  }
+
+  /// A small, fixed prototype whose content varies (0.9 > 0.6) is a mark only with ≥ 4 mark
+  /// pixels near it; named with them in its statement and numbers once a small-region test
+  /// confirms it; a large one is not a mark whatever its mark pixels.
+  @Test func markPixelsLetAVariedMarkPrototypeBeTested() throws {
+    var traits = Self.traits { _, _ in 1 }.object
+    (traits.contentVariability, traits.sizeFraction, traits.fixedPosition) = (0.9, 0.1, 0.8)
+    for (pixels, shape) in [(nil, nil), (3, nil), (4, CueShape.mark), (9, .mark)] as [(Int?, CueShape?)] {
+      traits.markPixels = pixels
+      let report = try Self.report(traits)
+      #expect(Findings.cueShape(try #require(report.prototypes.first { $0.id == 1 }), 0) == shape, "\(pixels ?? -1)")
+    }
+    traits.markPixels = 4
+    var test = Self.intervention(flips: 60)
+    test.region = "small"
+    let cue = try #require(
+      Findings.build(report: try Self.report(traits), interventions: [test], run: "r").first {
+        $0.kind == "fixed-position-cue"
+      })
+    #expect(cue.numbers["mark_pixels"] == 4 && cue.statement.contains("4 pixels near it the same"), "\(cue.statement)")
+    traits.sizeFraction = 0.5
+    #expect(Findings.cueShape(try #require(try Self.report(traits).prototypes.first { $0.id == 1 }), 0) == nil)
+  }
+
   /// Interventions on the frame through a network that reads only the frame: logit 0 = the
   /// mean of the 48 frame pixels, logit 1 = 0.6. The 10 framed probes (frame 1.0) are class 0,
   /// the 10 others (frame 0) class 1. The frame's 12 cells are 75% of the map: a large region.
