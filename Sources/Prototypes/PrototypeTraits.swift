@@ -223,21 +223,35 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   public static func markedPixels(_ images: ProbeImages, labels: [Int], classes: Int) -> [[Bool]] {
     let (n, plane) = (images.count, images.height * images.width)
     precondition(labels.count == n, "markedPixels: \(labels.count) labels for \(n) images")
-    var values = [Double](repeating: 0, count: n * plane)
-    for i in 0..<n { for q in 0..<plane { values[i * plane + q] = pixel(images, i, q) } }
+    // Channel means, image-major (the pixels themselves for one channel).
+    let values =
+      images.channels == 1 ? images.pixels : (0..<(n * plane)).map { Float(pixel(images, $0 / plane, $0 % plane)) }
     var totals = [Double](repeating: 0, count: plane)
-    for i in 0..<n { for q in 0..<plane { totals[q] += values[i * plane + q] } }
+    for i in 0..<n { for q in 0..<plane { totals[q] += Double(values[i * plane + q]) } }
+    var column = [Float](repeating: 0, count: n)
     return (0..<classes).map { c in
       let members = (0..<n).filter { labels[$0] == c }
-      guard !members.isEmpty, members.count < n else { return [Bool](repeating: false, count: plane) }
-      return (0..<plane).map { q in
-        let column = members.map { values[$0 * plane + q] }.sorted()
-        let middle = column.count / 2
-        let median = column.count % 2 == 1 ? column[middle] : (column[middle - 1] + column[middle]) / 2
-        let others = (totals[q] - column.reduce(0, +)) / Double(n - members.count)
-        let agreeing = column.filter { abs($0 - median) <= markTolerance }.count
-        return median - others >= liftedBy && Double(agreeing) >= markAgreement * Double(column.count)
+      var marked = [Bool](repeating: false, count: plane)
+      guard !members.isEmpty, members.count < n else { return marked }
+      let (count, others) = (members.count, Double(n - members.count))
+      for q in 0..<plane {
+        var (sum, largest) = (0.0, -Float.infinity)
+        for (index, i) in members.enumerated() {
+          let v = values[i * plane + q]
+          column[index] = v
+          sum += Double(v)
+          largest = max(largest, v)
+        }
+        let elsewhere = (totals[q] - sum) / others
+        // The median is at most the largest value: most pixels stop here, unsorted.
+        guard Double(largest) - elsewhere >= liftedBy else { continue }
+        column[0..<count].sort()
+        let middle = count / 2
+        let median = count % 2 == 1 ? Double(column[middle]) : (Double(column[middle - 1]) + Double(column[middle])) / 2
+        let agreeing = column[0..<count].filter { abs(Double($0) - median) <= markTolerance }.count
+        marked[q] = median - elsewhere >= liftedBy && Double(agreeing) >= markAgreement * Double(count)
       }
+      return marked
     }
   }
 
