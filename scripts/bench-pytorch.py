@@ -16,11 +16,11 @@ spec.loader.exec_module(mf)
 SmallCNN = mf.SmallCNN
 
 
-def timed(fn, inner, repeats=5):
-    """Median seconds per call over `repeats` windows of `inner` calls, after WARMUP calls
-    (default 10: oneDNN builds its convolution primitives in the first steps; one warm-up
-    step understated cifarcnn by up to a quarter)."""
-    for _ in range(int(os.environ.get("WARMUP", "10"))):
+def timed(fn, inner, repeats=5, warmup=10):
+    """Median seconds per call over `repeats` windows of `inner` calls, after `warmup` calls
+    (WARMUP overrides it; oneDNN builds its convolution primitives in the first steps, and
+    PyTorch's first few dozen steps run slower than its epoch)."""
+    for _ in range(int(os.environ.get("WARMUP", str(warmup)))):
         fn()
     samples = []
     for _ in range(repeats):
@@ -70,7 +70,8 @@ for name, model, shape in [
         F.cross_entropy(model.head(model.features(x)), labels[index]).backward()
         opt.step()
 
-    s = timed(step, 3 if name == "cifarcnn" else 10)
+    # As i2x-bench train: 50 warm-up steps, then 5 windows of 20 (10, then 5 of 5 for cifarcnn).
+    s = timed(step, 5, warmup=10) if name == "cifarcnn" else timed(step, 20, warmup=50)
     print(json.dumps({"figure": "train", "impl": "pytorch", "torch": torch.__version__, "arch": name, "batch": 64,
                       "threads": torch.get_num_threads(), "images_per_second": 64 / s, "data": source}), flush=True)
 
