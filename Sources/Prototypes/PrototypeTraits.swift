@@ -149,10 +149,11 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   ///   - reference: `referenceDeviation(images)`, computed once for all prototypes.
   ///   - marked: `markedPixels(images, labels:)`, computed once for all prototypes (nil: not
   ///     measured).
+  ///   - background: `darkPixels(images)`, computed once for all prototypes (nil: here).
   public static func measure(
     column p: Int, id: Int, k: Int, intensity: [Double], cellPrototypes: [Int], mapHeight: Int, mapWidth: Int,
     labels: [Int], predictions: [Int], presence: [Double], images: ProbeImages?, reference: Double,
-    marked: [[Bool]]? = nil
+    marked: [[Bool]]? = nil, background: [DarkPixels]? = nil
   ) -> PrototypeTraits {
     let n = labels.count
     let cells = mapHeight * mapWidth
@@ -190,7 +191,8 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
       }
       lifted = frameLift(present, hot: hot, images: images, mapHeight: mapHeight, mapWidth: mapWidth)
       dark = darkFraction(
-        present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth)
+        present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth,
+        background: background)
       if present.count >= 2 {
         deviation = contentDeviation(
           present, id: id, images: images, cellPrototypes: cellPrototypes, mapHeight: mapHeight, mapWidth: mapWidth)
@@ -306,7 +308,8 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
   /// Fraction of the pixels under the prototype's cells, over `present` probes, below
   /// `darkBelow`, and their mean minus that of every dark pixel of the other probes.
   static func darkFraction(
-    _ present: [Int], id: Int, images: ProbeImages, cellPrototypes: [Int], mapHeight: Int, mapWidth: Int
+    _ present: [Int], id: Int, images: ProbeImages, cellPrototypes: [Int], mapHeight: Int, mapWidth: Int,
+    background: [DarkPixels]? = nil
   ) -> (share: Double, lift: Double?)? {
     let (h, w) = (images.height, images.width)
     let cells = mapHeight * mapWidth
@@ -322,17 +325,36 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
       }
     }
     guard covered > 0 else { return nil }
+    // The other probes' dark pixels, from per-image totals taken once per analysis.
+    let totals = background ?? darkPixels(images)
+    let isPresent = Set(present)
     var elsewhere = 0
     var elsewhereSum = 0.0
-    for i in Set(0..<images.count).subtracting(present) {
-      for q in 0..<(h * w) {
-        let v = pixel(images, i, q)
-        if v < darkBelow { (elsewhere, elsewhereSum) = (elsewhere + 1, elsewhereSum + v) }
-      }
+    for i in 0..<images.count where !isPresent.contains(i) {
+      (elsewhere, elsewhereSum) = (elsewhere + totals[i].count, elsewhereSum + totals[i].sum)
     }
     let lift =
       dark > 0 && elsewhere > 0 ? darkSum / Double(dark) - elsewhereSum / Double(elsewhere) : nil
     return (Double(dark) / Double(covered), lift)
+  }
+
+  /// One probe image's pixels below `darkBelow` (channel means): how many, and their sum.
+  public struct DarkPixels: Sendable, Equatable {
+    public var count: Int
+    public var sum: Double
+  }
+
+  /// `DarkPixels` of every probe image, taken once per analysis for all prototypes.
+  public static func darkPixels(_ images: ProbeImages) -> [DarkPixels] {
+    let plane = images.height * images.width
+    return (0..<images.count).map { i in
+      var totals = DarkPixels(count: 0, sum: 0)
+      for q in 0..<plane {
+        let v = pixel(images, i, q)
+        if v < darkBelow { (totals.count, totals.sum) = (totals.count + 1, totals.sum + v) }
+      }
+      return totals
+    }
   }
 
   /// Inclusive pixel bounding box [top, left, bottom, right] of `cells`.

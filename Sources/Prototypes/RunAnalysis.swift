@@ -103,6 +103,7 @@ public enum RunAnalysis {
     let (mapHeight, mapWidth) = (observations[0].height, observations[0].width)
     let reference = images.map { PrototypeTraits.referenceDeviation($0) } ?? 0
     let marked = images.map { PrototypeTraits.markedPixels($0, labels: labels, classes: classes) }
+    let background = images.map { PrototypeTraits.darkPixels($0) }
     let prototypes = (0..<k).map { p -> AnalysisReport.PrototypeSummary in
       let shared = (0..<classes).filter { presence[p][$0] >= 0.8 }
       let specialised = (0..<classes).filter { c in
@@ -128,7 +129,8 @@ public enum RunAnalysis {
       summary.traits = PrototypeTraits.measure(
         column: p, id: vocabulary.ids[p], k: k, intensity: latest, cellPrototypes: vocabulary.cellPrototypes,
         mapHeight: mapHeight, mapWidth: mapWidth, labels: labels, predictions: predictions[predictions.count - 1],
-        presence: presence[p], images: images, reference: reference, marked: marked)
+        presence: presence[p], images: images, reference: reference, marked: marked,
+        background: background)
       return summary
     }
 

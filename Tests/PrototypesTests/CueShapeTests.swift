@@ -75,6 +75,21 @@ import Testing
     #expect(empty.darkShare == 1 && empty.darkLift == 0)
   }
 
+  /// Dark totals taken once per analysis (`darkPixels`) give the same traits as those taken
+  /// per prototype; a class-1 probe's 48 frame pixels are its dark ones (0), its inside (0.6 or
+  /// 0.7) is not.
+  @Test func darkTotalsTakenOnceGiveTheSameTraits() {
+    let (images, cells, intensity, labels) = Self.probes { y, x in (y + x) % 2 == 0 ? 0.4 : 0 }
+    let measure = { (background: [PrototypeTraits.DarkPixels]?) in
+      PrototypeTraits.measure(
+        column: 0, id: 1, k: 2, intensity: intensity, cellPrototypes: cells, mapHeight: 4, mapWidth: 4,
+        labels: labels, predictions: labels, presence: [1, 0], images: images,
+        reference: PrototypeTraits.referenceDeviation(images), background: background)
+    }
+    #expect(measure(PrototypeTraits.darkPixels(images)) == measure(nil))
+    #expect(PrototypeTraits.darkPixels(images)[3] == .init(count: 48, sum: 0))
+  }
+
   /// A report of 2 classes whose prototype 1 has `traits` and presence [1, 0] on a 4×4 map.
   static func report(_ traits: PrototypeTraits, presence: [Double] = [1, 0]) throws -> AnalysisReport {
     var (report, _, _, _, _) = PrototypeTraitsTests.fourImages()
