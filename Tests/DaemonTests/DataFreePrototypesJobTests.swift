@@ -12,7 +12,7 @@ import Wire
 /// code: an analysed checkpoint, an untrained tiny generator, `i2x prototypes RUN --data-free`'s
 /// command, and the explain job that runs it and stores the comparison with its controls; the
 /// auto trigger makes one per run.
-@Suite(.serialized) struct DataFreePrototypesJobTests {
+@Suite(.serialized) final class DataFreePrototypesJobTests {
   let directory: URL
   let store: DaemonStore
   let handler: RequestHandler
@@ -51,6 +51,9 @@ import Wire
     self.settings = settings
     handler.explainer = settings
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   func send(_ message: WireMessage) throws -> WireMessage {
     try WireMessage(frames: handler.handle(message.frames).frames)

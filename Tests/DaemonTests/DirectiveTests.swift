@@ -6,7 +6,7 @@ import Testing
 import Wire
 
 /// The fine-tune directive lifecycle through the daemon's handler and store (DESIGN §7).
-@Suite(.serialized) struct DirectiveTests {
+@Suite(.serialized) final class DirectiveTests {
   let directory: URL
   let handler: RequestHandler
   let store: DaemonStore
@@ -16,6 +16,9 @@ import Wire
     store = try DaemonStore(directory: directory)
     handler = RequestHandler(store: store, log: { _ in })
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   func send(_ message: WireMessage) throws -> WireMessage {
     try WireMessage(frames: handler.handle(message.frames).frames)

@@ -9,7 +9,7 @@ import Wire
 /// When explanations are made (DESIGN §8): both classes of a flagged pair under `auto`, once per
 /// class; nothing under `manual` or `off` or without a generator; and an `explain` job is
 /// claimed only when no checkpoint analysis is waiting.
-@Suite(.serialized) struct ExplainTriggerTests {
+@Suite(.serialized) final class ExplainTriggerTests {
   let directory: URL
   let store: DaemonStore
   let handler: RequestHandler
@@ -23,6 +23,9 @@ import Wire
       try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1))).outcome
         == "stored")
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   func send(_ message: WireMessage) throws -> WireMessage {
     try WireMessage(frames: handler.handle(message.frames).frames)

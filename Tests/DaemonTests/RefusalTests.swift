@@ -8,7 +8,7 @@ import Wire
 
 /// What the daemon refuses before acking: checkpoints its run could never load, hostile run
 /// names, oversized probe sets. Each refusal is `bad-data` with a reason, and stores nothing.
-@Suite struct RefusalTests {
+@Suite final class RefusalTests {
   let directory: URL
   let handler: RequestHandler
 
@@ -17,6 +17,9 @@ import Wire
     handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   func reply(_ message: WireMessage) throws -> (outcome: String, message: String) {
     let reply = try WireMessage(frames: handler.handle(message.frames).frames)

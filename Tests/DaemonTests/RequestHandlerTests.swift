@@ -7,7 +7,7 @@ import Testing
 import Wire
 
 /// The daemon's logic through its in-memory twin: no sockets, a real SQLite file.
-@Suite struct RequestHandlerTests {
+@Suite final class RequestHandlerTests {
   let directory: URL
   let handler: RequestHandler
 
@@ -15,6 +15,9 @@ import Wire
     directory = try DaemonFixtures.temporaryDirectory()
     handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   func send(_ message: WireMessage) -> WireMessage { handler.handle(message.frames) }
 

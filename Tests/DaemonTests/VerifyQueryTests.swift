@@ -7,12 +7,17 @@ import Testing
 import Wire
 
 /// The `verify` query: the run's architecture on sent weights and images, logits back.
-@Suite struct VerifyQueryTests {
+@Suite final class VerifyQueryTests {
+  let directory: URL
   let handler: RequestHandler
 
   init() throws {
-    handler = RequestHandler(store: try DaemonStore(directory: try DaemonFixtures.temporaryDirectory()), log: { _ in })
+    directory = try DaemonFixtures.temporaryDirectory()
+    handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
   }
+
+  /// Each test's store lives in its own temporary directory, removed after the test.
+  deinit { try? FileManager.default.removeItem(at: directory) }
 
   /// input [1,2,2] → relu (target) → flatten → fc 4→2.
   static let tiny = Architecture(
