@@ -222,7 +222,11 @@ public struct Intervention: Codable, Sendable, Equatable {
 
   /// `cells` and their 8 neighbours (within the map).
   static func grown(_ cells: [Int], _ inputs: Inputs) -> [Int] {
-    let (h, w) = (inputs.mapHeight, inputs.mapWidth)
+    grown(cells, mapHeight: inputs.mapHeight, mapWidth: inputs.mapWidth)
+  }
+
+  /// `cells` of an h×w map and their 8 neighbours (within the map), sorted.
+  static func grown(_ cells: [Int], mapHeight h: Int, mapWidth w: Int) -> [Int] {
     var region = Set<Int>()
     for cell in cells {
       let (row, column) = (cell / w, cell % w)

@@ -257,15 +257,10 @@ public struct PrototypeTraits: Codable, Sendable, Equatable {
     }
   }
 
-  /// How many pixels set in `mask` lie under `hot` cells grown by one cell on every side.
+  /// How many pixels set in `mask` lie under `hot` cells grown by one cell on every side (the
+  /// region an intervention on a small prototype takes, `Intervention.grown`).
   static func count(_ mask: [Bool], near hot: [Int], images: ProbeImages, mapHeight: Int, mapWidth: Int) -> Int {
-    let grown = Set(
-      hot.flatMap { cell -> [Int] in
-        let (row, column) = (cell / mapWidth, cell % mapWidth)
-        return (max(0, row - 1)...min(mapHeight - 1, row + 1)).flatMap { r in
-          (max(0, column - 1)...min(mapWidth - 1, column + 1)).map { r * mapWidth + $0 }
-        }
-      })
+    let grown = Set(Intervention.grown(hot, mapHeight: mapHeight, mapWidth: mapWidth))
     let w = images.width
     return mask.indices.filter {
       mask[$0] && grown.contains(images.cell(y: $0 / w, x: $0 % w, mapHeight: mapHeight, mapWidth: mapWidth))
