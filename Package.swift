@@ -30,7 +30,11 @@ let package = Package(
     .systemLibrary(name: "CProcess", path: "Sources/CProcess"),
 
     // Libraries.
-    .target(name: "Engine", dependencies: ["COpenBLAS"]),
+    // Direct 3×3 convolution kernels in 16-float vectors, compiled for AVX-512; the engine calls
+    // them only on a CPU that has it (Engine's DirectConvolutionSupport) and uses im2col + SGEMM
+    // elsewhere.
+    .target(name: "DirectConv", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+    .target(name: "Engine", dependencies: ["COpenBLAS", "DirectConv"]),
     .target(name: "Checkpoints"),
     .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
     .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),

@@ -9,12 +9,14 @@ import Training
 public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
-    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages] [locality]
+    USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [convs] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages] [locality]
                      [fairness]
 
     Prints one JSON line per figure: training images/s and CPU µs per image (smallcnn,
     smallcnn-bn, cifarcnn; batch 64, after warm-up; I2X_BENCH_ARCHS=a,b picks some), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
-    shapes), training with and without publishing to a daemon, daemon ingest rate and query
+    shapes), each 3×3 convolution layer's forward, weight and input gradient (µs per image and
+    GFLOP/s at a replica's batch of 32 on one thread, the direct AVX-512 kernels against im2col +
+    SGEMM; I2X_CONV=im2col turns the direct kernels off everywhere), training with and without publishing to a daemon, daemon ingest rate and query
     latency (p50/p99), and per-checkpoint analysis time by stage while smallcnn-bn trains on
     Fashion-MNIST publishing every 200 steps (with the queue depth once a second), and the
     fine-tune loop under the auto policy: seconds from flag to directive delivery, the segment's
@@ -45,7 +47,7 @@ public struct BenchmarkSuite {
   /// Runs the selected groups (all when empty), emitting JSON lines.
   public func run(only: Set<String>, emit: (String) -> Void) throws {
     let known: Set = [
-      "train", "gradcam", "gemm", "publish", "ingest", "analysis", "finetune", "growth", "explainer", "stages",
+      "train", "gradcam", "gemm", "convs", "publish", "ingest", "analysis", "finetune", "growth", "explainer", "stages",
       "locality", "fairness",
     ]
     if let unknown = only.subtracting(known).first {
@@ -55,6 +57,7 @@ public struct BenchmarkSuite {
     let groups =
       only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality", "fairness"]) : only
     if groups.contains("gemm") { gemm(emit) }
+    if groups.contains("convs") { convs(emit) }
     if groups.contains("train") {
       // I2X_BENCH_ARCHS=a,b limits the architectures (for profiling one).
       let chosen = ProcessInfo.processInfo.environment["I2X_BENCH_ARCHS"]?.split(separator: ",").map(String.init)
@@ -77,6 +80,8 @@ public struct BenchmarkSuite {
   private var environment: [String: Any] {
     [
       "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
+      // Whether 3×3 same convolutions take the direct AVX-512 kernels (I2X_CONV=im2col: no).
+      "direct_convolutions": DirectConvolutionSupport.available,
       "threads": Parallel.workers,
     ]
   }

@@ -1,4 +1,5 @@
-/// 2-D convolution (cross-correlation, as PyTorch): im2col + one SGEMM per batch.
+/// 2-D convolution (cross-correlation, as PyTorch): im2col + SGEMM over chunks of the batch,
+/// or, for a 3×3 "same" convolution on a CPU with AVX-512, direct kernels (`Conv2d+Direct`).
 ///
 /// `out[n,o,y,x] = b[o] + Σ_{c,i,j} W[o,c,i,j] · in[n,c,y·s−p+i, x·s−p+j]`;
 /// in (N,C,H,W) → out (N,O,Ho,Wo) with `Ho = (H + 2p − k)/s + 1`. Weight OIHW (`weight`),
@@ -23,7 +24,9 @@ public final class Conv2d: Layer {
   /// The last forward's input (for the backward pass, which re-expands it chunk by chunk).
   private var lastInput = Tensor(shape: [0])
   private var geometry: ConvGeometry?
-  private let scratch = WorkerScratch()
+  let scratch = WorkerScratch()
+  /// Which implementation runs (`.automatic`: the direct kernels where they apply).
+  public var path: ConvolutionPath = .automatic
 
   /// Creates a convolution initialised like PyTorch's `nn.Conv2d` from `generator`.
   public init<G: RandomNumberGenerator>(
@@ -77,6 +80,7 @@ public final class Conv2d: Layer {
     let g = geometry(for: input.shape)
     geometry = g
     lastInput = input
+    if takesDirectPath { return directForward(input, outputShape: outShape) }
     let plan = chunks(g)
     let pixels = g.outputPixels
     let (inputPlane, outputPlane) = (g.channels * g.height * g.width, outputChannels * pixels)
@@ -150,6 +154,21 @@ public final class Conv2d: Layer {
       gradOutput.shape == [g.batch, outputChannels, g.outputHeight, g.outputWidth],
       "\(name): gradient \(gradOutput.shape) does not match the last output")
     guard needs.parameterGradients || needs.inputGradient else { return Tensor(shape: [0]) }
+    if takesDirectPath {
+      // The weight gradient of a small plane runs faster as one SGEMM over the batch.
+      let direct = DirectConvolutionSupport.weightGradientIsDirect(height: g.height, width: g.width)
+      if needs.parameterGradients && !direct {
+        _ = im2colBackward(gradOutput, geometry: g, needs: BackwardNeeds(inputGradient: false))
+      }
+      return directBackward(
+        gradOutput, input: lastInput,
+        needs: BackwardNeeds(
+          inputGradient: needs.inputGradient, parameterGradients: needs.parameterGradients && direct))
+    }
+    return im2colBackward(gradOutput, geometry: g, needs: needs)
+  }
+
+  private func im2colBackward(_ gradOutput: Tensor, geometry g: ConvGeometry, needs: BackwardNeeds) -> Tensor {
     let plan = chunks(g)
     let pixels = g.outputPixels
     let (inputPlane, outputPlane) = (g.channels * g.height * g.width, outputChannels * pixels)
@@ -391,14 +410,18 @@ final class WorkerScratch: @unchecked Sendable {
     guard workers > buffers.count || count > capacity else { return }
     release()
     capacity = max(count, capacity)
-    buffers = (0..<max(workers, 1)).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity)) }
+    // Cache-line aligned (the direct kernels' planes are whole lines).
+    buffers = (0..<max(workers, 1)).map { _ in
+      UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity) * 4, alignment: 64).bindMemory(
+        to: Float.self, capacity: max(1, capacity))
+    }
   }
 
   /// Worker `worker`'s buffer.
   func buffer(_ worker: Int) -> UnsafeMutablePointer<Float> { buffers[worker] }
 
   private func release() {
-    for buffer in buffers { buffer.deallocate() }
+    for buffer in buffers { UnsafeMutableRawPointer(buffer).deallocate() }
     buffers = []
   }
 

@@ -1,9 +1,14 @@
 import Engine
+import Foundation
 import Testing
 
-/// The im2col + SGEMM fast path against the direct nested-loop convolution, and the SGEMM
-/// wrapper against a triple loop.
+/// Both fast paths (im2col + SGEMM, and the direct AVX-512 kernels that 3×3 same convolutions
+/// take where the CPU has them) against the nested-loop convolution, and the SGEMM wrapper
+/// against a triple loop.
 @Suite struct ConvolutionReferenceTests {
+  /// The paths to test: the direct kernels only run where the CPU has them.
+  static let paths: [ConvolutionPath] = [.automatic, .im2col]
+
   @Test(arguments: [
     (batch: 1, channels: 1, height: 5, width: 5, outputs: 2, kernel: 3, stride: 1, padding: 1),
     (batch: 3, channels: 2, height: 7, width: 6, outputs: 4, kernel: 3, stride: 2, padding: 0),
@@ -22,8 +27,16 @@ import Testing
     // Planes cut into bands of output rows (more than 512 output pixels).
     (batch: 3, channels: 2, height: 29, width: 25, outputs: 3, kernel: 3, stride: 1, padding: 1),
     (batch: 1, channels: 1, height: 40, width: 17, outputs: 2, kernel: 5, stride: 1, padding: 2),
+    // Direct kernels: planes that end inside a block of 32 pixels or a vector of 16 (7×9,
+    // 1×17, 5×3), output channels that are not a multiple of the block of 8, and the
+    // reference shapes (32×32 with 3 and 32 channels).
+    (batch: 3, channels: 5, height: 7, width: 9, outputs: 11, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 2, height: 1, width: 17, outputs: 3, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 3, height: 5, width: 3, outputs: 9, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 3, height: 32, width: 32, outputs: 32, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 32, height: 32, width: 32, outputs: 8, kernel: 3, stride: 1, padding: 1),
   ])
-  func im2colMatchesDirectLoops(
+  func fastPathsMatchDirectLoops(
     batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
   ) {
     var generator = SplitMix64(seed: UInt64(batch * 100 + kernel))
@@ -31,10 +44,13 @@ import Testing
       name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: kernel, stride: stride,
       padding: padding, generator: &generator)
     let input = randomTensor([batch, channels, height, width], seed: 31)
-    let fast = conv.forward(input, training: false)
     let slow = conv.referenceForward(input)
-    #expect(fast.shape == slow.shape)
-    #expect(normalisedError(fast, slow) < 1e-5)
+    for path in Self.paths {
+      conv.path = path
+      let fast = conv.forward(input, training: false)
+      #expect(fast.shape == slow.shape)
+      #expect(normalisedError(fast, slow) < 1e-5, "\(path)")
+    }
   }
 
   /// The chunked backward (weight, bias and input gradients) against direct loops, on batches
@@ -50,18 +66,44 @@ import Testing
     (batch: 1, channels: 2, height: 33, width: 31, outputs: 2, kernel: 3, stride: 1, padding: 1),
     (batch: 5, channels: 2, height: 11, width: 9, outputs: 3, kernel: 3, stride: 2, padding: 0),
     (batch: 4, channels: 2, height: 40, width: 30, outputs: 3, kernel: 3, stride: 2, padding: 1),
+    // Direct kernels: a small plane (its weight gradient by SGEMM) with 11 outputs; a plane
+    // of 132 pixels (a partial vector) with an odd number of outputs (the last pair is one);
+    // the batch in groups of 10 images with a shorter last one (64 at 12×12 above).
+    (batch: 3, channels: 5, height: 7, width: 9, outputs: 11, kernel: 3, stride: 1, padding: 1),
+    (batch: 2, channels: 3, height: 12, width: 11, outputs: 9, kernel: 3, stride: 1, padding: 1),
   ])
   func backwardMatchesDirectLoops(
     batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
+  ) {
+    for path in Self.paths {
+      for insideReplica in [false, true] {
+        checkBackward(
+          batch: batch, channels: channels, height: height, width: width, outputs: outputs, kernel: kernel,
+          stride: stride, padding: padding, path: path, insideReplica: insideReplica)
+      }
+    }
+  }
+
+  /// One case of `backwardMatchesDirectLoops`, on `path`, called from a replica (engine loops
+  /// serial) or not.
+  private func checkBackward(
+    batch: Int, channels: Int, height: Int, width: Int, outputs: Int, kernel: Int, stride: Int, padding: Int,
+    path: ConvolutionPath, insideReplica: Bool
   ) {
     var generator = SplitMix64(seed: UInt64(batch + height))
     let conv = Conv2d(
       name: "conv", inputChannels: channels, outputChannels: outputs, kernelSize: kernel, stride: stride,
       padding: padding, generator: &generator)
+    conv.path = path
     let input = randomTensor([batch, channels, height, width], seed: 51)
-    let output = conv.forward(input, training: true)
-    let gradOutput = randomTensor(output.shape, seed: 52)
-    let gradInput = conv.backward(gradOutput, needs: BackwardNeeds())
+    var output = Tensor(shape: [0])
+    var gradInput = Tensor(shape: [0])
+    let gradOutput = randomTensor(conv.outputShape(for: input.shape) ?? [], seed: 52)
+    let run = {
+      output = conv.forward(input, training: true)
+      gradInput = conv.backward(gradOutput, needs: BackwardNeeds())
+    }
+    if insideReplica { Parallel.replicas(1) { _ in run() } } else { run() }
     let (ho, wo) = (output.shape[2], output.shape[3])
     var dw = [Double](repeating: 0, count: conv.weight.value.count)
     var db = [Double](repeating: 0, count: outputs)
@@ -89,15 +131,35 @@ import Testing
       }
     }
     let tensor = { (shape: [Int], values: [Double]) in Tensor(shape: shape, scalars: values.map { Float($0) }) }
-    #expect(normalisedError(conv.weight.gradient, tensor(conv.weight.value.shape, dw)) < 1e-5)
-    #expect(normalisedError(conv.bias!.gradient, tensor([outputs], db)) < 1e-5)
-    #expect(normalisedError(gradInput, tensor(input.shape, din)) < 1e-5)
+    let label = "\(path), inside a replica: \(insideReplica)"
+    #expect(normalisedError(conv.weight.gradient, tensor(conv.weight.value.shape, dw)) < 1e-5, "\(label)")
+    #expect(normalisedError(conv.bias!.gradient, tensor([outputs], db)) < 1e-5, "\(label)")
+    #expect(normalisedError(gradInput, tensor(input.shape, din)) < 1e-5, "\(label)")
     // Only the input gradient: the parameters' gradients are left as they were.
     let before = conv.weight.gradient
     conv.weight.gradient = Tensor(shape: before.shape)
     let inputOnly = conv.backward(gradOutput, needs: BackwardNeeds(parameterGradients: false))
     #expect(normalisedError(inputOnly, gradInput) == 0)
     #expect(conv.weight.gradient.scalars.allSatisfy { $0 == 0 })
+  }
+
+  /// On a CPU with AVX-512 (as /proc/cpuinfo lists it), 3×3 same convolutions take the direct
+  /// kernels, so that the tests above test them and not im2col twice; other shapes and
+  /// `.im2col` do not.
+  @Test func directKernelsRunWhereTheCPUHasThem() throws {
+    let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+    let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { String($0) } ?? ""
+    var generator = SplitMix64(seed: 5)
+    let same = Conv2d(name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: 1, generator: &generator)
+    let wide = Conv2d(name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 5, padding: 2, generator: &generator)
+    let strided = Conv2d(
+      name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1, generator: &generator)
+    let expected = flags.contains(" avx512f ") && flags.contains(" avx512bw ") && getenv("I2X_CONV") == nil
+    #expect(DirectConvolutionSupport.available == expected)
+    #expect(same.takesDirectPath == expected)
+    #expect(!wide.takesDirectPath && !strided.takesDirectPath)
+    same.path = .im2col
+    #expect(!same.takesDirectPath)
   }
 
   /// Every transpose combination on odd sizes, including vectors and k = 1.
