@@ -33,7 +33,14 @@ let package = Package(
     // Direct 3×3 convolution kernels in 16-float vectors, compiled for AVX-512; the engine calls
     // them only on a CPU that has it (Engine's DirectConvolutionSupport) and uses im2col + SGEMM
     // elsewhere.
-    .target(name: "DirectConv", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+    // Optimised in debug builds too: unoptimised, its vector code runs about a hundred times
+    // slower than im2col + SGEMM (OpenBLAS is optimised either way), and the debug test suite's
+    // training and analysis would time out.
+    .target(
+      name: "DirectConv",
+      swiftSettings: [
+        .unsafeFlags(["-target-cpu", "skylake-avx512"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
+      ]),
     .target(name: "Engine", dependencies: ["COpenBLAS", "DirectConv"]),
     .target(name: "Checkpoints"),
     .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
