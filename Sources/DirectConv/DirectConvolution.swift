@@ -2,15 +2,15 @@
 /// pass and both gradients. This module is compiled for AVX-512 (`-target-cpu
 /// skylake-avx512` in Package.swift): call nothing in it unless `Engine`'s
 /// `DirectConvolutionSupport.available` says the CPU has AVX-512 (the engine falls back to
-/// im2col + SGEMM otherwise). Every entry point is `@inline(never)`, public and not
-/// `@inlinable`, so none of its code is compiled into a module built for another CPU.
+/// im2col + SGEMM otherwise). The kernels (`shift`, `forward`, `weightGradient`) are
+/// `@inline(never)` and not `@inlinable`, so their vector code stays in this module; the size
+/// helpers are integer arithmetic, and the engine calls them only on the direct path too.
 ///
 /// Shifted planes. A channel's plane x (H×W) becomes three planes S₀, S₁, S₂ of (H+2)×W
 /// floats, `S_j[(y+1)·W + x] = x[y, x + j − 1]` (0 outside the image), rows 0 and H+1 zero,
 /// followed by `slack(height:width:)` zeros. An output pixel p = y·W + x then reads tap (i, j) at
 /// `S_j[p + i·W]`: every tap of a run of consecutive output pixels is a run of consecutive
 /// floats, whatever W is, so one 16-float load serves 16 output pixels (across row ends too).
-/// (`slack` pads the plane to whole blocks of 32 pixels.)
 /// Layout: S_j of channel c at `j·jump + c·plane` (`shiftedPlane`, `shiftedJump`): planes are
 /// whole cache lines, and the three groups of C planes and consecutive images are offset by a
 /// few extra lines, so that the nine taps' loads of one channel (and the same channel of the
