@@ -142,22 +142,7 @@ extension Conv2d {
         }
       }
     }
-    if needs.parameterGradients {
-      weight.gradient.withMutablePointer { dw in
-        dw.update(from: scratch.buffer(0) + dwAt, count: weights)
-        for worker in 1..<workers {
-          let part = scratch.buffer(worker) + dwAt
-          for i in 0..<weights { dw[i] += part[i] }
-        }
-      }
-      bias?.gradient.withMutablePointer { db in
-        db.update(from: scratch.buffer(0) + dbAt, count: outputChannels)
-        for worker in 1..<workers {
-          let part = scratch.buffer(worker) + dbAt
-          for o in 0..<outputChannels { db[o] += part[o] }
-        }
-      }
-    }
+    if needs.parameterGradients { sumWorkerGradients(workers: workers, weightsAt: dwAt, biasAt: dbAt) }
     return gradInput
   }
 }

@@ -260,22 +260,29 @@ public final class Conv2d: Layer {
       weight.gradient = Tensor(shape: weight.gradient.shape)
       bias?.gradient = Tensor(shape: [outputChannels])
     } else if needs.parameterGradients {
-      weight.gradient.withMutablePointer { dw in
-        dw.update(from: scratch.buffer(0) + dwAt, count: weights)
-        for worker in 1..<max(1, plan.workers) {
-          let part = scratch.buffer(worker) + dwAt
-          for i in 0..<weights { dw[i] += part[i] }
-        }
-      }
-      bias?.gradient.withMutablePointer { db in
-        db.update(from: scratch.buffer(0) + dbAt, count: outputChannels)
-        for worker in 1..<max(1, plan.workers) {
-          let part = scratch.buffer(worker) + dbAt
-          for o in 0..<outputChannels { db[o] += part[o] }
-        }
-      }
+      sumWorkerGradients(workers: plan.workers, weightsAt: dwAt, biasAt: dbAt)
     }
     return gradInput
+  }
+
+  /// The parameter gradients as the sum of each worker's partial sums, kept in its scratch
+  /// buffer at `weightsAt` (dW) and `biasAt` (db).
+  func sumWorkerGradients(workers: Int, weightsAt: Int, biasAt: Int) {
+    let weights = weight.gradient.count
+    weight.gradient.withMutablePointer { dw in
+      dw.update(from: scratch.buffer(0) + weightsAt, count: weights)
+      for worker in 1..<max(1, workers) {
+        let part = scratch.buffer(worker) + weightsAt
+        for i in 0..<weights { dw[i] += part[i] }
+      }
+    }
+    bias?.gradient.withMutablePointer { db in
+      db.update(from: scratch.buffer(0) + biasAt, count: outputChannels)
+      for worker in 1..<max(1, workers) {
+        let part = scratch.buffer(worker) + biasAt
+        for o in 0..<outputChannels { db[o] += part[o] }
+      }
+    }
   }
 }
 
