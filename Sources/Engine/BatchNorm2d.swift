@@ -144,10 +144,13 @@ public final class BatchNorm2d: Layer {
             let c = planeIndex % channels
             let base = planeIndex * plane
             let (mu, s, g, bt) = (mean[c], invStd[c], gamma[c], beta[c])
+            // Offsets from the plane's own pointers (no overflow-checked index sums): the
+            // loop vectorises (it ran scalar, a fifth of an intervention sweep's time).
+            let (xs, hs, ys) = (x + base, h + base, y + base)
             for i in 0..<plane {
-              let v = (x[base + i] - mu) * s
-              h[base + i] = v
-              y[base + i] = g * v + bt
+              let v = (xs[i] - mu) * s
+              hs[i] = v
+              ys[i] = g * v + bt
             }
           }
         }

@@ -293,10 +293,11 @@ public struct Intervention: Codable, Sendable, Equatable {
     let images = inputs.images
     let size = images.channels * images.height * images.width
     var out = Array(images.pixels[(i * size)..<((i + 1) * size)])
-    let chosen = Set(cells)
+    var chosen = [Bool](repeating: false, count: inputs.mapHeight * inputs.mapWidth)
+    for cell in cells { chosen[cell] = true }
     for y in 0..<images.height {
       for x in 0..<images.width
-      where chosen.contains(images.cell(y: y, x: x, mapHeight: inputs.mapHeight, mapWidth: inputs.mapWidth)) {
+      where chosen[images.cell(y: y, x: x, mapHeight: inputs.mapHeight, mapWidth: inputs.mapWidth)] {
         for channel in 0..<images.channels {
           let q = (channel * images.height + y) * images.width + x
           out[q] = source[q]

@@ -69,4 +69,41 @@ import Testing
     #expect(pool.hasNearTie(close, relativeGap: 1e-3))
     #expect(!pool.hasNearTie(apart, relativeGap: 1e-3))
   }
+
+  /// The 2×2 stride-2 vector path (8 outputs at a time, the rest of a row scalar) against the
+  /// obvious loop, output and the gradient's routing: widths with no full block (7), whole
+  /// blocks (16), blocks and a tail (28: 8 + 6), an odd width (33: a column dropped), and
+  /// values drawn from {0, 1, 2, 3} so that most windows hold ties (the first maximum wins).
+  @Test func vectorPathMatchesTheObviousLoop() {
+    var generator = SplitMix64(seed: 9)
+    for (h, w) in [(6, 7), (4, 16), (28, 28), (5, 33)] {
+      let (n, c) = (2, 3)
+      let scalars = (0..<(n * c * h * w)).map { _ in Float(generator.next() % 4) }
+      let input = Tensor(shape: [n, c, h, w], scalars: scalars)
+      let pool = MaxPool2d(name: "pool", kernelSize: 2)
+      let output = pool.forward(input, training: false)
+      let (ho, wo) = (h / 2, w / 2)
+      var expected = [Float]()
+      var gradient = [Float](repeating: 0, count: scalars.count)
+      for plane in 0..<(n * c) {
+        for oy in 0..<ho {
+          for ox in 0..<wo {
+            var best = -Float.infinity
+            var at = 0
+            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+              let q = plane * h * w + (2 * oy + dy) * w + 2 * ox + dx
+              if scalars[q] > best { (best, at) = (scalars[q], q) }
+            }
+            expected.append(best)
+            gradient[at] += Float(expected.count)
+          }
+        }
+      }
+      #expect(output.shape == [n, c, ho, wo])
+      #expect(output.scalars == expected, "\(h)×\(w)")
+      let routed = pool.backward(
+        Tensor(shape: [n, c, ho, wo], scalars: (1...expected.count).map(Float.init)), needs: BackwardNeeds())
+      #expect(routed.scalars == gradient, "\(h)×\(w)")
+    }
+  }
 }
