@@ -24,9 +24,11 @@ public struct Evaluation: Sendable, Equatable {
     }
   }
 
-  /// Evaluates `network` (evaluation mode) on `indices` of `data` (all images by default).
+  /// Evaluates `network` (evaluation mode) on `indices` of `data` (all images by default), in
+  /// batches of `batchSize`: 64 keeps a batch's activations near the caches (cifarcnn's 10,000
+  /// test images took 2.0–2.1 s at 64 against 3.5–3.7 s at 256; smallcnn-bn's no slower).
   public static func run(
-    _ network: Network, on data: LabeledImages, indices: [Int]? = nil, batchSize: Int = 256
+    _ network: Network, on data: LabeledImages, indices: [Int]? = nil, batchSize: Int = 64
   ) -> Evaluation {
     let all = indices ?? Array(0..<data.count)
     let k = data.classNames.count
