@@ -3,8 +3,9 @@
 # i2xd and i2x-train on the same cores. Each round trains one epoch of smallcnn-bn on
 # Fashion-MNIST alone, then publishing every N steps (100, 200, 500) to a fresh i2xd, and
 # prints one JSON line per (round, N): images/s alone and beside the daemon, their ratio
-# (target ≥ 0.9 at N = 200), the checkpoints published, and the seconds the daemon's queue
-# took to drain after training ended (target: within two checkpoint intervals).
+# (target ≥ 0.9 at N = 200), the checkpoints published, the seconds until the run's last
+# checkpoint was analysed, and the seconds the daemon's queue took to drain after training
+# ended (target: within two checkpoint intervals; it includes the intervention sweep).
 #   scripts/bench-beside.sh [ROUNDS]      (default 2; needs a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,22 +38,27 @@ for round in $(seq "$rounds"); do
     sleep 1
     read -r steps beside < <(train "$work/beside-$round-$every" "$every")
     ended=$(date +%s.%N)
+    latest=""
     for _ in $(seq 1200); do
-      "$bin/i2x" status --endpoint "$endpoint" --json | grep -q '"queue_depth":0[,}]' && break
+      status=$("$bin/i2x" status --endpoint "$endpoint" --json)
+      # The run's last checkpoint analysed (the queue may still hold the intervention sweep).
+      [ -z "$latest" ] && grep -q "\"analysed_step\":$steps[,}]" <<<"$status" && latest=$(date +%s.%N)
+      grep -q '"queue_depth":0[,}]' <<<"$status" && break
       sleep 0.1
     done
     now=$(date +%s.%N)
+    latest=${latest:-$now}
     kill -TERM "$daemon" && wait "$daemon" 2>/dev/null || true
     daemon=""
     python3 -c "
 import json, sys
-alone, beside, steps, every, ended, now, rnd = map(float, sys.argv[1:])
+alone, beside, steps, every, ended, now, rnd, latest = map(float, sys.argv[1:])
 drained = now - ended
 print(json.dumps({'figure': 'train_beside_daemon', 'arch': 'smallcnn-bn', 'round': int(rnd),
   'publish_every_steps': int(every), 'checkpoints': int(steps // every) + 1,
   'alone_images_per_second': alone, 'beside_images_per_second': beside, 'ratio': round(beside / alone, 3),
-  'seconds_to_drain_after_training': round(drained, 2),
+  'seconds_to_latest_analysed': round(latest - ended, 2), 'seconds_to_drain_after_training': round(drained, 2),
   'checkpoint_interval_seconds': round(every * 64 / beside, 2)}))
-" "$alone" "$beside" "$steps" "$every" "$ended" "$now" "$round"
+" "$alone" "$beside" "$steps" "$every" "$ended" "$now" "$round" "$latest"
   done
 done
