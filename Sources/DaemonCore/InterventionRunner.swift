@@ -63,24 +63,29 @@ struct InterventionRunner {
     }
 
     guard try !store.hasAutoInterventions(run: job.run, step: vocabulary.step) else { return }
-    var tested = 0
+    var pairs: [(id: Int, label: Int)] = []
     for c in report.classNames.indices {
       var candidates = report.topPrototypes(Self.topPerClass, for: c)
       for p in report.prototypes where Findings.isCueCandidate(p, c) && !candidates.contains(p.id) {
         candidates.append(p.id)
       }
-      for id in candidates where (byID[id]?.presence[safe: c] ?? 0) >= 0.1 {
-        guard
-          var outcome = session.measure(id, c, companions: Self.companions(of: id, c, in: report))
-        else { continue }
-        if report.vocabulary.fittedOnStep == vocabulary.step {
-          outcome.cueShape = byID[id].flatMap { Findings.cueShape($0, c)?.rawValue }
-        }
-        try store.saveIntervention(
-          id: nil, run: job.run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
-          origin: "auto")
-        tested += 1
+      pairs += candidates.filter { (byID[$0]?.presence[safe: c] ?? 0) >= 0.1 }.map { ($0, c) }
+    }
+    // The pairs are independent: measured on every core at once, one network replica per core,
+    // and stored in the same order as one by one.
+    let outcomes = try session.measureAll(
+      pairs.map { ($0.id, $0.label, Self.companions(of: $0.id, $0.label, in: report)) }
+    ) { try analyzer.load(inputs.sha256, architecture).network }
+    var tested = 0
+    for (pair, measured) in zip(pairs, outcomes) {
+      guard var outcome = measured else { continue }
+      if report.vocabulary.fittedOnStep == vocabulary.step {
+        outcome.cueShape = byID[pair.id].flatMap { Findings.cueShape($0, pair.label)?.rawValue }
       }
+      try store.saveIntervention(
+        id: nil, run: job.run, step: vocabulary.step, prototype: pair.id, label: pair.label, outcome: outcome,
+        error: nil, origin: "auto")
+      tested += 1
     }
     analyzer.log(
       String(
@@ -117,12 +122,40 @@ extension InterventionRunner {
     }
 
     /// The intervention on prototype `id` for class `c` (nil: not in the vocabulary, or
-    /// present in no probe of the class), its region joined by `companions`' cells.
-    func measure(_ id: Int, _ c: Int, companions: [Int] = []) -> Intervention? {
+    /// present in no probe of the class), its region joined by `companions`' cells; on
+    /// `network` when given (a replica of the session's), else on the session's.
+    func measure(_ id: Int, _ c: Int, companions: [Int] = [], network: Network? = nil) -> Intervention? {
       guard let p = column[id] else { return nil }
+      var inputs = setup
+      if let network { inputs.network = network }
       return Intervention.measure(
         prototype: id, label: c, intensity: (0..<setup.labels.count).map { intensity[$0 * k + p] },
-        baseline: baseline, inputs: setup, seed: seed, companions: companions.filter { column[$0] != nil })
+        baseline: baseline, inputs: inputs, seed: seed, companions: companions.filter { column[$0] != nil })
+    }
+
+    /// `measure` of every pair, in order: spread over `Parallel.workers` threads, each taking
+    /// the next pair as it finishes one and running it on its own network (the session's, and
+    /// `replica()`'s for the others: a network's layers keep per-call buffers, so two threads
+    /// never share one). Each pair's result is what `measure` gives alone: it is seeded by the
+    /// pair, and every engine loop within it runs serially on its thread.
+    func measureAll(
+      _ pairs: [(id: Int, label: Int, companions: [Int])], replica: () throws -> Network
+    ) rethrows -> [Intervention?] {
+      let workers = min(Parallel.workers, pairs.count)
+      guard workers > 1 else { return pairs.map { measure($0.id, $0.label, companions: $0.companions) } }
+      let networks = [setup.network] + (try (1..<workers).map { _ in try replica() })
+      var results = [Intervention?](repeating: nil, count: pairs.count)
+      let next = PairCounter()
+      results.withUnsafeMutableBufferPointer { buffer in
+        let slots = UncheckedPointer(buffer.baseAddress)
+        Parallel.replicas(workers) { worker in
+          while let i = next.take(below: pairs.count) {
+            slots.pointer?[i] = measure(
+              pairs[i].id, pairs[i].label, companions: pairs[i].companions, network: networks[worker])
+          }
+        }
+      }
+      return results
     }
   }
 
@@ -213,6 +246,19 @@ extension InterventionRunner {
       tested += 1
     }
     return tested
+  }
+}
+
+/// Hands out the indices `0..<n` once each to threads that ask in turn.
+private final class PairCounter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = 0
+  func take(below n: Int) -> Int? {
+    lock.withLock {
+      guard value < n else { return nil }
+      defer { value += 1 }
+      return value
+    }
   }
 }
 
