@@ -189,23 +189,23 @@ public struct KMeans: Sendable, Equatable {
                         var changed = false
                         for c in 0..<(k * p) { sums[b * k * p + c] = 0 }
                         for c in 0..<k { counts[b * k + c] = 0 }
-                        for i in first..<end {
-                          var best = 0
-                          var bestDistance = Double.infinity
-                          for c in 0..<k {
-                            let d = pointNorms[i] - 2 * products[i * k + c] + centreNorms[c]
-                            if d < bestDistance {
-                              bestDistance = d
-                              best = c
+                        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: k)
+                        defer { scratch.deallocate() }
+                        centreNorms.withUnsafeBufferPointer { centreNorms in
+                          for i in first..<end {
+                            let (best, bestDistance) = Self.nearest(
+                              norm: pointNorms[i], products: products.baseAddress! + i * k,
+                              centreNorms: centreNorms.baseAddress!, k: k, scratch: scratch)
+                            blockTotal += max(0, bestDistance)
+                            if assignments[i] != best {
+                              assignments[i] = best
+                              changed = true
                             }
+                            counts[b * k + best] += 1
+                            let point = x.baseAddress! + i * p
+                            let sum = sums.baseAddress! + (b * k + best) * p
+                            for j in 0..<p { sum[j] += point[j] }
                           }
-                          blockTotal += max(0, bestDistance)
-                          if assignments[i] != best {
-                            assignments[i] = best
-                            changed = true
-                          }
-                          counts[b * k + best] += 1
-                          for j in 0..<p { sums[(b * k + best) * p + j] += x[i * p + j] }
                         }
                         inertias[b] = blockTotal
                         changes[b] = changed
@@ -240,6 +240,38 @@ public struct KMeans: Sendable, Equatable {
       settled = shift <= threshold
     }
     return KMeans(centres: centres, assignments: assignments, inertia: inertia, clusters: k, dimension: p)
+  }
+
+  /// The nearest centre of a point and its squared distance ‖x‖² − 2 x·c + ‖c‖², given ‖x‖²
+  /// (`norm`), its products with the k centres and their squared norms; the first of equally
+  /// near centres, as a scan with `<` finds it. The k distances are computed 8 at a time into
+  /// `scratch` (each with the same operations in the same order as one at a time), then scanned.
+  @inline(__always)
+  static func nearest(
+    norm: Double, products: UnsafePointer<Double>, centreNorms: UnsafePointer<Double>, k: Int,
+    scratch: UnsafeMutablePointer<Double>
+  ) -> (index: Int, distance: Double) {
+    let norms = UnsafeRawPointer(centreNorms)
+    let rows = UnsafeRawPointer(products)
+    var c = 0
+    while c + 8 <= k {
+      let row = rows.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self)
+      let centre = norms.loadUnaligned(fromByteOffset: c &* 8, as: SIMD8<Double>.self)
+      UnsafeMutableRawPointer(scratch).storeBytes(
+        of: SIMD8(repeating: norm) - 2 * row + centre, toByteOffset: c &* 8, as: SIMD8<Double>.self)
+      c &+= 8
+    }
+    while c < k {
+      scratch[c] = norm - 2 * products[c] + centreNorms[c]
+      c &+= 1
+    }
+    var best = 0
+    var bestDistance = Double.infinity
+    for c in 0..<k where scratch[c] < bestDistance {
+      bestDistance = scratch[c]
+      best = c
+    }
+    return (best, bestDistance)
   }
 
   /// Mean over columns of each column's variance (n×p).
