@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import Prototypes
+import Synchronization
 
 /// An `intervene` job (DESIGN §6b): at the checkpoint the run's latest vocabulary was fitted
 /// on, runs the interventions users asked for (`i2x intervene`), then — once per checkpoint —
@@ -145,11 +146,11 @@ extension InterventionRunner {
       guard workers > 1 else { return pairs.map { measure($0.id, $0.label, companions: $0.companions) } }
       let networks = [setup.network] + (try (1..<workers).map { _ in try replica() })
       var results = [Intervention?](repeating: nil, count: pairs.count)
-      let next = PairCounter()
+      let next = Atomic<Int>(0)
       results.withUnsafeMutableBufferPointer { buffer in
         let slots = UncheckedPointer(buffer.baseAddress)
         Parallel.replicas(workers) { worker in
-          while let i = next.take(below: pairs.count) {
+          while case let i = next.wrappingAdd(1, ordering: .relaxed).oldValue, i < pairs.count {
             slots.pointer?[i] = measure(
               pairs[i].id, pairs[i].label, companions: pairs[i].companions, network: networks[worker])
           }
@@ -246,19 +247,6 @@ extension InterventionRunner {
       tested += 1
     }
     return tested
-  }
-}
-
-/// Hands out the indices `0..<n` once each to threads that ask in turn.
-private final class PairCounter: @unchecked Sendable {
-  private let lock = NSLock()
-  private var value = 0
-  func take(below n: Int) -> Int? {
-    lock.withLock {
-      guard value < n else { return nil }
-      defer { value += 1 }
-      return value
-    }
   }
 }
 
