@@ -147,7 +147,10 @@ public struct TrainingJob {
         String(
           format: "epoch %d/%d: validation accuracy %.4f (loss %.4f, %d images)", epoch, c.epochs, validation.accuracy,
           validation.loss, validation.count))
-      if epoch == c.epochs {
+      // A fine-tune segment run after the last batch has already written (and published) this
+      // step's checkpoint, tagged with its segment: writing it again would replace that file.
+      let segmentEndedHere = summary.checkpoints.last?.lastPathComponent == "step-\(loop.step).safetensors"
+      if epoch == c.epochs && !segmentEndedHere {
         summary.checkpoints.append(
           try writeCheckpoint(
             architecture, network, train, step: loop.step, epoch: epoch,
