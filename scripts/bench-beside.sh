@@ -11,7 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
 bin=.build/release
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# AVX-512 kernels for OpenBLAS 0.3.21, which does not recognise Zen 5; only where the CPU has them
+# (forcing SkylakeX on a CPU without AVX-512, such as Zen 3, dies of an illegal instruction).
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 endpoint="tcp://127.0.0.1:$port"

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from openblas_env import openblas_env
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = importlib.util.spec_from_file_location("mf", os.path.join(root, "scripts", "make-fixtures.py"))
 mf = importlib.util.module_from_spec(spec)
@@ -82,7 +84,7 @@ def pytorch_epoch(arch, images, labels):
 
 
 def i2x_epoch(arch, data_args, out):
-    env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"))
+    env = openblas_env()
     r = subprocess.run([os.path.join(root, ".build/release/i2x-train"), "train", "--arch", arch, "--epochs", "1",
                         "--batch", "64", "--lr", "0.05", "--momentum", "0.9", "--out", out, *data_args],
                        env=env, capture_output=True, text=True, check=True)

@@ -9,9 +9,11 @@ per-round ratios (target ≥ 1.3).
 Usage: /opt/i2x-venv/bin/python scripts/bench-train.py [ROUNDS]   (default 5; release build)"""
 import json, os, statistics, subprocess, sys
 
+from openblas_env import openblas_env
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"), ONLY="train")
+env = openblas_env(ONLY="train")
 
 
 def figures(command):

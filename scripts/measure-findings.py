@@ -29,6 +29,8 @@ Needs `swift build -c release` first; about 30 s per run on 2 cores.
 """
 import argparse, json, math, os, subprocess, sys, time
 
+from openblas_env import openblas_env
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CUE_KINDS = ["fixed-position-cue", "border-cue", "background-cue"]
 KINDS = CUE_KINDS + ["cue-candidate-untested", "learned-early", "separated-by", "evidence-swings"]
@@ -63,8 +65,7 @@ def main():
     p.add_argument("--variant", action="append", default=[], help='NAME="make-cue-data.py options"')
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    env = dict(os.environ)
-    env.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    env = openblas_env()
     b = lambda name: os.path.join(a.bin, name)
     planted = dict(PLANTED)
     for v in a.variant:

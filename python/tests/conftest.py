@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -19,6 +20,8 @@ import i2x
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN_DIR = os.environ.get("I2X_BIN_DIR", os.path.join(ROOT, ".build", "release"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from openblas_env import openblas_env  # noqa: E402  (the scripts' shared helper)
 
 
 def binary(name: str) -> str:

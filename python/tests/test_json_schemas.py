@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 from safetensors.numpy import load_file
 
 from i2x import wire
-from conftest import ROOT, Daemon, binary
+from conftest import ROOT, Daemon, binary, openblas_env
 
 SCHEMAS = os.path.join(ROOT, "docs", "schemas")
 RUN = "schema-run"
@@ -49,7 +49,7 @@ class World:
 
     def __init__(self, tmp):
         self.tmp = tmp
-        self.env = dict(os.environ, OPENBLAS_CORETYPE=os.environ.get("OPENBLAS_CORETYPE", "SkylakeX"))
+        self.env = openblas_env()
         self.names = tmp / "classes.txt"
         self.names.write_text("\n".join(CLASSES) + "\n")
         self.generator = str(tmp / "generator.safetensors")
