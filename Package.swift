@@ -30,18 +30,25 @@ let package = Package(
     .systemLibrary(name: "CProcess", path: "Sources/CProcess"),
 
     // Libraries.
-    // Direct 3×3 convolution kernels in 16-float vectors, compiled for AVX-512; the engine calls
-    // them only on a CPU that has it (Engine's DirectConvolutionSupport) and uses im2col + SGEMM
-    // elsewhere.
-    // Optimised in debug builds too: unoptimised, its vector code runs about a hundred times
+    // Direct 3×3 convolution kernels over a shifted-plane layout (ShiftedPlanes, baseline
+    // code): in 16-float vectors compiled for AVX-512 (DirectConv), and in 8-float vectors
+    // compiled for AVX2 + FMA (DirectConvAVX2). The engine calls the best set the CPU has
+    // (Engine's DirectConvolutionSupport) and uses im2col + SGEMM on a CPU with neither.
+    // Optimised in debug builds too: unoptimised, their vector code runs about a hundred times
     // slower than im2col + SGEMM (OpenBLAS is optimised either way), and the debug test suite's
     // training and analysis would time out.
+    .target(name: "ShiftedPlanes", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
-      name: "DirectConv",
+      name: "DirectConv", dependencies: ["ShiftedPlanes"],
       swiftSettings: [
         .unsafeFlags(["-target-cpu", "skylake-avx512"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
       ]),
-    .target(name: "Engine", dependencies: ["COpenBLAS", "DirectConv"]),
+    .target(
+      name: "DirectConvAVX2", dependencies: ["ShiftedPlanes"],
+      swiftSettings: [
+        .unsafeFlags(["-target-cpu", "haswell"]), .unsafeFlags(["-O"], .when(configuration: .debug)),
+      ]),
+    .target(name: "Engine", dependencies: ["COpenBLAS", "ShiftedPlanes", "DirectConv", "DirectConvAVX2"]),
     .target(name: "Checkpoints"),
     .target(name: "Models", dependencies: ["Engine", "Checkpoints"]),
     .target(name: "Datasets", dependencies: ["CZlib", "Engine"]),

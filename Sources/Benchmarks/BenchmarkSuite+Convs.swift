@@ -22,7 +22,10 @@ extension BenchmarkSuite {
       let input = Tensor.uniform(shape: [batch, inputs, size, size], bound: 1, using: &generator)
       let gradient = Tensor.uniform(shape: [batch, outputs, size, size], bound: 1, using: &generator)
       let flops = 2.0 * Double(outputs * inputs * 9 * size * size)
-      let paths: [ConvolutionPath] = DirectConvolutionSupport.available ? [.automatic, .im2col] : [.im2col]
+      // Every set of kernels the CPU runs (.automatic is AVX-512's where it runs), then im2col.
+      let paths: [ConvolutionPath] =
+        (DirectConvolutionSupport.kernels == .avx512 ? [.automatic] : [])
+        + (DirectConvolutionSupport.runs(.avx2) ? [.avx2] : []) + [.im2col]
       for path in paths {
         conv.path = path
         var samples: [[Double]] = [[], [], []]
@@ -43,7 +46,7 @@ extension BenchmarkSuite {
         emit(
           line([
             "figure": "conv_layer", "layer": name, "inputs": inputs, "outputs": outputs, "size": size, "batch": batch,
-            "path": path == .im2col ? "im2col" : "direct",
+            "path": conv.directKernels.map { "direct_\($0.rawValue)" } ?? "im2col",
             "forward_microseconds_per_image": medians[0], "forward_gflops": flops / medians[0] / 1e3,
             "weight_gradient_microseconds_per_image": medians[1], "weight_gradient_gflops": flops / medians[1] / 1e3,
             "input_gradient_microseconds_per_image": medians[2], "input_gradient_gflops": flops / medians[2] / 1e3,

@@ -15,8 +15,9 @@ public struct BenchmarkSuite {
     Prints one JSON line per figure: training images/s and CPU µs per image (smallcnn,
     smallcnn-bn, cifarcnn; batch 64, after warm-up; I2X_BENCH_ARCHS=a,b picks some), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
     shapes), each 3×3 convolution layer's forward, weight and input gradient (µs per image and
-    GFLOP/s at a replica's batch of 32 on one thread, the direct AVX-512 kernels against im2col +
-    SGEMM; I2X_CONV=im2col turns the direct kernels off everywhere), training with and without publishing to a daemon, daemon ingest rate and query
+    GFLOP/s at a replica's batch of 32 on one thread, each set of direct kernels the CPU runs,
+    AVX-512 and AVX2, against im2col + SGEMM; I2X_CONV=im2col turns the direct kernels off
+    everywhere, I2X_CONV=avx2 keeps to the AVX2 set), training with and without publishing to a daemon, daemon ingest rate and query
     latency (p50/p99), and per-checkpoint analysis time by stage while smallcnn-bn trains on
     Fashion-MNIST publishing every 200 steps (with the queue depth once a second), and the
     fine-tune loop under the auto policy: seconds from flag to directive delivery, the segment's
@@ -30,8 +31,8 @@ public struct BenchmarkSuite {
     prototypes edit (IoU with the prototype's cells against a random other prototype's), and
     'fairness': I2X_BENCH_TRAINERS (4) i2x-train processes publishing to one daemon at once,
     the lag per run and how evenly the analyses were shared (none of the last three is in the
-    default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable AVX-512 on
-    Zen 5.
+    default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable OpenBLAS's AVX-512
+    kernels on Zen 5 (only on a CPU with AVX-512: elsewhere they are an illegal instruction).
 
     OPTIONS:
       --quick   fewer repetitions (for CI smoke runs)
@@ -80,8 +81,9 @@ public struct BenchmarkSuite {
   private var environment: [String: Any] {
     [
       "openblas_coretype": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
-      // Whether 3×3 same convolutions take the direct AVX-512 kernels (I2X_CONV=im2col: no).
+      // Whether 3×3 same convolutions take direct kernels (I2X_CONV=im2col: no), and which.
       "direct_convolutions": DirectConvolutionSupport.available,
+      "direct_kernels": DirectConvolutionSupport.kernels?.rawValue ?? "none",
       "threads": Parallel.workers,
     ]
   }

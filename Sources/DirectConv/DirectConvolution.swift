@@ -1,85 +1,18 @@
-/// Direct 3×3 "same" convolution (stride 1, zero padding 1) in 16-float vectors, the forward
-/// pass and both gradients. This module is compiled for AVX-512 (`-target-cpu
-/// skylake-avx512` in Package.swift): call nothing in it unless `Engine`'s
-/// `DirectConvolutionSupport.available` says the CPU has AVX-512 (the engine falls back to
-/// im2col + SGEMM otherwise). The kernels (`shift`, `forward`, `weightGradient`) are
-/// `@inline(never)` and not `@inlinable`, so their vector code stays in this module; the size
-/// helpers are integer arithmetic, and the engine calls them only on the direct path too.
-///
-/// Shifted planes. A channel's plane x (H×W) becomes three planes S₀, S₁, S₂ of (H+2)×W
-/// floats, `S_j[(y+1)·W + x] = x[y, x + j − 1]` (0 outside the image), rows 0 and H+1 zero,
-/// followed by `slack(height:width:)` zeros. An output pixel p = y·W + x then reads tap (i, j) at
-/// `S_j[p + i·W]`: every tap of a run of consecutive output pixels is a run of consecutive
-/// floats, whatever W is, so one 16-float load serves 16 output pixels (across row ends too).
-/// Layout: S_j of channel c at `j·jump + c·plane` (`shiftedPlane`, `shiftedJump`): planes are
-/// whole cache lines, and the three groups of C planes and consecutive images are offset by a
-/// few extra lines, so that the nine taps' loads of one channel (and the same channel of the
-/// next images) do not fall on the same L1 sets. Without it, a 64-channel layer's S₀, S₁, S₂ sat
-/// a multiple of 4 KB apart, and the weight gradient ran at half speed.
+import ShiftedPlanes
+
+/// Direct 3×3 "same" convolution kernels (stride 1, zero padding 1) in 16-float vectors, the
+/// forward pass and both gradients, over the `ShiftedPlanes` layout. This module is compiled
+/// for AVX-512 (`-target-cpu skylake-avx512` in Package.swift): call nothing in it unless
+/// `Engine`'s `DirectConvolutionSupport` says the CPU has AVX-512 (module `DirectConvAVX2`
+/// has the same kernels for AVX2; the engine falls back to im2col + SGEMM without either).
+/// The kernels are `@inline(never)` and not `@inlinable`, so their vector code stays here.
 ///
 /// Forward. Per block of 8 output channels × 32 output pixels, 16 accumulators of 16 floats:
 /// for each input channel and tap, two loads of S, eight broadcast weights and 16 fused
-/// multiply-adds (weights stored tap-major, `[(c·9 + i·3 + j)·O′ + o]`, O′ = O rounded up to 8,
-/// zeros beyond O). The input gradient is the same convolution of the output gradient with the
+/// multiply-adds. The input gradient is the same convolution of the output gradient with the
 /// flipped, transposed kernel; the weight gradient sums, per pair of output channels and input
 /// channel, 18 products of the output gradient's pixels with the nine taps' shifted runs.
 public enum DirectConvolution {
-  /// Zero floats after each shifted plane: a forward block's loads run up to the last pixel
-  /// of its 32 (plus two rows of taps below), so up to H·W rounded up to 32.
-  public static func slack(height: Int, width: Int) -> Int { (height * width + 31) / 32 * 32 - height * width }
-
-  /// Output channels per forward block (weights are padded to a multiple of it).
-  public static let outputBlock = 8
-
-  /// Floats per shifted plane: (H+2)·W + `slack`, rounded up to a whole 64-byte line.
-  public static func shiftedPlane(height: Int, width: Int) -> Int {
-    ((height + 2) * width + slack(height: height, width: width) + 15) / 16 * 16
-  }
-
-  /// Floats from S_j to S_{j+1} of the same channel: C planes and five lines.
-  public static func shiftedJump(channels: Int, height: Int, width: Int) -> Int {
-    channels * shiftedPlane(height: height, width: width) + 5 * 16
-  }
-
-  /// Floats of one image's shifted planes (3 jumps and seven lines; the next image's begin there).
-  public static func shiftedCount(channels: Int, height: Int, width: Int) -> Int {
-    3 * shiftedJump(channels: channels, height: height, width: width) + 7 * 16
-  }
-
-  /// O rounded up to a multiple of `outputBlock`.
-  public static func paddedOutputs(_ outputs: Int) -> Int { (outputs + outputBlock - 1) / outputBlock * outputBlock }
-
-  /// Fills `s` (`shiftedCount` floats) with the shifted planes of `x` (C,H,W).
-  @inline(never)
-  public static func shift(
-    _ x: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int, into s: UnsafeMutablePointer<Float>
-  ) {
-    let plane = shiftedPlane(height: h, width: w)
-    let jump = shiftedJump(channels: channels, height: h, width: w)
-    for j in 0..<3 {
-      for c in 0..<channels {
-        let target = s + (j &* jump &+ c &* plane)
-        let source = x + c &* h &* w
-        target.update(repeating: 0, count: w)
-        let body = target + w
-        switch j {
-        case 1:
-          body.update(from: source, count: h &* w)
-        case 0:
-          // S₀[y, x] = x[y, x − 1]: the plane moved right by one, column 0 zero.
-          body[0] = 0
-          (body + 1).update(from: source, count: h &* w &- 1)
-          for y in 1..<max(1, h) { body[y &* w] = 0 }
-        default:
-          // S₂[y, x] = x[y, x + 1]: moved left by one, column W − 1 zero.
-          body.update(from: source + 1, count: h &* w &- 1)
-          for y in 0..<h { body[y &* w &+ w &- 1] = 0 }
-        }
-        (body + h &* w).update(repeating: 0, count: plane &- (h &+ 1) &* w)
-      }
-    }
-  }
-
   /// `out` (O,H,W) = the convolution of the image whose shifted planes are `s` (C channels)
   /// with weights `wt` (`[(c·9 + t)·O′ + o]`, O′ = `paddedOutputs(O)`), plus `bias` (O) if given.
   @inline(never)
@@ -88,29 +21,29 @@ public enum DirectConvolution {
     outputs: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>
   ) {
     let pixels = h &* w
-    let plane = shiftedPlane(height: h, width: w)
-    let jump = shiftedJump(channels: channels, height: h, width: w)
-    let stride = paddedOutputs(outputs)
-    let tail = UnsafeMutablePointer<Float>.allocate(capacity: outputBlock &* 32)
+    let plane = ShiftedPlanes.plane(height: h, width: w)
+    let jump = ShiftedPlanes.jump(channels: channels, height: h, width: w)
+    let stride = ShiftedPlanes.paddedOutputs(outputs)
+    let tail = UnsafeMutablePointer<Float>.allocate(capacity: ShiftedPlanes.outputBlock &* 32)
     defer { tail.deallocate() }
     var o0 = 0
     while o0 < outputs {
       var p0 = 0
       while p0 < pixels {
-        let full = p0 &+ 32 <= pixels && o0 &+ outputBlock <= outputs
+        let full = p0 &+ 32 <= pixels && o0 &+ ShiftedPlanes.outputBlock <= outputs
         let target = full ? out + (o0 &* pixels &+ p0) : tail
         block(
           s: s + p0, channels: channels, plane: plane, jump: jump, rowStep: w, weights: wt + o0, stride: stride,
-          bias: bias.map { $0 + o0 }, biasCount: min(outputBlock, outputs &- o0), into: target,
+          bias: bias.map { $0 + o0 }, biasCount: min(ShiftedPlanes.outputBlock, outputs &- o0), into: target,
           outputStride: full ? pixels : 32)
         if !full {
-          for o in 0..<min(outputBlock, outputs &- o0) {
+          for o in 0..<min(ShiftedPlanes.outputBlock, outputs &- o0) {
             (out + ((o0 &+ o) &* pixels &+ p0)).update(from: tail + o &* 32, count: min(32, pixels &- p0))
           }
         }
         p0 &+= 32
       }
-      o0 &+= outputBlock
+      o0 &+= ShiftedPlanes.outputBlock
     }
   }
 
@@ -188,16 +121,16 @@ public enum DirectConvolution {
 
   /// `dw` (O, C·9) += Σ over `images` images of Σ_p g[o, p] · S_j[c][p + i·W] for tap t = 3i + j:
   /// `g` is the images' output gradients (images × O × H·W, contiguous), `s` their shifted
-  /// input planes (images × `shiftedCount`, contiguous).
+  /// input planes (images × `ShiftedPlanes.count`, contiguous).
   @inline(never)
   public static func weightGradient(
     gradient g: UnsafePointer<Float>, shifted s: UnsafePointer<Float>, images: Int, channels: Int, height h: Int,
     width w: Int, outputs: Int, into dw: UnsafeMutablePointer<Float>
   ) {
     let pixels = h &* w
-    let plane = shiftedPlane(height: h, width: w)
-    let imageShifted = shiftedCount(channels: channels, height: h, width: w)
-    let jump = shiftedJump(channels: channels, height: h, width: w)
+    let plane = ShiftedPlanes.plane(height: h, width: w)
+    let imageShifted = ShiftedPlanes.count(channels: channels, height: h, width: w)
+    let jump = ShiftedPlanes.jump(channels: channels, height: h, width: w)
     let vectors = pixels / 16
     let rest = pixels &- vectors &* 16
     // Input channel outermost: its shifted planes (of every image given) stay in L1 while
@@ -224,15 +157,6 @@ public enum DirectConvolution {
         o0 &+= 2
       }
     }
-  }
-
-  /// Images whose weight gradient one `weightGradient` call should sum: their output
-  /// gradients within about 512 KB (L2) and one input channel's shifted planes of all of them
-  /// within about 24 KB (L1); at least 1, at most `batch`.
-  public static func weightGradientGroup(batch: Int, outputs: Int, height: Int, width: Int) -> Int {
-    let byGradient = (1 << 17) / max(1, outputs * height * width)
-    let byPlanes = 6 * 1024 / (3 * shiftedPlane(height: height, width: width))
-    return max(1, min(batch, byGradient, byPlanes))
   }
 
   /// 18 running sums (two output channels × nine taps) of one input channel.

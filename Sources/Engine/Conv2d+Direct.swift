@@ -1,24 +1,56 @@
 import DirectConv
+import DirectConvAVX2
+import ShiftedPlanes
 
 /// Which implementation a `Conv2d` runs.
 public enum ConvolutionPath: Sendable {
-  /// The direct kernels for a 3×3 "same" convolution (stride 1, padding 1) when the CPU has
-  /// them (`DirectConvolutionSupport.available`), im2col + SGEMM otherwise.
+  /// The best direct kernels the CPU has for a 3×3 "same" convolution (stride 1, padding 1)
+  /// (`DirectConvolutionSupport.kernels`), im2col + SGEMM otherwise.
   case automatic
   /// Always im2col + SGEMM.
   case im2col
+  /// The AVX2 direct kernels where the CPU has AVX2 and the convolution is 3×3 "same", else
+  /// im2col + SGEMM (tests and benchmarks run them on a CPU that would take AVX-512's).
+  case avx2
 }
 
-/// The direct path (module `DirectConv`): per image, the input's three shifted planes, then
-/// blocks of 8 output channels × 32 pixels in AVX-512 registers. It replaces im2col, the
+/// The direct path (modules `ShiftedPlanes`, `DirectConv`, `DirectConvAVX2`): per image, the
+/// input's three shifted planes, then blocks of 8 output channels × 32 pixels in AVX-512 (or
+/// AVX2) registers. It replaces im2col, the
 /// SGEMM's own packing of the im2col matrix and the layout copies around it (per image the
 /// output is written in place), which were 40% of a cifarcnn step. Images are split over the
 /// engine's workers (serial inside a replica); the weight gradient is summed per worker and
 /// added up at the end, as on the im2col path.
 extension Conv2d {
-  /// Whether this layer runs the direct kernels.
-  public var takesDirectPath: Bool {
-    path == .automatic && kernelSize == 3 && stride == 1 && padding == 1 && DirectConvolutionSupport.available
+  /// Whether this layer runs direct kernels.
+  public var takesDirectPath: Bool { directKernels != nil }
+
+  /// The direct kernels this layer runs (nil: im2col + SGEMM).
+  public var directKernels: DirectKernels? {
+    guard kernelSize == 3 && stride == 1 && padding == 1 else { return nil }
+    switch path {
+    case .automatic: return DirectConvolutionSupport.kernels
+    case .im2col: return nil
+    case .avx2: return DirectConvolutionSupport.runs(.avx2) ? .avx2 : nil
+    }
+  }
+
+  /// `out` = the convolution of one image's shifted planes `s` with tap-major weights `wt`, by
+  /// `kernels`.
+  private func directConvolve(
+    _ kernels: DirectKernels, shifted s: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+    weights wt: UnsafePointer<Float>, outputs: Int, bias: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>
+  ) {
+    switch kernels {
+    case .avx512:
+      DirectConvolution.forward(
+        shifted: s, channels: channels, height: height, width: width, weights: wt, outputs: outputs, bias: bias,
+        into: out)
+    case .avx2:
+      DirectConvolutionAVX2.forward(
+        shifted: s, channels: channels, height: height, width: width, weights: wt, outputs: outputs, bias: bias,
+        into: out)
+    }
   }
 
   /// Workers for `batch` images: one inside a replica or for a single image.
@@ -30,7 +62,7 @@ extension Conv2d {
   /// with `flipped`, the input gradient's kernel `[(o·9 + t)·C′ + c] = w[o, c, 8 − t]`.
   private func tapMajorWeights(flipped: Bool) -> [Float] {
     let (o, c) = (outputChannels, inputChannels)
-    let columns = DirectConvolution.paddedOutputs(flipped ? c : o)
+    let columns = ShiftedPlanes.paddedOutputs(flipped ? c : o)
     var result = [Float](repeating: 0, count: (flipped ? o : c) * 9 * columns)
     weight.value.withPointer { w in
       for oi in 0..<o {
@@ -49,10 +81,10 @@ extension Conv2d {
     return result
   }
 
-  func directForward(_ input: Tensor, outputShape: [Int]) -> Tensor {
+  func directForward(_ input: Tensor, outputShape: [Int], kernels: DirectKernels) -> Tensor {
     let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
     let plane = height * width
-    let shifted = DirectConvolution.shiftedCount(channels: channels, height: height, width: width)
+    let shifted = ShiftedPlanes.count(channels: channels, height: height, width: width)
     let workers = directWorkers(batch)
     scratch.reserve(workers: workers, count: shifted)
     let weights = tapMajorWeights(flipped: false)
@@ -67,10 +99,10 @@ extension Conv2d {
               guard let out = target.pointer, let wt = wt.baseAddress else { return }
               let buffer = scratch.buffer(worker)
               for n in (worker * batch / workers)..<((worker + 1) * batch / workers) {
-                DirectConvolution.shift(
+                ShiftedPlanes.shift(
                   x + n * channels * plane, channels: channels, height: height, width: width, into: buffer)
-                DirectConvolution.forward(
-                  shifted: buffer, channels: channels, height: height, width: width, weights: wt,
+                directConvolve(
+                  kernels, shifted: buffer, channels: channels, height: height, width: width, weights: wt,
                   outputs: outputChannels, bias: b.isEmpty ? nil : b.baseAddress, into: out + n * outputChannels * plane
                 )
               }
@@ -82,13 +114,13 @@ extension Conv2d {
     return output
   }
 
-  func directBackward(_ gradOutput: Tensor, input: Tensor, needs: BackwardNeeds) -> Tensor {
+  func directBackward(_ gradOutput: Tensor, input: Tensor, needs: BackwardNeeds, kernels: DirectKernels) -> Tensor {
     let (batch, channels, height, width) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
     let plane = height * width
     let (inputPlane, outputPlane) = (channels * plane, outputChannels * plane)
-    let shiftedInput = DirectConvolution.shiftedCount(channels: channels, height: height, width: width)
-    let shiftedGradient = DirectConvolution.shiftedCount(channels: outputChannels, height: height, width: width)
-    let group = DirectConvolution.weightGradientGroup(
+    let shiftedInput = ShiftedPlanes.count(channels: channels, height: height, width: width)
+    let shiftedGradient = ShiftedPlanes.count(channels: outputChannels, height: height, width: width)
+    let group = ShiftedPlanes.weightGradientGroup(
       batch: batch, outputs: outputChannels, height: height, width: width)
     let workers = directWorkers(batch)
     let weights = outputChannels * channels * 9
@@ -114,13 +146,21 @@ extension Conv2d {
                 for first in Swift.stride(from: images.lowerBound, to: images.upperBound, by: group) {
                   let count = min(group, images.upperBound - first)
                   for index in 0..<count {
-                    DirectConvolution.shift(
+                    ShiftedPlanes.shift(
                       x + (first + index) * inputPlane, channels: channels, height: height, width: width,
                       into: buffer + index * shiftedInput)
                   }
-                  DirectConvolution.weightGradient(
-                    gradient: gout + first * outputPlane, shifted: buffer, images: count, channels: channels,
-                    height: height, width: width, outputs: outputChannels, into: dw)
+                  let (gradient, shifted) = (gout + first * outputPlane, UnsafePointer(buffer))
+                  switch kernels {
+                  case .avx512:
+                    DirectConvolution.weightGradient(
+                      gradient: gradient, shifted: shifted, images: count, channels: channels, height: height,
+                      width: width, outputs: outputChannels, into: dw)
+                  case .avx2:
+                    DirectConvolutionAVX2.weightGradient(
+                      gradient: gradient, shifted: shifted, images: count, channels: channels, height: height,
+                      width: width, outputs: outputChannels, into: dw)
+                  }
                 }
                 for n in images {
                   for o in 0..<outputChannels {
@@ -130,10 +170,10 @@ extension Conv2d {
               }
               if needs.inputGradient, let din = target.pointer, let wf = wf.baseAddress {
                 for n in images {
-                  DirectConvolution.shift(
+                  ShiftedPlanes.shift(
                     gout + n * outputPlane, channels: outputChannels, height: height, width: width, into: buffer)
-                  DirectConvolution.forward(
-                    shifted: buffer, channels: outputChannels, height: height, width: width, weights: wf,
+                  directConvolve(
+                    kernels, shifted: buffer, channels: outputChannels, height: height, width: width, weights: wf,
                     outputs: channels, bias: nil, into: din + n * inputPlane)
                 }
               }

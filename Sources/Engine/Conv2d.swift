@@ -1,5 +1,5 @@
 /// 2-D convolution (cross-correlation, as PyTorch): im2col + SGEMM over chunks of the batch,
-/// or, for a 3×3 "same" convolution on a CPU with AVX-512, direct kernels (`Conv2d+Direct`).
+/// or, for a 3×3 "same" convolution on a CPU with AVX-512 or AVX2, direct kernels (`Conv2d+Direct`).
 ///
 /// `out[n,o,y,x] = b[o] + Σ_{c,i,j} W[o,c,i,j] · in[n,c,y·s−p+i, x·s−p+j]`;
 /// in (N,C,H,W) → out (N,O,Ho,Wo) with `Ho = (H + 2p − k)/s + 1`. Weight OIHW (`weight`),
@@ -80,7 +80,7 @@ public final class Conv2d: Layer {
     let g = geometry(for: input.shape)
     geometry = g
     lastInput = input
-    if takesDirectPath { return directForward(input, outputShape: outShape) }
+    if let kernels = directKernels { return directForward(input, outputShape: outShape, kernels: kernels) }
     let plan = chunks(g)
     let pixels = g.outputPixels
     let (inputPlane, outputPlane) = (g.channels * g.height * g.width, outputChannels * pixels)
@@ -154,16 +154,17 @@ public final class Conv2d: Layer {
       gradOutput.shape == [g.batch, outputChannels, g.outputHeight, g.outputWidth],
       "\(name): gradient \(gradOutput.shape) does not match the last output")
     guard needs.parameterGradients || needs.inputGradient else { return Tensor(shape: [0]) }
-    if takesDirectPath {
+    if let kernels = directKernels {
       // The weight gradient of a small plane runs faster as one SGEMM over the batch.
-      let direct = DirectConvolutionSupport.weightGradientIsDirect(height: g.height, width: g.width)
+      let direct = DirectConvolutionSupport.weightGradientIsDirect(height: g.height, width: g.width, kernels: kernels)
       if needs.parameterGradients && !direct {
         _ = im2colBackward(gradOutput, geometry: g, needs: BackwardNeeds(inputGradient: false))
       }
       return directBackward(
         gradOutput, input: lastInput,
         needs: BackwardNeeds(
-          inputGradient: needs.inputGradient, parameterGradients: needs.parameterGradients && direct))
+          inputGradient: needs.inputGradient, parameterGradients: needs.parameterGradients && direct),
+        kernels: kernels)
     }
     return im2colBackward(gradOutput, geometry: g, needs: needs)
   }

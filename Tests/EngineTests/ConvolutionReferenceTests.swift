@@ -2,12 +2,13 @@ import Engine
 import Foundation
 import Testing
 
-/// Both fast paths (im2col + SGEMM, and the direct AVX-512 kernels that 3×3 same convolutions
-/// take where the CPU has them) against the nested-loop convolution, and the SGEMM wrapper
-/// against a triple loop.
+/// Every fast path (im2col + SGEMM, and the direct AVX-512 and AVX2 kernels that 3×3 same
+/// convolutions take where the CPU has them) against the nested-loop convolution, and the SGEMM
+/// wrapper against a triple loop.
 @Suite struct ConvolutionReferenceTests {
-  /// The paths to test: the direct kernels only run where the CPU has them.
-  static let paths: [ConvolutionPath] = [.automatic, .im2col]
+  /// The paths to test: the direct kernels only run where the CPU has them (`.automatic` takes
+  /// AVX-512's where it can, `.avx2` the AVX2 set).
+  static let paths: [ConvolutionPath] = [.automatic, .avx2, .im2col]
 
   @Test(arguments: [
     (batch: 1, channels: 1, height: 5, width: 5, outputs: 2, kernel: 3, stride: 1, padding: 1),
@@ -143,9 +144,9 @@ import Testing
     #expect(conv.weight.gradient.scalars.allSatisfy { $0 == 0 })
   }
 
-  /// On a CPU with AVX-512 (as /proc/cpuinfo lists it), 3×3 same convolutions take the direct
-  /// kernels, so that the tests above test them and not im2col twice; other shapes and
-  /// `.im2col` do not.
+  /// On a CPU with AVX-512 (as /proc/cpuinfo lists it), 3×3 same convolutions take the
+  /// AVX-512 kernels, on one with AVX2 and FMA but not AVX-512 the AVX2 kernels, so that the
+  /// tests above test them and not im2col twice; other shapes and `.im2col` do not.
   @Test func directKernelsRunWhereTheCPUHasThem() throws {
     let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
     let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { String($0) } ?? ""
@@ -154,10 +155,16 @@ import Testing
     let wide = Conv2d(name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 5, padding: 2, generator: &generator)
     let strided = Conv2d(
       name: "c", inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: 2, padding: 1, generator: &generator)
-    let expected = flags.contains(" avx512f ") && flags.contains(" avx512bw ") && getenv("I2X_CONV") == nil
-    #expect(DirectConvolutionSupport.available == expected)
-    #expect(same.takesDirectPath == expected)
+    let has = { (flag: String) in flags.contains(" \(flag) ") }
+    let avx2: DirectKernels? = has("avx2") && has("fma") ? .avx2 : nil
+    let expected = getenv("I2X_CONV") != nil ? nil : has("avx512f") && has("avx512bw") ? .avx512 : avx2
+    #expect(DirectConvolutionSupport.kernels == expected)
+    #expect(same.directKernels == expected)
     #expect(!wide.takesDirectPath && !strided.takesDirectPath)
+    same.path = .avx2
+    #expect(same.directKernels == avx2)
+    wide.path = .avx2
+    #expect(!wide.takesDirectPath)
     same.path = .im2col
     #expect(!same.takesDirectPath)
   }
