@@ -5,17 +5,21 @@ import ShiftedPlanes
 /// 8-float vectors and with blocks that fit AVX2's 16 vector registers. Call nothing in it
 /// unless `Engine`'s `DirectConvolutionSupport` says the CPU has AVX2 and FMA.
 ///
-/// Forward. A block of 8 output channels × 32 output pixels is taken as four quarters of
-/// 4 channels × 16 pixels, each with 8 accumulators of 8 floats: for each input channel and
-/// tap, two loads of S, four broadcast weights and 8 fused multiply-adds; every output sums
-/// its products in the AVX-512 kernel's order (bias, then channel by channel, tap by tap).
-/// The weight gradient sums, per output channel and
-/// input channel, 9 products of the output gradient's pixels with the nine taps' shifted runs
-/// (one output channel at a time: a pair would need 18 accumulators).
+/// Forward. Blocks of 6 output channels × 16 output pixels, 12 accumulators of 8 floats: for
+/// each input channel and tap, two loads of S, six broadcast weights and 12 fused
+/// multiply-adds; every output sums its products in the AVX-512 kernel's order (bias, then
+/// channel by channel, tap by tap). The last block of a layer whose output count is not a
+/// multiple of 6 reads weights past its row (`ShiftedPlanes.weightSlack`). The weight
+/// gradient sums, per pair of output channels and input channel, 18 products of the output gradient's pixels with the nine taps' shifted
+/// runs, in two passes (taps 0–5, then 6–8: all 18 accumulators would not fit in 16 registers).
 public enum DirectConvolutionAVX2 {
+  /// Output channels per forward block: 6 × 16 pixels is 12 accumulators, enough independent
+  /// sums to keep both FMA units busy (Zen 3: latency 4), with 3 registers left for the loads.
+  static let group = 6
+
   /// `out` (O,H,W) = the convolution of the image whose shifted planes are `s` (C channels)
-  /// with weights `wt` (`[(c·9 + t)·O′ + o]`, O′ = `ShiftedPlanes.paddedOutputs(O)`), plus
-  /// `bias` (O) if given.
+  /// with weights `wt` (`[(c·9 + t)·O′ + o]`, O′ = `ShiftedPlanes.paddedOutputs(O)`, and
+  /// `weightSlack` readable floats after the last), plus `bias` (O) if given.
   @inline(never)
   public static func forward(
     shifted s: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int, weights wt: UnsafePointer<Float>,
@@ -25,41 +29,34 @@ public enum DirectConvolutionAVX2 {
     let plane = ShiftedPlanes.plane(height: h, width: w)
     let jump = ShiftedPlanes.jump(channels: channels, height: h, width: w)
     let stride = ShiftedPlanes.paddedOutputs(outputs)
-    let block = ShiftedPlanes.outputBlock
-    let tail = UnsafeMutablePointer<Float>.allocate(capacity: block &* 32)
+    let tail = UnsafeMutablePointer<Float>.allocate(capacity: group &* 16)
     defer { tail.deallocate() }
     var o0 = 0
     while o0 < outputs {
+      let count = min(group, outputs &- o0)
       var p0 = 0
       while p0 < pixels {
-        let full = p0 &+ 32 <= pixels && o0 &+ block <= outputs
-        let target = full ? out + (o0 &* pixels &+ p0) : tail
-        let outputStride = full ? pixels : 32
-        for half in 0..<2 {
-          let first = o0 &+ 4 &* half
-          for side in 0..<2 {
-            quarter(
-              s: s + (p0 &+ 16 &* side), channels: channels, plane: plane, jump: jump, rowStep: w,
-              weights: wt + first, stride: stride, bias: bias.map { $0 + first },
-              biasCount: max(0, min(4, outputs &- first)),
-              into: target + (4 &* half &* outputStride &+ 16 &* side), outputStride: outputStride)
-          }
-        }
+        let full = p0 &+ 16 <= pixels && count == group
+        block(
+          s: s + p0, channels: channels, plane: plane, jump: jump, rowStep: w, weights: wt + o0, stride: stride,
+          bias: bias.map { $0 + o0 }, biasCount: count, into: full ? out + (o0 &* pixels &+ p0) : tail,
+          outputStride: full ? pixels : 16)
         if !full {
-          for o in 0..<min(block, outputs &- o0) {
-            (out + ((o0 &+ o) &* pixels &+ p0)).update(from: tail + o &* 32, count: min(32, pixels &- p0))
+          for o in 0..<count {
+            (out + ((o0 &+ o) &* pixels &+ p0)).update(from: tail + o &* 16, count: min(16, pixels &- p0))
           }
         }
-        p0 &+= 32
+        p0 &+= 16
       }
-      o0 &+= block
+      o0 &+= group
     }
   }
 
-  /// One 4 × 16 quarter: `s` points at its first pixel in S₀ of channel 0 (tap (i, j) of
-  /// channel c is `c·plane + j·jump + i·W` further).
+  /// One 6 × 16 block: `s` points at its first pixel in S₀ of channel 0 (tap (i, j) of
+  /// channel c is `c·plane + j·jump + i·W` further). Reads 6 weights per tap whatever
+  /// `biasCount` is (the weights' slack covers the last block's).
   @inline(__always)
-  private static func quarter(
+  private static func block(
     s: UnsafePointer<Float>, channels: Int, plane: Int, jump: Int, rowStep w: Int, weights: UnsafePointer<Float>,
     stride: Int, bias: UnsafePointer<Float>?, biasCount: Int, into out: UnsafeMutablePointer<Float>,
     outputStride: Int
@@ -73,6 +70,10 @@ public enum DirectConvolutionAVX2 {
     var a21 = start(2)
     var a30 = start(3)
     var a31 = start(3)
+    var a40 = start(4)
+    var a41 = start(4)
+    var a50 = start(5)
+    var a51 = start(5)
     var wk = weights
     for c in 0..<channels {
       let channelBase = s + c &* plane
@@ -93,6 +94,12 @@ public enum DirectConvolutionAVX2 {
           v = V(repeating: wk[3])
           a30.addProduct(v, p0)
           a31.addProduct(v, p1)
+          v = V(repeating: wk[4])
+          a40.addProduct(v, p0)
+          a41.addProduct(v, p1)
+          v = V(repeating: wk[5])
+          a50.addProduct(v, p0)
+          a51.addProduct(v, p1)
           wk += stride
         }
       }
@@ -102,6 +109,8 @@ public enum DirectConvolutionAVX2 {
     store(out + o, a10, a11)
     store(out + 2 &* o, a20, a21)
     store(out + 3 &* o, a30, a31)
+    store(out + 4 &* o, a40, a41)
+    store(out + 5 &* o, a50, a51)
   }
 
   /// `dw` (O, C·9) += Σ over `images` images of Σ_p g[o, p] · S_j[c][p + i·W] for tap t = 3i + j:
@@ -119,56 +128,119 @@ public enum DirectConvolutionAVX2 {
     let vectors = pixels / 8
     let rest = pixels &- vectors &* 8
     // Input channel outermost: its shifted planes (of every image given) stay in L1 while
-    // the output gradient's planes stream past.
+    // the output gradient's pairs of planes stream past, twice: taps 0–5, then 6–8.
     for c in 0..<channels {
-      for o in 0..<outputs {
-        var acc = Accumulators()
+      var o0 = 0
+      while o0 < outputs {
+        let pair = o0 &+ 1 < outputs
+        var upper = Upper()
+        var lower = Lower()
         for n in 0..<images {
-          let g0 = g + (n &* outputs &+ o) &* pixels
+          let g0 = g + (n &* outputs &+ o0) &* pixels
+          let g1 = pair ? g0 + pixels : g0
           let base = s + (n &* imageShifted &+ c &* plane)
           for q in 0..<vectors {
-            acc.add(load(g0 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
+            upper.add(load(g0 + q &* 8), load(g1 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
           }
           if rest > 0 {
             let at = vectors &* 8
-            acc.add(partial(g0 + at, count: rest), taps: base + at, jump: jump, row: w)
+            upper.add(
+              partial(g0 + at, count: rest), partial(g1 + at, count: rest), taps: base + at, jump: jump, row: w)
+          }
+          for q in 0..<vectors {
+            lower.add(load(g0 + q &* 8), load(g1 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
+          }
+          if rest > 0 {
+            let at = vectors &* 8
+            lower.add(
+              partial(g0 + at, count: rest), partial(g1 + at, count: rest), taps: base + at, jump: jump, row: w)
           }
         }
-        acc.reduce(into: dw + (o &* channels &+ c) &* 9)
+        let first = dw + (o0 &* channels &+ c) &* 9
+        let second = pair ? dw + ((o0 &+ 1) &* channels &+ c) &* 9 : nil
+        upper.reduce(into: first, second: second)
+        lower.reduce(into: first + 6, second: second.map { $0 + 6 })
+        o0 &+= 2
       }
     }
   }
 
-  /// 9 running sums (one output channel × nine taps) of one input channel.
-  private struct Accumulators {
-    var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V(), a6 = V(), a7 = V(), a8 = V()
+  /// Taps 0–5 (rows i = 0, 1) of two output channels: 12 running sums, with the two output
+  /// gradients and one tap in registers (15 of AVX2's 16).
+  private struct Upper {
+    var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V()
+    var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V()
 
     @inline(__always)
-    mutating func add(_ g: V, taps base: UnsafePointer<Float>, jump: Int, row w: Int) {
+    mutating func add(_ g0: V, _ g1: V, taps base: UnsafePointer<Float>, jump: Int, row w: Int) {
       // Tap (i, j) of pixel p is S_j[p + i·W]; `base` is S₀ at p.
       let (s1, s2) = (base + jump, base + 2 &* jump)
-      a0.addProduct(g, load(base))
-      a1.addProduct(g, load(s1))
-      a2.addProduct(g, load(s2))
-      a3.addProduct(g, load(base + w))
-      a4.addProduct(g, load(s1 + w))
-      a5.addProduct(g, load(s2 + w))
-      a6.addProduct(g, load(base + 2 &* w))
-      a7.addProduct(g, load(s1 + 2 &* w))
-      a8.addProduct(g, load(s2 + 2 &* w))
+      var t = load(base)
+      a0.addProduct(g0, t)
+      b0.addProduct(g1, t)
+      t = load(s1)
+      a1.addProduct(g0, t)
+      b1.addProduct(g1, t)
+      t = load(s2)
+      a2.addProduct(g0, t)
+      b2.addProduct(g1, t)
+      t = load(base + w)
+      a3.addProduct(g0, t)
+      b3.addProduct(g1, t)
+      t = load(s1 + w)
+      a4.addProduct(g0, t)
+      b4.addProduct(g1, t)
+      t = load(s2 + w)
+      a5.addProduct(g0, t)
+      b5.addProduct(g1, t)
     }
 
     @inline(__always)
-    func reduce(into sums: UnsafeMutablePointer<Float>) {
-      sums[0] += total(a0)
-      sums[1] += total(a1)
-      sums[2] += total(a2)
-      sums[3] += total(a3)
-      sums[4] += total(a4)
-      sums[5] += total(a5)
-      sums[6] += total(a6)
-      sums[7] += total(a7)
-      sums[8] += total(a8)
+    func reduce(into first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>?) {
+      first[0] += total(a0)
+      first[1] += total(a1)
+      first[2] += total(a2)
+      first[3] += total(a3)
+      first[4] += total(a4)
+      first[5] += total(a5)
+      guard let second else { return }
+      second[0] += total(b0)
+      second[1] += total(b1)
+      second[2] += total(b2)
+      second[3] += total(b3)
+      second[4] += total(b4)
+      second[5] += total(b5)
+    }
+  }
+
+  /// Taps 6–8 (row i = 2) of two output channels: 6 running sums.
+  private struct Lower {
+    var a0 = V(), a1 = V(), a2 = V()
+    var b0 = V(), b1 = V(), b2 = V()
+
+    @inline(__always)
+    mutating func add(_ g0: V, _ g1: V, taps base: UnsafePointer<Float>, jump: Int, row w: Int) {
+      let bottom = base + 2 &* w
+      var t = load(bottom)
+      a0.addProduct(g0, t)
+      b0.addProduct(g1, t)
+      t = load(bottom + jump)
+      a1.addProduct(g0, t)
+      b1.addProduct(g1, t)
+      t = load(bottom + 2 &* jump)
+      a2.addProduct(g0, t)
+      b2.addProduct(g1, t)
+    }
+
+    @inline(__always)
+    func reduce(into first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>?) {
+      first[0] += total(a0)
+      first[1] += total(a1)
+      first[2] += total(a2)
+      guard let second else { return }
+      second[0] += total(b0)
+      second[1] += total(b1)
+      second[2] += total(b2)
     }
   }
 

@@ -58,12 +58,13 @@ extension Conv2d {
     Parallel.isSerialHere ? 1 : max(1, min(Parallel.workers, batch))
   }
 
-  /// `w` (O, C·9) as the kernels' tap-major weights `[(c·9 + t)·O′ + o]`, O′ a multiple of 8;
+  /// `w` (O, C·9) as the kernels' tap-major weights `[(c·9 + t)·O′ + o]`, O′ a multiple of 8, and
+  /// `ShiftedPlanes.weightSlack` zeros after them;
   /// with `flipped`, the input gradient's kernel `[(o·9 + t)·C′ + c] = w[o, c, 8 − t]`.
   private func tapMajorWeights(flipped: Bool) -> [Float] {
     let (o, c) = (outputChannels, inputChannels)
     let columns = ShiftedPlanes.paddedOutputs(flipped ? c : o)
-    var result = [Float](repeating: 0, count: (flipped ? o : c) * 9 * columns)
+    var result = [Float](repeating: 0, count: (flipped ? o : c) * 9 * columns + ShiftedPlanes.weightSlack)
     weight.value.withPointer { w in
       for oi in 0..<o {
         for ci in 0..<c {

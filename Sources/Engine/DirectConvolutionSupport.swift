@@ -39,9 +39,9 @@ public enum DirectConvolutionSupport {
   /// Whether the direct path of `set` also takes the weight gradient of an H×W plane. Measured
   /// per layer (`i2x-bench convs`). AVX-512: from 14×14 up it is faster than im2col + SGEMM
   /// (32×32: 2.6×), below (8×8, 7×7) slower, its sums too short for their reductions. AVX2
-  /// (Zen 3), whose kernel sums one output channel at a time (a pair would not fit in 16
-  /// registers) and so loads more per multiply-add: faster at 28×28 and 32×32 (1.2–3×),
-  /// slower at 14×14 and 16×16 (0.8×).
+  /// (Zen 3), whose kernel takes the nine taps in two passes (18 sums do not fit in 16
+  /// registers): faster at 28×28 and 32×32 (1.3–3×), at 16×16 with 32 and 64 channels slower
+  /// (0.75–0.9×), at 14×14 on par or faster (1.0–1.5×, noisy), so from 512 pixels up.
   public static func weightGradientIsDirect(height: Int, width: Int, kernels set: DirectKernels) -> Bool {
     height * width >= (set == .avx512 ? 128 : 512)
   }

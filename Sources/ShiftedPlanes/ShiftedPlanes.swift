@@ -39,6 +39,10 @@ public enum ShiftedPlanes {
     3 * jump(channels: channels, height: height, width: width) + 7 * 16
   }
 
+  /// Readable floats the tap-major weights need after their last (the AVX2 kernels read 6
+  /// outputs' weights per tap, up to 5 past the last output).
+  public static let weightSlack = 8
+
   /// O rounded up to a multiple of `outputBlock`.
   public static func paddedOutputs(_ outputs: Int) -> Int { (outputs + outputBlock - 1) / outputBlock * outputBlock }
 
