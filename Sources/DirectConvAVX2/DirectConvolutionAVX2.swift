@@ -139,22 +139,8 @@ public enum DirectConvolutionAVX2 {
           let g0 = g + (n &* outputs &+ o0) &* pixels
           let g1 = pair ? g0 + pixels : g0
           let base = s + (n &* imageShifted &+ c &* plane)
-          for q in 0..<vectors {
-            upper.add(load(g0 + q &* 8), load(g1 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
-          }
-          if rest > 0 {
-            let at = vectors &* 8
-            upper.add(
-              partial(g0 + at, count: rest), partial(g1 + at, count: rest), taps: base + at, jump: jump, row: w)
-          }
-          for q in 0..<vectors {
-            lower.add(load(g0 + q &* 8), load(g1 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
-          }
-          if rest > 0 {
-            let at = vectors &* 8
-            lower.add(
-              partial(g0 + at, count: rest), partial(g1 + at, count: rest), taps: base + at, jump: jump, row: w)
-          }
+          sweep(&upper, g0, g1, taps: base, vectors: vectors, rest: rest, jump: jump, row: w)
+          sweep(&lower, g0, g1, taps: base, vectors: vectors, rest: rest, jump: jump, row: w)
         }
         let first = dw + (o0 &* channels &+ c) &* 9
         let second = pair ? dw + ((o0 &+ 1) &* channels &+ c) &* 9 : nil
@@ -165,9 +151,31 @@ public enum DirectConvolutionAVX2 {
     }
   }
 
+  /// Running sums of two output channels over some of the nine taps.
+  private protocol PairSums {
+    /// Adds the products of pixels' output gradients `g0`, `g1` with their taps (`base` is S₀
+    /// at the pixels).
+    mutating func add(_ g0: V, _ g1: V, taps base: UnsafePointer<Float>, jump: Int, row w: Int)
+  }
+
+  /// Adds one image's pixels to `sums`: `vectors` whole vectors of 8, then `rest` pixels.
+  @inline(__always)
+  private static func sweep<Sums: PairSums>(
+    _ sums: inout Sums, _ g0: UnsafePointer<Float>, _ g1: UnsafePointer<Float>, taps base: UnsafePointer<Float>,
+    vectors: Int, rest: Int, jump: Int, row w: Int
+  ) {
+    for q in 0..<vectors {
+      sums.add(load(g0 + q &* 8), load(g1 + q &* 8), taps: base + q &* 8, jump: jump, row: w)
+    }
+    if rest > 0 {
+      let at = vectors &* 8
+      sums.add(partial(g0 + at, count: rest), partial(g1 + at, count: rest), taps: base + at, jump: jump, row: w)
+    }
+  }
+
   /// Taps 0–5 (rows i = 0, 1) of two output channels: 12 running sums, with the two output
   /// gradients and one tap in registers (15 of AVX2's 16).
-  private struct Upper {
+  private struct Upper: PairSums {
     var a0 = V(), a1 = V(), a2 = V(), a3 = V(), a4 = V(), a5 = V()
     var b0 = V(), b1 = V(), b2 = V(), b3 = V(), b4 = V(), b5 = V()
 
@@ -214,7 +222,7 @@ public enum DirectConvolutionAVX2 {
   }
 
   /// Taps 6–8 (row i = 2) of two output channels: 6 running sums.
-  private struct Lower {
+  private struct Lower: PairSums {
     var a0 = V(), a1 = V(), a2 = V()
     var b0 = V(), b1 = V(), b2 = V()
 

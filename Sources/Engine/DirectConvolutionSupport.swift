@@ -31,10 +31,11 @@ public enum DirectConvolutionSupport {
   /// Whether 3×3 same convolutions take direct kernels at all.
   public static var available: Bool { kernels != nil }
 
-  /// Whether the CPU runs `set`.
-  public static func runs(_ set: DirectKernels) -> Bool {
-    cpuFlags.map { (set == .avx512 ? avx512Flags : avx2Flags).isSubset(of: $0) } ?? false
-  }
+  /// Whether the CPU runs `set` (read once: `Conv2d.directKernels` asks on every call).
+  public static func runs(_ set: DirectKernels) -> Bool { set == .avx512 ? runsAVX512 : runsAVX2 }
+
+  private static let runsAVX512 = cpuFlags.map { avx512Flags.isSubset(of: $0) } ?? false
+  private static let runsAVX2 = cpuFlags.map { avx2Flags.isSubset(of: $0) } ?? false
 
   /// Whether the direct path of `set` also takes the weight gradient of an H×W plane. Measured
   /// per layer (`i2x-bench convs`). AVX-512: from 14×14 up it is faster than im2col + SGEMM
