@@ -24,6 +24,9 @@ let package = Package(
       name: "CSQLite", path: "Sources/CSQLite",
       providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(
+      name: "CPostgreSQL", path: "Sources/CPostgreSQL",
+      providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
       name: "CZeroMQ", path: "Sources/CZeroMQ",
       providers: [.apt(["libzmq3-dev"])]),
     // glibc process control (prctl) for the daemon's analysis processes.
@@ -55,7 +58,7 @@ let package = Package(
     .target(name: "Prototypes", dependencies: ["Engine", "Models", "COpenBLAS", "Checkpoints"]),
     .target(name: "CLI"),
     .target(name: "Wire", dependencies: ["CZeroMQ", "CLI"]),
-    .target(name: "Store", dependencies: ["CSQLite", "Checkpoints"]),
+    .target(name: "Store", dependencies: ["CSQLite", "CPostgreSQL", "Checkpoints"]),
     .target(name: "Imaging", dependencies: ["CZlib"]),
     // Inline SVG charts for the HTML report (axes, nice ticks, line charts, viridis heat maps).
     .target(name: "Charts"),
