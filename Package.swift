@@ -106,11 +106,15 @@ let package = Package(
     .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
     .testTarget(name: "ExplainerTests", dependencies: ["Explainer", "Engine", "Models", "Checkpoints", "Imaging"]),
     .testTarget(name: "WireTests", dependencies: ["Wire"]),
-    .testTarget(name: "StoreTests", dependencies: ["Store"]),
+    // A real PostgreSQL server for the tests (initdb in a temporary directory).
+    .target(name: "PostgreSQLTestSupport", dependencies: ["Store"], path: "Tests/PostgreSQLTestSupport"),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "PostgreSQLTestSupport"]),
     .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store", "CZlib"]),
     .testTarget(
       name: "DaemonTests",
-      dependencies: ["DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer"]),
+      dependencies: [
+        "DaemonCore", "Wire", "Store", "Checkpoints", "Models", "Engine", "Explainer", "PostgreSQLTestSupport",
+      ]),
     .testTarget(
       name: "TrainingTests",
       dependencies: ["Training", "Checkpoints", "Datasets", "CLI", "Prototypes", "Wire", "Engine", "Models"]),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs prerequisites, then runs every test (unit, fixture, end to end),
+# The test command: installs prerequisites, then runs every test (unit, fixture, end to end;
+# the daemon suite on SQLite and on PostgreSQL),
 # then the reliability suite (kill storm, wire fuzzer, hostile corpora, disk full, degenerate
 # runs, crash containment) against the release binaries, then the Python package's tests
 # (scripts/python-tests.sh: pytest against the real i2xd; venv in /opt/i2x-venv), then the
@@ -14,6 +15,9 @@ if (($#)); then
   exit
 fi
 swift test --skip-build --skip Reliability
+# The daemon suite again, against PostgreSQL (a server the tests start: initdb in a temporary
+# directory, as the unprivileged postgres user when run as root).
+I2X_TEST_STORE=postgresql swift test --skip-build --filter DaemonTests
 scripts/reliability.sh
 scripts/python-tests.sh
 "${I2X_VENV:-/opt/i2x-venv}/bin/python" scripts/crosscheck-sklearn.py

@@ -11,6 +11,12 @@ public enum DaemonCommand {
     options: [
       .value("data-dir", "DIR", "Where the SQLite store and the blob directory live.", default: "i2x-data"),
       .value(
+        "store", "URL",
+        "Keep the store in PostgreSQL instead (postgresql://user@host:port/database; the password from ~/.pgpass or PGPASSWORD), shared with other daemons; needs --blob-dir."
+      ),
+      .value(
+        "blob-dir", "DIR", "Blob directory of a PostgreSQL store, reachable by every daemon sharing it (e.g. NFS)."),
+      .value(
         "endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).",
         default: "tcp://127.0.0.1:7070"),
       .value(
@@ -120,9 +126,9 @@ public enum DaemonCommand {
     }
     defer { for source in signals { source.cancel() } }
 
-    let store = try DataDirectory.open(configuration.dataDirectory, log: log)
+    let store = try DataDirectory.open(configuration.store, log: log)
     let worker = JobWorker(
-      directory: configuration.dataDirectory, settings: configuration.analysis,
+      location: configuration.store, settings: configuration.analysis,
       isolation: .process(
         executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit,
         timeout: configuration.jobTimeout),
@@ -142,10 +148,10 @@ public enum DaemonCommand {
     writer.limits = limits
     writer.explainer = configuration.analysis.explainer
     writer.onStored = { worker.notify() }
-    let reader = RequestHandler(store: try DataDirectory.open(configuration.dataDirectory, log: log), log: log)
+    let reader = RequestHandler(store: try DataDirectory.open(configuration.store, log: log), log: log)
     reader.limits = limits
     reader.explainer = configuration.analysis.explainer
-    log("\(RequestHandler.version) listening on \(socket.endpoint), data in \(configuration.dataDirectory.path)")
+    log("\(RequestHandler.version) listening on \(socket.endpoint), data in \(configuration.store.description)")
     let server = try DispatchingServer(socket: socket, reader: reader, writer: writer, log: log)
     server.run { stop.isSet }
     log("shut down after \(server.served) requests")
@@ -160,14 +166,14 @@ public enum DaemonCommand {
       values[arguments[index]] = arguments[index + 1]
       index += 2
     }
-    guard let directory = values["--data-dir"], let job = values["--job"].flatMap(Int.init),
+    guard let location = StoreLocation.child(values), let job = values["--job"].flatMap(Int.init),
       let parent = values["--parent"].flatMap(Int32.init)
     else {
       Log.write("error: run-job is started by i2xd itself, not by hand")
       return ExitCode.usage.rawValue
     }
     return JobProcess.childMain(
-      dataDirectory: URL(fileURLWithPath: directory), jobID: job,
+      location: location, jobID: job,
       settings: AnalysisSettings(values: values),
       parent: parent, log: log)
   }

@@ -6,7 +6,7 @@ import Wire
 
 /// Validated `i2xd` settings.
 struct DaemonConfiguration {
-  var dataDirectory: URL
+  var store: StoreLocation
   var endpoint: String
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
@@ -16,7 +16,7 @@ struct DaemonConfiguration {
   var limits = RequestLimits()
 
   init(_ options: ParsedOptions) throws {
-    dataDirectory = URL(fileURLWithPath: try options.requiredString("data-dir"))
+    store = try Self.store(options)
     do { endpoint = try Endpoint.validate(try options.requiredString("endpoint"), for: .bind) } catch let error
       as EndpointError
     {
@@ -59,6 +59,27 @@ struct DaemonConfiguration {
         "refusing to bind \(endpoint) without encryption: a non-loopback endpoint needs --curve-secret-key and --curve-allow",
         hint: DaemonCommand.spec.hint)
     }
+  }
+
+  /// `--store` and `--blob-dir`, or `--data-dir`.
+  static func store(_ options: ParsedOptions) throws -> StoreLocation {
+    guard let url = options.string("store") else {
+      guard options.string("blob-dir") == nil else {
+        throw UsageError("--blob-dir belongs to a PostgreSQL --store", hint: DaemonCommand.spec.hint)
+      }
+      return .directory(URL(fileURLWithPath: try options.requiredString("data-dir")))
+    }
+    guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+      throw UsageError(
+        "--store must be a PostgreSQL URL (postgresql://user@host:port/database), not '\(url)'; "
+          + "the embedded SQLite store is --data-dir", hint: DaemonCommand.spec.hint)
+    }
+    guard let blobs = options.string("blob-dir") else {
+      throw UsageError(
+        "--store needs --blob-dir: the directory where every daemon sharing the database keeps checkpoint files",
+        hint: DaemonCommand.spec.hint)
+    }
+    return .postgreSQL(url: url, blobs: URL(fileURLWithPath: blobs))
   }
 
   /// The explainer settings; the generator and the oracle are loaded and checked now, so a

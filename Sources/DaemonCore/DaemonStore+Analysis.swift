@@ -22,7 +22,10 @@ extension DaemonStore {
   public func saveObservation(run: String, _ observation: CheckpointObservation) throws {
     let sha = try blobs.put(try observation.file.serialized())
     try database.execute(
-      "INSERT OR REPLACE INTO observations (run, step, sha256, created_at) VALUES (?, ?, ?, ?)",
+      """
+      INSERT INTO observations (run, step, sha256, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (run, step) DO UPDATE SET sha256 = excluded.sha256, created_at = excluded.created_at
+      """,
       [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
   }
 
@@ -96,9 +99,12 @@ extension DaemonStore {
       }
       try database.execute(
         """
-        INSERT OR REPLACE INTO analyses
+        INSERT INTO analyses
           (run, step, report, seconds, timings, created_at, incremental, faithfulness_measured)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run, step) DO UPDATE SET report = excluded.report, seconds = excluded.seconds,
+          timings = excluded.timings, created_at = excluded.created_at, incremental = excluded.incremental,
+          faithfulness_measured = excluded.faithfulness_measured
         """,
         [
           .text(run), .integer(Int64(step)), .text(reportText), .real(seconds), .text(timingText), .real(now),

@@ -76,16 +76,17 @@ extension DaemonStore {
   ) throws -> DirectiveRecord {
     try database.transaction(durable: true) {
       let key = "\(run)/\(UUID().uuidString.lowercased())"
-      try database.execute(
-        """
-        INSERT INTO directives (run, kind, payload, created_at, state, key, pair, prototypes, source, step, updated_at)
-        VALUES (?, 'finetune', '{}', ?, 'pending', ?, ?, ?, ?, ?, ?)
-        """,
-        [
-          .text(run), .real(now), .text(key), .text(pair.map(String.init).joined(separator: ",")),
-          .text(prototypes.map(String.init).joined(separator: ",")), .text(source), .integer(Int64(step)), .real(now),
-        ])
-      let id = Int(database.lastInsertRowID)
+      let id =
+        try database.query(
+          """
+          INSERT INTO directives (run, kind, payload, created_at, state, key, pair, prototypes, source, step, updated_at)
+          VALUES (?, 'finetune', '{}', ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING id
+          """,
+          [
+            .text(run), .real(now), .text(key), .text(pair.map(String.init).joined(separator: ",")),
+            .text(prototypes.map(String.init).joined(separator: ",")), .text(source), .integer(Int64(step)), .real(now),
+          ]
+        ).first?.first?.int ?? 0
       let directive = FineTuneDirective(
         id: id, key: key, run: run, pair: pair, classNames: classNames, prototypes: prototypes,
         vocabulary: vocabulary, thresholds: thresholds, step: step, source: source)

@@ -94,7 +94,7 @@ extension DaemonStore {
     try database.transaction(durable: true) {
       if let existing = try database.query(
         """
-        SELECT id FROM explanations WHERE run = ? AND class = ? AND step = ? AND kind = ? AND target IS ? AND probe IS ?
+        SELECT id FROM explanations WHERE run = ? AND class = ? AND step = ? AND kind = ? AND target IS NOT DISTINCT FROM ? AND probe IS NOT DISTINCT FROM ?
           AND state != 'failed' ORDER BY id DESC LIMIT 1
         """,
         [
@@ -104,24 +104,28 @@ extension DaemonStore {
       ).first?.first?.int, let record = try explanation(id: existing) {
         return (record, false)
       }
-      try database.execute(
-        "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('explain', ?, ?, 'queued', ?)",
-        [.text(run), .integer(Int64(step)), .real(now)])
-      let job = database.lastInsertRowID
-      try database.execute(
-        """
-        INSERT INTO explanations (
-          run, class, step, job, source, state, created_at, updated_at, kind, target, probe, prototype, cells)
-        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-          .text(run), .integer(Int64(classIndex)), .integer(Int64(step)), .integer(job), .text(source), .real(now),
-          .real(now), .text(kind), target.map { .integer(Int64($0)) } ?? .null,
-          probe.map { .integer(Int64($0)) } ?? .null,
-          prototype.map { .integer(Int64($0)) } ?? .null,
-          cells.map { .text($0.map(String.init).joined(separator: ",")) } ?? .null,
-        ])
-      guard let record = try explanation(id: Int(database.lastInsertRowID)) else {
+      let job =
+        try database.query(
+          "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('explain', ?, ?, 'queued', ?) RETURNING id",
+          [.text(run), .integer(Int64(step)), .real(now)]
+        ).first?.first?.int ?? 0
+      let id =
+        try database.query(
+          """
+          INSERT INTO explanations (
+            run, class, step, job, source, state, created_at, updated_at, kind, target, probe, prototype, cells)
+          VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id
+          """,
+          [
+            .text(run), .integer(Int64(classIndex)), .integer(Int64(step)), .integer(Int64(job)), .text(source),
+            .real(now),
+            .real(now), .text(kind), target.map { .integer(Int64($0)) } ?? .null,
+            probe.map { .integer(Int64($0)) } ?? .null,
+            prototype.map { .integer(Int64($0)) } ?? .null,
+            cells.map { .text($0.map(String.init).joined(separator: ",")) } ?? .null,
+          ]
+        ).first?.first?.int ?? 0
+      guard let record = try explanation(id: id) else {
         throw DaemonError(.internalError, "explanation row vanished after its insert")
       }
       return (record, true)
@@ -132,7 +136,7 @@ extension DaemonStore {
   /// for counterfactuals, of that probe image.
   public func hasExplanation(run: String, classIndex: Int, kind: String = "explain", probe: Int? = nil) throws -> Bool {
     try !database.query(
-      "SELECT 1 FROM explanations WHERE run = ? AND class = ? AND kind = ? AND probe IS ? AND state != 'failed' LIMIT 1",
+      "SELECT 1 FROM explanations WHERE run = ? AND class = ? AND kind = ? AND probe IS NOT DISTINCT FROM ? AND state != 'failed' LIMIT 1",
       [.text(run), .integer(Int64(classIndex)), .text(kind), probe.map { .integer(Int64($0)) } ?? .null]
     ).isEmpty
   }

@@ -48,16 +48,17 @@ extension DaemonStore {
   /// - Returns: the intervention's id.
   public func requestIntervention(run: String, step: Int, prototype: Int, label: Int?) throws -> Int {
     try database.transaction {
-      try database.execute(
-        """
-        INSERT INTO interventions (run, step, prototype, label, origin, state, created_at, updated_at)
-        VALUES (?, ?, ?, ?, 'request', 'queued', ?, ?)
-        """,
-        [
-          .text(run), .integer(Int64(step)), .integer(Int64(prototype)), label.map { .integer(Int64($0)) } ?? .null,
-          .real(now), .real(now),
-        ])
-      let id = try database.query("SELECT last_insert_rowid()").first?.first?.int ?? 0
+      let id =
+        try database.query(
+          """
+          INSERT INTO interventions (run, step, prototype, label, origin, state, created_at, updated_at)
+          VALUES (?, ?, ?, ?, 'request', 'queued', ?, ?) RETURNING id
+          """,
+          [
+            .text(run), .integer(Int64(step)), .integer(Int64(prototype)), label.map { .integer(Int64($0)) } ?? .null,
+            .real(now), .real(now),
+          ]
+        ).first?.first?.int ?? 0
       try database.execute(
         "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('intervene', ?, ?, 'queued', ?)",
         [.text(run), .integer(Int64(step)), .real(now)])
@@ -111,7 +112,7 @@ extension DaemonStore {
     !(try database.query(
       """
       SELECT 1 FROM interventions WHERE run = ? AND state = 'done'
-        AND json_extract(document, '$.cue_shape') IS NOT NULL LIMIT 1
+        AND \(database.dialect.jsonField("document", "cue_shape")) IS NOT NULL LIMIT 1
       """, [.text(run)]
     ).isEmpty)
   }
@@ -121,7 +122,8 @@ extension DaemonStore {
     try database.query(
       """
       SELECT id, run, step, prototype, label, origin, state, document, error FROM interventions
-      WHERE run = ? AND (? IS NULL OR state = ?) AND (? IS NULL OR step <= ?) ORDER BY id DESC
+      WHERE run = ? AND (CAST(? AS TEXT) IS NULL OR state = ?) AND (CAST(? AS BIGINT) IS NULL OR step <= ?)
+        ORDER BY id DESC
       """,
       [
         .text(run), state.map { .text($0) } ?? .null, state.map { .text($0) } ?? .null,
@@ -151,7 +153,8 @@ extension DaemonStore {
   public func vocabularyLineage(run: String) throws -> [(step: Int, ids: [Int], links: [Vocabulary.LineageLink]?)] {
     try database.query(
       """
-      SELECT step, json_extract(document, '$.ids'), json_extract(document, '$.lineage') FROM vocabularies
+      SELECT step, \(database.dialect.jsonField("document", "ids")), \(database.dialect.jsonField("document", "lineage"))
+      FROM vocabularies
       WHERE run = ? ORDER BY id
       """, [.text(run)]
     ).map { row in

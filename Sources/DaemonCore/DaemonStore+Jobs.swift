@@ -25,7 +25,7 @@ extension DaemonStore {
   /// is given back.
   public func requeueInterruptedJobs() throws {
     try database.execute(
-      "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), updated_at = ? WHERE state = 'running'",
+      "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ? WHERE state = 'running'",
       [.real(now)])
   }
 
@@ -147,7 +147,7 @@ extension DaemonStore {
   public func postponeJob(_ job: Job, error: String, delay: Double) throws {
     try database.execute(
       """
-      UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), error = ?, not_before = ?, updated_at = ?
+      UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, error = ?, not_before = ?, updated_at = ?
       WHERE id = ?
       """, [.text(error), .real(now + delay), .real(now), .integer(Int64(job.id))])
   }

@@ -2,11 +2,12 @@ import Checkpoints
 import Foundation
 import Store
 
-/// The daemon's durable state: SQLite rows plus content-addressed blobs (DESIGN §5).
-/// One instance per thread (each owns its SQLite connection).
+/// The daemon's durable state: rows in SQLite (the embedded default) or PostgreSQL (shared
+/// by several daemons), plus content-addressed blobs (DESIGN §5). One instance per thread
+/// (each owns its connection).
 public final class DaemonStore {
   /// The database connection.
-  public let database: SQLiteDatabase
+  public let database: SQLDatabase
   /// Checkpoint and probe-set files.
   public let blobs: BlobStore
 
@@ -15,6 +16,14 @@ public final class DaemonStore {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     database = try SQLiteDatabase(path: directory.appendingPathComponent("i2x.sqlite").path)
     blobs = try BlobStore(root: directory.appendingPathComponent("blobs"))
+    try Migrations.apply(to: database)
+  }
+
+  /// Connects to the PostgreSQL database at `url` (applying migrations) with blobs in
+  /// `blobDirectory` (a directory every daemon sharing the database reaches, e.g. on NFS).
+  public init(postgreSQL url: String, blobDirectory: URL) throws {
+    database = try PostgreSQLDatabase(url: url)
+    blobs = try BlobStore(root: blobDirectory)
     try Migrations.apply(to: database)
   }
 

@@ -1,5 +1,6 @@
 import CLI
 import Foundation
+import Store
 
 #if canImport(Glibc)
   import Glibc
@@ -8,6 +9,35 @@ import Foundation
 /// Opening the daemon's data directory at start-up: private permissions, leftovers of killed
 /// writes removed, and errors that say what to do.
 enum DataDirectory {
+  /// Opens the store at `location`: `open(_:log:)` for a data directory; for PostgreSQL,
+  /// the blob directory is created if missing (never cleaned of other daemons' temporary
+  /// files: they may be writing them now), then the database is connected and migrated.
+  /// - Throws: `DataDirectoryError` (exit 73) for the blob directory, `DaemonStartError`
+  ///   (exit 69) for a database that cannot be reached.
+  static func open(_ location: StoreLocation, log: (String) -> Void) throws -> DaemonStore {
+    switch location {
+    case .directory(let directory): return try open(directory, log: log)
+    case .postgreSQL(let url, let blobs): return try openShared(url, blobs: blobs)
+    }
+  }
+
+  private static func openShared(_ url: String, blobs: URL) throws -> DaemonStore {
+    umask(0o077)
+    do { try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true) } catch {
+      throw DataDirectoryError("cannot create --blob-dir \(blobs.path): \(error); choose a writable location")
+    }
+    guard access(blobs.path, R_OK | W_OK | X_OK) == 0 else {
+      throw DataDirectoryError(
+        "--blob-dir \(blobs.path) is not writable by this user (\(String(cString: strerror(errno)))); fix its permissions"
+      )
+    }
+    do { return try DaemonStore(.postgreSQL(url: url, blobs: blobs)) } catch {
+      throw DaemonStartError(
+        "cannot open the PostgreSQL store \(PostgreSQLDatabase.redacted(url)): \(error); check that the server runs "
+          + "and the URL, user and database are right")
+    }
+  }
+
   /// Prepares `directory` (created 0700; files the daemon creates are 0600) and opens the
   /// store in it.
   /// - Throws: `DataDirectoryError` (exit 73) naming the path and the fix.

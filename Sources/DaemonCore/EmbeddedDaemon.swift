@@ -13,11 +13,18 @@ public final class EmbeddedDaemon: @unchecked Sendable {
   /// Starts serving `dataDirectory` at `endpoint` (`tcp://127.0.0.1:*` picks a port), with
   /// jobs run as `isolation` says (on the worker thread by default; `i2xd` runs each in a
   /// child process).
-  public init(
+  public convenience init(
     dataDirectory: URL, endpoint: String = "tcp://127.0.0.1:*", isolation: JobWorker.Isolation = .inProcess
   ) throws {
+    try self.init(location: .directory(dataDirectory), endpoint: endpoint, isolation: isolation)
+  }
+
+  /// Starts serving the store at `location` (as `init(dataDirectory:…)`).
+  public init(
+    location: StoreLocation, endpoint: String = "tcp://127.0.0.1:*", isolation: JobWorker.Isolation = .inProcess
+  ) throws {
     let log: @Sendable (String) -> Void = { _ in }
-    worker = JobWorker(directory: dataDirectory, isolation: isolation, log: log)
+    worker = JobWorker(location: location, isolation: isolation, log: log)
     try worker.start()
     let ready = DispatchSemaphore(value: 0)
     let bound = BoundEndpoint()
@@ -25,9 +32,9 @@ public final class EmbeddedDaemon: @unchecked Sendable {
       do {
         let socket = try RouterServerSocket(endpoint: endpoint, options: SocketOptions())
         defer { socket.close() }
-        let writer = RequestHandler(store: try DaemonStore(directory: dataDirectory), log: log)
+        let writer = RequestHandler(store: try DaemonStore(location), log: log)
         writer.onStored = { worker.notify() }
-        let reader = RequestHandler(store: try DaemonStore(directory: dataDirectory), log: log)
+        let reader = RequestHandler(store: try DaemonStore(location), log: log)
         let server = try DispatchingServer(socket: socket, reader: reader, writer: writer, log: log)
         bound.value = socket.endpoint
         ready.signal()

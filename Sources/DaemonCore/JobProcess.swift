@@ -35,8 +35,8 @@ struct JobProcess {
 
   /// The daemon executable (this process's own binary).
   let executable: String
-  /// Data directory passed to the child.
-  let dataDirectory: URL
+  /// The store, passed to the child.
+  let location: StoreLocation
   /// Settings passed to the child.
   let settings: AnalysisSettings
   /// Resident-memory cap of the child in bytes.
@@ -47,10 +47,10 @@ struct JobProcess {
   /// The running child, so `stop` can end it.
   private let child = ChildHandle()
 
-  init(executable: String, dataDirectory: URL, settings: AnalysisSettings, memoryLimit: Int, timeout: Double) {
+  init(executable: String, location: StoreLocation, settings: AnalysisSettings, memoryLimit: Int, timeout: Double) {
     self.timeout = timeout
     self.executable = executable
-    self.dataDirectory = dataDirectory
+    self.location = location
     self.settings = settings
     self.memoryLimit = memoryLimit
   }
@@ -67,9 +67,8 @@ struct JobProcess {
   func run(jobID: Int) -> Ending {
     let arguments =
       [
-        executable, "run-job", "--data-dir", dataDirectory.path, "--job", String(jobID),
-        "--parent", String(getpid()),
-      ] + settings.arguments
+        executable, "run-job", "--job", String(jobID), "--parent", String(getpid()),
+      ] + location.childArguments + settings.arguments
     var pipeEnds: [Int32] = [0, 0]
     guard pipe(&pipeEnds) == 0 else { return .transient("cannot create a pipe: \(String(cString: strerror(errno)))") }
     var actions = posix_spawn_file_actions_t()
@@ -80,7 +79,13 @@ struct JobProcess {
     var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
-    let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
+    // The PostgreSQL URL in the environment of the child only (`StoreLocation.urlVariable`).
+    var environment: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment
+      .filter { $0.key != StoreLocation.urlVariable }.map { strdup("\($0.key)=\($0.value)") }
+    if case .postgreSQL(let url, _) = location { environment.append(strdup("\(StoreLocation.urlVariable)=\(url)")) }
+    environment.append(nil)
+    defer { for pointer in environment { free(pointer) } }
+    let status = posix_spawn(&pid, executable, &actions, nil, &argv, &environment)
     close(pipeEnds[1])
     guard status == 0 else {
       close(pipeEnds[0])
@@ -158,7 +163,7 @@ struct JobProcess {
 
   /// The child side: ties its life to the parent's, runs the job, and returns the exit code.
   static func childMain(
-    dataDirectory: URL, jobID: Int, settings: AnalysisSettings, parent: pid_t,
+    location: StoreLocation, jobID: Int, settings: AnalysisSettings, parent: pid_t,
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
@@ -167,7 +172,7 @@ struct JobProcess {
     if settings.analysisScheduling != "idle" || i2x_idle_scheduling() != 0 { _ = i2x_lower_priority(analysisNiceness) }
     guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
     let store: DaemonStore
-    do { store = try DaemonStore(directory: dataDirectory) } catch {
+    do { store = try DaemonStore(location) } catch {
       print("cannot open the store: \(error)")
       return transientExitCode
     }

@@ -22,7 +22,7 @@ public final class JobWorker: @unchecked Sendable {
     case process(executable: String, memoryLimit: Int, timeout: Double)
   }
 
-  private let directory: URL
+  private let location: StoreLocation
   private let wake = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var stopping = false
@@ -34,16 +34,24 @@ public final class JobWorker: @unchecked Sendable {
   private var consecutiveTransientFaults = 0
 
   /// Creates a worker over the store in `directory` (not started).
-  public init(
+  public convenience init(
     directory: URL, settings: AnalysisSettings = AnalysisSettings(), isolation: Isolation = .inProcess,
     log: @escaping @Sendable (String) -> Void
   ) {
-    self.directory = directory
+    self.init(location: .directory(directory), settings: settings, isolation: isolation, log: log)
+  }
+
+  /// Creates a worker over the store at `location` (not started).
+  public init(
+    location: StoreLocation, settings: AnalysisSettings = AnalysisSettings(), isolation: Isolation = .inProcess,
+    log: @escaping @Sendable (String) -> Void
+  ) {
+    self.location = location
     self.settings = settings
     self.log = log
     if case .process(let executable, let memoryLimit, let timeout) = isolation {
       childProcess = JobProcess(
-        executable: executable, dataDirectory: directory, settings: settings,
+        executable: executable, location: location, settings: settings,
         memoryLimit: memoryLimit, timeout: timeout)
     } else {
       childProcess = nil
@@ -53,11 +61,11 @@ public final class JobWorker: @unchecked Sendable {
   /// Starts the worker thread; jobs interrupted by a stop or a crash of the daemon are queued
   /// again first.
   public func start() throws {
-    try DaemonStore(directory: directory).requeueInterruptedJobs()
+    try DaemonStore(location).requeueInterruptedJobs()
     let thread = Thread { [self] in
       // The thread's own connection: SQLite connections are not shared between threads.
       do {
-        run(try DaemonStore(directory: directory))
+        run(try DaemonStore(location))
       } catch {
         log("job worker cannot open the store: \(error)")
       }

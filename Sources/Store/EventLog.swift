@@ -78,6 +78,112 @@ public enum EventLog {
     """,
   ]
 
+  /// The same table and events in PostgreSQL: trigger functions in PL/pgSQL over `jsonb`.
+  /// `i2x_json` reads text as JSON, NULL when it is not (SQLite's `json_valid` guard);
+  /// `i2x_now` is the server's clock in seconds since 1970.
+  public static let postgreSQLMigration: [String] = [
+    """
+    CREATE TABLE events (
+      id BIGSERIAL PRIMARY KEY, run TEXT NOT NULL, kind TEXT NOT NULL, step BIGINT,
+      detail TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)
+    """,
+    "CREATE INDEX events_run ON events(run, id)",
+    """
+    CREATE FUNCTION i2x_json(value TEXT) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN
+      RETURN value::jsonb;
+    EXCEPTION WHEN others THEN
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE FUNCTION i2x_now() RETURNS DOUBLE PRECISION LANGUAGE sql VOLATILE AS $$
+      SELECT extract(epoch FROM clock_timestamp())::DOUBLE PRECISION
+    $$
+    """,
+    """
+    CREATE FUNCTION i2x_event(run TEXT, kind TEXT, step BIGINT, detail jsonb) RETURNS void LANGUAGE sql AS $$
+      INSERT INTO events (run, kind, step, detail, at) VALUES (run, kind, step, detail::TEXT, i2x_now())
+    $$
+    """,
+    """
+    CREATE FUNCTION events_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM i2x_event(NEW.run, 'checkpoint', NEW.step, jsonb_build_object(
+        'epoch', NEW.epoch, 'size', NEW.size, 'metrics', i2x_json(NEW.metrics)));
+      RETURN NULL;
+    END $$
+    """,
+    "CREATE TRIGGER events_checkpoint AFTER INSERT ON checkpoints FOR EACH ROW EXECUTE FUNCTION events_checkpoint()",
+    """
+    CREATE FUNCTION events_analysis() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM i2x_event(NEW.run, 'analysis', NEW.step, jsonb_build_object('state', NEW.state, 'error', NEW.error));
+      IF NEW.state = 'done' THEN
+        PERFORM i2x_event(NEW.run, 'flag', NEW.step, jsonb_build_object(
+            'prototype', f.value -> 'prototype', 'pair', f.value -> 'pair',
+            'flips', f.value -> 'flips', 'score', f.value -> 'score'))
+        FROM analyses a, jsonb_array_elements(
+          CASE WHEN jsonb_typeof(i2x_json(a.report) -> 'uncertain') = 'array'
+               THEN i2x_json(a.report) -> 'uncertain' ELSE '[]'::jsonb END) f
+        WHERE a.run = NEW.run AND a.step = NEW.step
+          AND NOT EXISTS (
+            SELECT 1 FROM analyses p, jsonb_array_elements(
+              CASE WHEN jsonb_typeof(i2x_json(p.report) -> 'uncertain') = 'array'
+                   THEN i2x_json(p.report) -> 'uncertain' ELSE '[]'::jsonb END) g
+            WHERE p.run = NEW.run
+              AND p.step = (SELECT MAX(step) FROM analyses WHERE run = NEW.run AND step < NEW.step)
+              AND g.value -> 'prototype' = f.value -> 'prototype' AND g.value -> 'pair' = f.value -> 'pair');
+      END IF;
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER events_analysis AFTER UPDATE OF state ON jobs FOR EACH ROW
+    WHEN (NEW.kind = 'analyze' AND NEW.state IN ('done', 'failed') AND OLD.state <> NEW.state)
+    EXECUTE FUNCTION events_analysis()
+    """,
+    """
+    CREATE FUNCTION events_directive() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      detail jsonb := jsonb_build_object('id', NEW.id, 'state', NEW.state,
+        'pair', i2x_json('[' || COALESCE(NEW.pair, '') || ']'),
+        'prototypes', i2x_json('[' || COALESCE(NEW.prototypes, '') || ']'), 'source', NEW.source);
+    BEGIN
+      IF TG_OP = 'UPDATE' THEN detail := detail || jsonb_build_object('reason', NEW.reason); END IF;
+      PERFORM i2x_event(NEW.run, 'directive', NEW.step, detail);
+      RETURN NULL;
+    END $$
+    """,
+    "CREATE TRIGGER events_directive_made AFTER INSERT ON directives FOR EACH ROW EXECUTE FUNCTION events_directive()",
+    """
+    CREATE TRIGGER events_directive_state AFTER UPDATE OF state ON directives FOR EACH ROW
+    WHEN (OLD.state <> NEW.state) EXECUTE FUNCTION events_directive()
+    """,
+    """
+    CREATE FUNCTION events_explanation() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        PERFORM i2x_event(NEW.run, 'explanation', NEW.step, jsonb_build_object(
+          'id', NEW.id, 'class', NEW.class, 'state', NEW.state, 'source', NEW.source));
+      ELSE
+        PERFORM i2x_event(NEW.run, 'explanation', NEW.step, jsonb_build_object(
+          'id', NEW.id, 'class', NEW.class, 'state', NEW.state, 'error', NEW.error,
+          'activation', i2x_json(NEW.document) -> 'activation' -> 'rate'));
+      END IF;
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER events_explanation_queued AFTER INSERT ON explanations FOR EACH ROW
+    EXECUTE FUNCTION events_explanation()
+    """,
+    """
+    CREATE TRIGGER events_explanation_state AFTER UPDATE OF state ON explanations FOR EACH ROW
+    WHEN (OLD.state <> NEW.state) EXECUTE FUNCTION events_explanation()
+    """,
+  ]
+
   /// The triggers on `explanations` (statements of `migration`), which migration 010 recreates
   /// after it rebuilds that table (dropping a table drops its triggers).
   public static var explanationTriggers: [String] {

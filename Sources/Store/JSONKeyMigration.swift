@@ -9,9 +9,9 @@ public enum JSONKeyMigration {
   /// `cross_validated_r2`) and `schema_version` becomes 2. Reports hold no maps keyed by data
   /// (class names, ids), so every key is a field name. A row that is not a JSON object is left
   /// as it is (the daemon reports it unreadable, as before).
-  /// - Throws: `SQLiteError` when the table cannot be read or written.
-  public static func analysisReports(_ database: SQLiteDatabase) throws {
-    let rows = try database.query("SELECT run, step, report FROM analyses")
+  /// - Throws: the database's error when the table cannot be read or written.
+  public static func analysisReports(_ database: SQLDatabase) throws {
+    let rows = try database.query("SELECT run, step, report FROM analyses", [])
     for row in rows {
       guard let run = row[0].string, let step = row[1].int, let text = row[2].string,
         let rewritten = upgradedReport(text)

@@ -1,20 +1,50 @@
 import Foundation
 
 /// One named migration: SQL statements, then (optionally) a rewrite of stored data that SQL
-/// alone cannot express (`JSONKeyMigration`).
+/// alone cannot express (`JSONKeyMigration`). The same names on both backends: PostgreSQL runs
+/// `postgresql` where SQLite's statements cannot be translated (`postgreSQL(_:)`), else the
+/// translation.
 public struct Migration: Sendable {
   /// Recorded in `schema_migrations`; never reused.
   public var name: String
-  /// Statements, run in order.
+  /// Statements, run in order (SQLite).
   public var sql: [String]
+  /// PostgreSQL's own statements, when they differ beyond the types.
+  public var postgresql: [String]?
   /// Runs after `sql`, in the same transaction.
-  public var rewrite: (@Sendable (SQLiteDatabase) throws -> Void)?
+  public var rewrite: (@Sendable (SQLDatabase) throws -> Void)?
 
   /// A migration of `sql` statements and an optional data `rewrite`.
-  public init(_ name: String, _ sql: [String], rewrite: (@Sendable (SQLiteDatabase) throws -> Void)? = nil) {
+  public init(
+    _ name: String, _ sql: [String], postgresql: [String]? = nil,
+    rewrite: (@Sendable (SQLDatabase) throws -> Void)? = nil
+  ) {
     self.name = name
     self.sql = sql
+    self.postgresql = postgresql
     self.rewrite = rewrite
+  }
+
+  /// The statements for `dialect`.
+  public func statements(_ dialect: SQLDialect) -> [String] {
+    switch dialect {
+    case .sqlite: return sql
+    case .postgresql: return postgresql ?? sql.map(Self.postgreSQL)
+    }
+  }
+
+  /// `statement` translated when `dialect` is PostgreSQL.
+  static func postgreSQLIf(_ dialect: SQLDialect, _ statement: String) -> String {
+    dialect == .postgresql ? postgreSQL(statement) : statement
+  }
+
+  /// SQLite DDL in PostgreSQL's types: an autoincrement key becomes `BIGSERIAL`, `INTEGER`
+  /// `BIGINT` (steps and ids are 64-bit in SQLite) and `REAL` `DOUBLE PRECISION`.
+  public static func postgreSQL(_ statement: String) -> String {
+    statement
+      .replacingOccurrences(of: "INTEGER PRIMARY KEY AUTOINCREMENT", with: "BIGSERIAL PRIMARY KEY")
+      .replacingOccurrences(of: #"\bINTEGER\b"#, with: "BIGINT", options: .regularExpression)
+      .replacingOccurrences(of: #"\bREAL\b"#, with: "DOUBLE PRECISION", options: .regularExpression)
   }
 }
 
@@ -145,7 +175,7 @@ public enum Migrations {
         "CREATE INDEX explanations_job ON explanations(job)",
       ]
     ),
-    Migration("009-events", EventLog.migration),
+    Migration("009-events", EventLog.migration, postgresql: EventLog.postgreSQLMigration),
     Migration(
       "010-explanation-kind-prototypes",
       [
@@ -175,7 +205,15 @@ public enum Migrations {
         "ALTER TABLE explanations_new RENAME TO explanations",
         "CREATE INDEX explanations_run_class ON explanations(run, class, step)",
         "CREATE INDEX explanations_job ON explanations(job)",
-      ] + EventLog.explanationTriggers
+      ] + EventLog.explanationTriggers,
+      // PostgreSQL changes the constraint in place (rows, ids and triggers stay).
+      postgresql: [
+        "ALTER TABLE explanations DROP CONSTRAINT explanations_kind_check",
+        """
+        ALTER TABLE explanations ADD CONSTRAINT explanations_kind_check
+          CHECK (kind IN ('explain','concepts','counterfactual','prototypes'))
+        """,
+      ]
     ),
     Migration(
       "011-faithfulness-cadence",
@@ -189,14 +227,20 @@ public enum Migrations {
     Migration("012-snake-case-reports", [], rewrite: JSONKeyMigration.analysisReports),
   ]
 
-  /// Applies every migration not yet recorded.
-  public static func apply(to database: SQLiteDatabase) throws {
+  /// Applies every migration not yet recorded. On PostgreSQL, daemons starting together
+  /// take turns (an advisory lock held by each migration's transaction).
+  public static func apply(to database: SQLDatabase) throws {
+    let dialect = database.dialect
     try database.execute(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-    let applied = Set(try database.query("SELECT name FROM schema_migrations").compactMap { $0.first?.string })
-    for migration in all where !applied.contains(migration.name) {
-      try database.transaction {
-        for statement in migration.sql { try database.execute(statement) }
+      Migration.postgreSQLIf(
+        dialect, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"), [])
+    for migration in all {
+      try database.transaction(durable: dialect == .postgresql) {
+        if dialect == .postgresql { try database.execute("SELECT pg_advisory_xact_lock(7231114)", []) }
+        let applied = try database.query(
+          "SELECT 1 FROM schema_migrations WHERE name = ?", [.text(migration.name)])
+        guard applied.isEmpty else { return }
+        for statement in migration.statements(dialect) { try database.execute(statement, []) }
         try migration.rewrite?(database)
         try database.execute(
           "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",

@@ -35,6 +35,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
   /// The connection URL or keyword string, as given.
   public let url: String
   private var depth = 0
+  public var dialect: SQLDialect { .postgresql }
 
   /// Connects to `url` (`postgresql://user@host:port/database?…` or libpq keywords).
   public init(url: String) throws {
@@ -159,7 +160,7 @@ public final class PostgreSQLDatabase: SQLDatabase {
   }
 
   /// `url` without its password, for messages.
-  static func redacted(_ url: String) -> String {
+  public static func redacted(_ url: String) -> String {
     guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else {
       return url.replacingOccurrences(of: #"password\s*=\s*\S+"#, with: "password=…", options: .regularExpression)
     }
@@ -197,7 +198,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
     switch PQftype(result, column) {
     case 20, 21, 23, 26: return Int64(text).map(SQLValue.integer) ?? .text(text)  // int8, int2, int4, oid
     case 16: return .integer(text == "t" ? 1 : 0)  // bool
-    case 700, 701, 1700: return Double(text).map(SQLValue.real) ?? .text(text)  // float4, float8, numeric
+    // numeric (what SUM of bigint gives) as an integer when it is one, as SQLite would.
+    case 1700: return Int64(text).map(SQLValue.integer) ?? Double(text).map(SQLValue.real) ?? .text(text)
+    case 700, 701: return Double(text).map(SQLValue.real) ?? .text(text)  // float4, float8
     case 17:  // bytea, in the text result format: \x and hex digits
       var count = 0
       guard let decoded = PQunescapeBytea(UnsafeRawPointer(base).assumingMemoryBound(to: UInt8.self), &count) else {

@@ -20,7 +20,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    store = try DaemonStore(directory: directory)
+    store = try TestStore.open(directory)
     handler = RequestHandler(store: store, log: { _ in })
     // 20 probe images of random pixels, two per class.
     var generator = SplitMix64(seed: 3)

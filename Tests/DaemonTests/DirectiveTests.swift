@@ -13,7 +13,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    store = try DaemonStore(directory: directory)
+    store = try TestStore.open(directory)
     handler = RequestHandler(store: store, log: { _ in })
   }
 
@@ -40,7 +40,7 @@ import Wire
     #expect(
       try send(try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1))).outcome
         == "stored")
-    let worker = JobWorker(directory: directory, log: { _ in })
+    let worker = JobWorker(location: try TestStore.location(directory), log: { _ in })
     try worker.start()
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline, try store.analysis(run: "r1", step: nil) == nil { Thread.sleep(forTimeInterval: 0.05) }
@@ -108,7 +108,7 @@ import Wire
       #expect(payload.pair == [0, 1] && payload.prototypes == [prototype] && payload.vocabulary.isConsistent)
     }
     // A daemon restart (a new handler over the same files) still delivers it.
-    let restarted = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    let restarted = RequestHandler(store: try TestStore.open(directory), log: { _ in })
     let afterRestart = try WireMessage(
       frames: restarted.handle(
         try DaemonFixtures.checkpoint(step: 9, bytes: try DaemonFixtures.checkpointBytes(seed: 9)).frames

@@ -25,7 +25,7 @@ import Wire
   @Test func pagesThroughAStoredRunsEvents() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    let handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
     for step in [10, 20, 30] {
       let bytes = try DaemonFixtures.checkpointBytes(seed: UInt64(step))

@@ -16,7 +16,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    store = try DaemonStore(directory: directory)
+    store = try TestStore.open(directory)
     handler = RequestHandler(store: store, log: { _ in })
     #expect(try send(try DaemonFixtures.register()).outcome == "registered")
     #expect(

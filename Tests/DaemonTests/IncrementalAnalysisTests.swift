@@ -12,7 +12,7 @@ import Wire
   @Test func idleRefreshEndsWithTheFullRetrospectiveAnalysis() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     let payload = try DaemonFixtures.probe(count: 40)
     let header = RegisterRunHeader(
@@ -21,7 +21,7 @@ import Wire
     _ = handler.handle(try WireMessage(type: .registerRun, header: header, payload: payload).frames)
     var settings = AnalysisSettings()
     settings.refreshAfter = 0.5
-    let worker = JobWorker(directory: directory, settings: settings, log: { _ in })
+    let worker = JobWorker(location: try TestStore.location(directory), settings: settings, log: { _ in })
     try worker.start()
     defer { worker.stop() }
     for step in 1...10 {
@@ -62,7 +62,7 @@ import Wire
   @Test func refreshWaitsUntilTheRunIsQuiet() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     let payload = try DaemonFixtures.probe(count: 20)
     let header = RegisterRunHeader(

@@ -84,20 +84,20 @@ import Wire
   /// names have capitals, and a version-1 report in `analyses`; migration 012 not yet applied.
   func upgradedStore() throws -> (RequestHandler, URL) {
     let directory = try DaemonFixtures.temporaryDirectory()
-    let handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    let handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
     #expect(handler.handle(try DaemonFixtures.register().frames).outcome == "registered")
     let bytes = try DaemonFixtures.checkpointBytes(seed: 1)
     let header = CheckpointHeader(
       run: "r1", step: 30, epoch: 0, sha256: SHA256.hex(bytes), metrics: ["valAcc": 0.5, "loss": 1])
     let message = try WireMessage(type: .checkpoint, header: header, payload: bytes)
     #expect(handler.handle(message.frames).outcome == "stored")
-    let database = try SQLiteDatabase(path: directory.appendingPathComponent("i2x.sqlite").path)
+    let database = try TestStore.open(directory).database
     try database.execute(
       "INSERT INTO analyses (run, step, report, seconds, timings, created_at) VALUES ('r1', 30, ?, 1, ?, 0)",
       [.text(ReportVersion1.stored), .text(#"{"vocabulary":0.5,"hdbscan":0.25}"#)])
     try database.execute("DELETE FROM schema_migrations WHERE name = '012-snake-case-reports'")
     // Reopening applies the migration.
-    return (RequestHandler(store: try DaemonStore(directory: directory), log: { _ in }), directory)
+    return (RequestHandler(store: try TestStore.open(directory), log: { _ in }), directory)
   }
 
   func answer(_ handler: RequestHandler, _ query: String, run: String? = "r1") throws -> [String: Any] {
@@ -124,7 +124,7 @@ import Wire
     #expect((progress["intervals"] as? [[String: Any]])?.first?["cross_validated_r2"] as? Double == 0.25)
     #expect(progress["zero_maps"] as? [Int] == [0, 0, 1])
     // The stored row itself was rewritten, so every reader decodes one spelling.
-    let database = try SQLiteDatabase(path: directory.appendingPathComponent("i2x.sqlite").path)
+    let database = try TestStore.open(directory).database
     let stored = try #require(try database.query("SELECT report FROM analyses").first?.first?.string)
     #expect(try JSONDecoder().decode(AnalysisReport.self, from: Data(stored.utf8)).steps == [10, 20, 30])
   }

@@ -8,13 +8,13 @@ import Wire
   @Test func verifiesCheckpointsAndRecordsFailures() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    let handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
     _ = handler.handle(
       try DaemonFixtures.checkpoint(step: 1, bytes: try DaemonFixtures.checkpointBytes(seed: 1)).frames)
-    let worker = JobWorker(directory: directory, log: { _ in })
+    let worker = JobWorker(location: try TestStore.location(directory), log: { _ in })
     try worker.start()
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let deadline = Date().addingTimeInterval(20)
     while Date() < deadline, (try store.jobCounts()["queued"] ?? 0) + (try store.jobCounts()["running"] ?? 0) > 0 {
       Thread.sleep(forTimeInterval: 0.02)
@@ -30,7 +30,7 @@ import Wire
   @Test func crashesAreCountedThenFailTheJob() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
     _ = handler.handle(
@@ -52,7 +52,7 @@ import Wire
   @Test func runsTakeTurnsAndStepsStayInOrder() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     for run in ["r1", "r2"] {
       _ = handler.handle(try DaemonFixtures.register(run: run).frames)
@@ -74,7 +74,7 @@ import Wire
   @Test func transientFaultsPostponeWithoutUsingAttempts() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
     _ = handler.handle(
@@ -93,7 +93,7 @@ import Wire
   @Test func interruptedJobsAreQueuedAgain() throws {
     let directory = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try DaemonStore(directory: directory)
+    let store = try TestStore.open(directory)
     let handler = RequestHandler(store: store, log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
     _ = handler.handle(

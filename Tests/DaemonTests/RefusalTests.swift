@@ -14,7 +14,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
     _ = handler.handle(try DaemonFixtures.register().frames)
   }
 
@@ -63,7 +63,7 @@ import Wire
       #expect(answer.outcome == "error:bad-data", "\(name)")
       #expect(answer.message.contains(reason), "\(name): \(answer.message)")
     }
-    #expect(try DaemonStore(directory: directory).checkpoints(run: "r1").isEmpty, "nothing refused is stored")
+    #expect(try TestStore.open(directory).checkpoints(run: "r1").isEmpty, "nothing refused is stored")
     let good = try reply(try DaemonFixtures.checkpoint(step: 99, bytes: try DaemonFixtures.checkpointBytes(seed: 1)))
     #expect(good.outcome == "stored")
   }
@@ -81,7 +81,7 @@ import Wire
     // 200 bytes of multi-byte text is fine.
     #expect(try reply(try DaemonFixtures.register(run: String(repeating: "é", count: 100))).outcome == "registered")
     #expect(
-      try DaemonStore(directory: directory).runs().map(\.name).sorted() == ["r1", String(repeating: "é", count: 100)])
+      try TestStore.open(directory).runs().map(\.name).sorted() == ["r1", String(repeating: "é", count: 100)])
   }
 
   /// smallcnn's target conv3 output is 64×7×7 = 3,136 elements; two probe images hold 6,272

@@ -13,7 +13,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
   }
 
   /// Each test's store lives in its own temporary directory, removed after the test.
@@ -36,7 +36,7 @@ import Wire
     let other = try DaemonFixtures.checkpointBytes(seed: 2)
     #expect(send(try DaemonFixtures.checkpoint(step: 10, bytes: other)).outcome == "error:conflict")
     // Durable and visible to a fresh connection, with its blob on disk.
-    let reopened = try DaemonStore(directory: directory)
+    let reopened = try TestStore.open(directory)
     let rows = try reopened.checkpoints(run: "r1")
     #expect(rows.map(\.step) == [10])
     #expect(rows.first?.sha256 == SHA256.hex(bytes))
@@ -66,7 +66,7 @@ import Wire
     let reply = send(try DaemonFixtures.checkpoint(step: 3, bytes: hostile))
     #expect(reply.outcome == "error:bad-data")
     #expect(try reply.decode(ErrorHeader.self).message.contains("header"))
-    #expect(try DaemonStore(directory: directory).checkpoints(run: "r1").isEmpty)
+    #expect(try TestStore.open(directory).checkpoints(run: "r1").isEmpty)
   }
 
   @Test func protocolViolationsGetErrorReplies() throws {

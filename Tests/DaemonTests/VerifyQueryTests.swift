@@ -13,7 +13,7 @@ import Wire
 
   init() throws {
     directory = try DaemonFixtures.temporaryDirectory()
-    handler = RequestHandler(store: try DaemonStore(directory: directory), log: { _ in })
+    handler = RequestHandler(store: try TestStore.open(directory), log: { _ in })
   }
 
   /// Each test's store lives in its own temporary directory, removed after the test.

@@ -1,4 +1,5 @@
 import Foundation
+import PostgreSQLTestSupport
 import Store
 import Synchronization
 import Testing

@@ -7,18 +7,20 @@ import Store
 /// otherwise as the current user. A watchdog shell holds the server: when this process exits
 /// (or dies), the pipe to the watchdog closes and it stops the server, so no server outlives
 /// the tests.
-final class PostgreSQLServer: @unchecked Sendable {
-  let port: Int
-  let directory: URL
+public final class PostgreSQLServer: @unchecked Sendable {
+  /// The loopback port it listens on.
+  public let port: Int
+  /// Its temporary directory (data, socket, log).
+  public let directory: URL
   private let process: Process
   private let keepAlive: Pipe
 
   /// The process-wide server (started at first use).
-  static let shared: Result<PostgreSQLServer, Error> = Result { try PostgreSQLServer() }
+  public static let shared: Result<PostgreSQLServer, Error> = Result { try PostgreSQLServer() }
 
   /// A connection URL for a fresh database of its own (created here), so tests do not see
   /// each other's tables.
-  static func freshDatabase() throws -> String {
+  public static func freshDatabase() throws -> String {
     let server = try shared.get()
     let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let admin = try PostgreSQLDatabase(url: server.url(database: "postgres"))
@@ -26,7 +28,8 @@ final class PostgreSQLServer: @unchecked Sendable {
     return server.url(database: name)
   }
 
-  func url(database: String) -> String { "postgresql://i2x@127.0.0.1:\(port)/\(database)?connect_timeout=5" }
+  /// The URL of `database` on this server.
+  public func url(database: String) -> String { "postgresql://i2x@127.0.0.1:\(port)/\(database)?connect_timeout=5" }
 
   private init() throws {
     guard let bin = Self.binaries() else {
@@ -101,7 +104,7 @@ final class PostgreSQLServer: @unchecked Sendable {
   }
 
   /// A loopback port nobody listens on (bound to port 0, then released).
-  static func freePort() throws -> Int {
+  public static func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
