@@ -200,10 +200,13 @@ for q, keys in SECTIONS.items():
 
 lag = obj(["run", "queued", "oldest_queued_seconds", "latest_step"],
           {"run": S, "queued": I, "oldest_queued_seconds": N, "latest_step": I, "analysed_step": I}, closed=True)
+held = obj(["worker", "job", "kind", "run", "step"],
+           {"worker": S, "job": I, "kind": S, "run": S, "step": I, "lease_seconds_left": N}, closed=True)
 files["query-status"] = reply("status", "Reply to the 'status' query (i2x status --json)",
-    ["version", "uptime_seconds", "runs", "queue_depth", "refreshes_pending", "jobs", "lag"],
+    ["version", "uptime_seconds", "runs", "queue_depth", "refreshes_pending", "jobs", "lag", "workers"],
     {"version": S, "uptime_seconds": N, "runs": I, "queue_depth": I, "refreshes_pending": I,
-     "jobs": {"type": "object", "propertyNames": FIELDS, "additionalProperties": I}, "lag": arr(lag)})
+     "jobs": {"type": "object", "propertyNames": FIELDS, "additionalProperties": I}, "lag": arr(lag),
+     "workers": arr(held)})
 files["query-runs"] = reply("runs", "Reply to the 'runs' query (i2x runs --json)", ["runs"],
     {"runs": arr(obj(["name", "classes", "probe_count", "checkpoints", "architecture"],
                      {"name": S, "classes": STRS, "probe_count": I, "checkpoints": I, "architecture": S}, closed=True))})

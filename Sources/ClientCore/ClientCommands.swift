@@ -140,6 +140,14 @@ public enum ClientCommands {
             + "oldest \(Int(lag["oldest_queued_seconds"] as? Double ?? 0)) s; latest step \(lag["latest_step"] as? Int ?? 0), "
             + analysed)
       }
+      // Running jobs and their workers (several on a shared PostgreSQL store).
+      for held in answer["workers"] as? [[String: Any]] ?? [] {
+        let lease = (held["lease_seconds_left"] as? Double).map { String(format: ", lease %.0f s left", $0) } ?? ""
+        let worker = (held["worker"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "this daemon"
+        out(
+          "worker      \(worker): \(held["kind"] as? String ?? "") of run \(held["run"] as? String ?? "") "
+            + "step \(held["step"] as? Int ?? 0) (job \(held["job"] as? Int ?? 0)\(lease))")
+      }
     }
     return .success
   }

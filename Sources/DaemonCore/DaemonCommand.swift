@@ -17,6 +17,14 @@ public enum DaemonCommand {
       .value(
         "blob-dir", "DIR", "Blob directory of a PostgreSQL store, reachable by every daemon sharing it (e.g. NFS)."),
       .value(
+        "role", "ROLE",
+        "all (accept checkpoints and queries, and analyse), frontend (accept and answer only) or worker (analyse only); frontend and worker need a PostgreSQL --store.",
+        default: "all"),
+      .value(
+        "job-lease", "SECONDS",
+        "On a PostgreSQL store: how long a claimed job stays this worker's without a renewal (renewed every quarter of it); a worker that dies or stalls longer loses the job to another.",
+        default: "30"),
+      .value(
         "endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).",
         default: "tcp://127.0.0.1:7070"),
       .value(
@@ -127,14 +135,27 @@ public enum DaemonCommand {
     defer { for source in signals { source.cancel() } }
 
     let store = try DataDirectory.open(configuration.store, log: log)
-    let worker = JobWorker(
-      location: configuration.store, settings: configuration.analysis,
-      isolation: .process(
-        executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit,
-        timeout: configuration.jobTimeout),
-      log: log)
-    try worker.start()
-    defer { worker.stop() }
+    var worker: JobWorker?
+    if configuration.role != "frontend" {
+      let analysing = JobWorker(
+        location: configuration.store, settings: configuration.analysis,
+        isolation: .process(
+          executable: JobProcess.currentExecutable(), memoryLimit: configuration.jobMemoryLimit,
+          timeout: configuration.jobTimeout),
+        log: log)
+      analysing.lease = configuration.jobLease
+      try analysing.start()
+      worker = analysing
+    }
+    defer { worker?.stop() }
+    if configuration.role == "worker" {
+      log(
+        "\(RequestHandler.version) analysing as worker \(worker?.name ?? ""), data in \(configuration.store.description)"
+      )
+      while !stop.isSet { Thread.sleep(forTimeInterval: 0.1) }
+      log("shut down")
+      return 0
+    }
     let authenticator = try configuration.curve.map { try CurveAuthenticator(allowedKeys: $0.allowedKeys, log: log) }
     defer { authenticator?.stop() }
     let socket: RouterServerSocket
@@ -147,7 +168,7 @@ public enum DaemonCommand {
     let writer = RequestHandler(store: store, log: log)
     writer.limits = limits
     writer.explainer = configuration.analysis.explainer
-    writer.onStored = { worker.notify() }
+    writer.onStored = { worker?.notify() }
     let reader = RequestHandler(store: try DataDirectory.open(configuration.store, log: log), log: log)
     reader.limits = limits
     reader.explainer = configuration.analysis.explainer
@@ -173,7 +194,7 @@ public enum DaemonCommand {
       return ExitCode.usage.rawValue
     }
     return JobProcess.childMain(
-      location: location, jobID: job,
+      location: location, jobID: job, fence: values["--fence"].flatMap(Int.init),
       settings: AnalysisSettings(values: values),
       parent: parent, log: log)
   }

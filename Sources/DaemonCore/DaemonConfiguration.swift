@@ -7,6 +7,10 @@ import Wire
 /// Validated `i2xd` settings.
 struct DaemonConfiguration {
   var store: StoreLocation
+  /// all, frontend or worker.
+  var role = "all"
+  /// Seconds of a job claim's lease on a PostgreSQL store.
+  var jobLease = 30.0
   var endpoint: String
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
@@ -17,6 +21,16 @@ struct DaemonConfiguration {
 
   init(_ options: ParsedOptions) throws {
     store = try Self.store(options)
+    role = options.string("role") ?? role
+    guard ["all", "frontend", "worker"].contains(role) else {
+      throw UsageError("--role must be all, frontend or worker, not '\(role)'", hint: DaemonCommand.spec.hint)
+    }
+    if role != "all", case .directory = store {
+      throw UsageError(
+        "--role \(role) needs a PostgreSQL --store shared with the other daemons; the embedded store has one daemon",
+        hint: DaemonCommand.spec.hint)
+    }
+    jobLease = Double(try options.int("job-lease", minimum: 2) ?? Int(jobLease))
     do { endpoint = try Endpoint.validate(try options.requiredString("endpoint"), for: .bind) } catch let error
       as EndpointError
     {

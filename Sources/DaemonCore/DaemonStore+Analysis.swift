@@ -92,6 +92,7 @@ extension DaemonStore {
         .badData, "the analysis of run '\(run)' step \(step) produced a non-finite number (at \(field)); not stored")
     }
     try database.transaction {
+      if let heldJob { try hold(heldJob) }
       if newVocabulary {
         try database.execute(
           "INSERT INTO vocabularies (run, step, document, created_at) VALUES (?, ?, ?, ?)",

@@ -14,74 +14,153 @@ extension DaemonStore {
     public var step: Int
     /// Attempts including this one.
     public var attempts: Int
+    /// The claim's fencing token.
+    public var fence: Int = 0
   }
 
   /// Attempts before a job is marked failed for good.
   public static let maximumAttempts = 3
 
+  /// A claim that no longer holds its job: its lease ran out (another worker may have it now)
+  /// or the job was finished already. Nothing it would record is recorded.
+  public struct LostLease: Error, CustomStringConvertible {
+    /// The job.
+    public var job: Job
+    public var description: String {
+      "job \(job.id) (run '\(job.run)' step \(job.step)): this worker's lease ran out (fencing token \(job.fence) "
+        + "is no longer current); its result is not recorded"
+    }
+  }
+
+  /// The database's clock in seconds since 1970 (leases use it, so workers' clocks do not matter).
+  var clockSQL: String {
+    database.dialect == .postgresql ? "i2x_now()" : "((julianday('now') - 2440587.5) * 86400.0)"
+  }
+
+  /// Checks, within the caller's transaction, that `job`'s claim is still current (its token
+  /// is the job's, it is running, and its lease, if any, has not run out), locking the row on
+  /// PostgreSQL so that no expiry passes it before the caller commits.
+  /// - Throws: `LostLease` otherwise.
+  public func hold(_ job: Job) throws {
+    let lock = database.dialect == .postgresql ? " FOR UPDATE" : ""
+    let current = try database.query(
+      """
+      SELECT 1 FROM jobs WHERE id = ? AND fence = ? AND state = 'running'
+        AND (lease_until IS NULL OR lease_until >= \(clockSQL))\(lock)
+      """, [.integer(Int64(job.id)), .integer(Int64(job.fence))])
+    if current.isEmpty { throw LostLease(job: job) }
+  }
+
+  /// Extends `job`'s lease to `lease` seconds from now.
+  /// - Throws: `LostLease` when the claim no longer holds the job.
+  public func renewLease(_ job: Job, lease: Double) throws {
+    let renewed = try database.query(
+      """
+      UPDATE jobs SET lease_until = \(clockSQL) + ?
+      WHERE id = ? AND fence = ? AND state = 'running' AND (lease_until IS NULL OR lease_until >= \(clockSQL))
+      RETURNING id
+      """, [.real(lease), .integer(Int64(job.id)), .integer(Int64(job.fence))])
+    if renewed.isEmpty { throw LostLease(job: job) }
+  }
+
   /// Puts jobs left `running` by a daemon that died or stopped mid-job back in the queue
   /// (call at start-up). The interruption was the daemon's, not the job's: the analysis runs
   /// in its own process, whose crashes the worker records with `recordCrash`, so the attempt
-  /// is given back.
+  /// is given back. A PostgreSQL store is shared: another worker's running jobs are not this
+  /// daemon's to requeue, and its own come back when their leases run out (`claimJob`).
   public func requeueInterruptedJobs() throws {
+    guard database.dialect == .sqlite else { return }
     try database.execute(
       "UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ? WHERE state = 'running'",
       [.real(now)])
   }
 
   /// Claims the next job, marking it running: checkpoint analyses first, then refreshes, then
-  /// explanations. Runs take turns (the run served least recently
-  /// goes first), and within a run jobs go in checkpoint order — a run's oldest queued job is
-  /// the only one it offers, so a job postponed by a transient fault (not before its
-  /// `not_before` time) holds back its run's later ones, never another run's.
-  public func claimJob() throws -> Job? {
-    try database.transaction {
+  /// interventions, then explanations. Runs take turns (the run served least recently goes
+  /// first), and within a run jobs go in checkpoint order — a run's oldest queued job is the
+  /// only one it offers, so a job postponed by a transient fault (not before its `not_before`
+  /// time) holds back its run's later ones, never another run's — and one at a time: no
+  /// analysis, refresh or intervention of a run starts while another of the run runs.
+  ///
+  /// On a PostgreSQL store shared by several workers, rows are claimed with
+  /// `FOR UPDATE SKIP LOCKED` under a lease of `lease` seconds (`renewLease` extends it); jobs
+  /// whose lease ran out go back to the queue first (failed for good after `maximumAttempts`
+  /// claims). Every claim draws a new fencing token (`Job.fence`): results are recorded only
+  /// while it is current (`hold`).
+  public func claimJob(worker: String = "", lease: Double? = nil) throws -> Job? {
+    let shared = database.dialect == .postgresql
+    return try database.transaction(durable: shared) {
+      if shared { try expireLeases() }
+      let lock = shared ? " FOR UPDATE SKIP LOCKED" : ""
+      let ready = "j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?)"
+      let serial =
+        "NOT EXISTS (SELECT 1 FROM jobs r WHERE r.run = j.run AND r.state = 'running' AND r.kind != 'explain')"
+      let columns = "j.id, j.kind, j.run, j.step, j.attempts"
       guard
         let row = try database.query(
           """
-          SELECT j.id, j.kind, j.run, j.step, j.attempts FROM jobs j
-          WHERE j.state = 'queued' AND j.kind = 'analyze' AND (j.not_before IS NULL OR j.not_before <= ?)
+          SELECT \(columns) FROM jobs j
+          WHERE \(ready) AND j.kind = 'analyze' AND \(serial)
             AND j.id = (SELECT MIN(id) FROM jobs q WHERE q.run = j.run AND q.state = 'queued' AND q.kind = 'analyze')
           ORDER BY (SELECT COALESCE(MAX(s.updated_at), 0) FROM jobs s
                     WHERE s.run = j.run AND s.state IN ('running', 'done', 'failed')), j.id
-          LIMIT 1
+          LIMIT 1\(lock)
           """, [.real(now)]
         ).first
           // Refreshes (full re-analyses) only when no checkpoint is waiting.
           ?? database.query(
-            """
-            SELECT id, kind, run, step, attempts FROM jobs
-            WHERE state = 'queued' AND kind = 'refresh' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
-            """, [.real(now)]
+            "SELECT \(columns) FROM jobs j WHERE \(ready) AND j.kind = 'refresh' AND \(serial) ORDER BY j.id LIMIT 1\(lock)",
+            [.real(now)]
           ).first
           // Interventions (DESIGN §6b): they yield to checkpoints and refreshes.
           ?? database.query(
-            """
-            SELECT id, kind, run, step, attempts FROM jobs
-            WHERE state = 'queued' AND kind = 'intervene' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
-            """, [.real(now)]
+            "SELECT \(columns) FROM jobs j WHERE \(ready) AND j.kind = 'intervene' AND \(serial) ORDER BY j.id LIMIT 1\(lock)",
+            [.real(now)]
           ).first
           // Explanations last: they yield to every checkpoint analysis and refresh.
           ?? database.query(
-            """
-            SELECT id, kind, run, step, attempts FROM jobs
-            WHERE state = 'queued' AND kind = 'explain' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1
-            """, [.real(now)]
+            "SELECT \(columns) FROM jobs j WHERE \(ready) AND j.kind = 'explain' ORDER BY j.id LIMIT 1\(lock)",
+            [.real(now)]
           ).first
       else { return nil }
       let id = row[0].int ?? 0
-      try database.execute(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
-        [.real(now), .integer(Int64(id))])
+      let token = shared ? "nextval('job_fences')" : "(SELECT COALESCE(MAX(fence), 0) + 1 FROM jobs)"
+      var parameters: [SQLValue] = [.real(now), .text(worker)]
+      var until = "NULL"
+      if shared, let lease {
+        until = "\(clockSQL) + ?"
+        parameters.append(.real(lease))
+      }
+      let fence =
+        try database.query(
+          """
+          UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?, worker = ?, lease_until = \(until),
+            fence = \(token)
+          WHERE id = ? RETURNING fence
+          """, parameters + [.integer(Int64(id))]
+        ).first?.first?.int ?? 0
       return Job(
         id: id, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
-        attempts: (row[4].int ?? 0) + 1)
+        attempts: (row[4].int ?? 0) + 1, fence: fence)
     }
+  }
+
+  /// Gives back (or fails, after `maximumAttempts` claims) every running job whose lease ran
+  /// out: its worker died, hung or was paused.
+  func expireLeases() throws {
+    try database.execute(
+      """
+      UPDATE jobs SET state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
+        error = 'its worker (' || COALESCE(worker, 'unknown') || ') stopped renewing its lease',
+        worker = NULL, lease_until = NULL, updated_at = ?
+      WHERE state = 'running' AND lease_until < \(clockSQL)
+      """, [.integer(Int64(Self.maximumAttempts)), .real(now)])
   }
 
   /// Marks a job done and records the checkpoint's parameter count (when given).
   public func finishJob(_ job: Job, parameterCount: Int?) throws {
     try database.transaction {
+      try hold(job)
       try database.execute(
         "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
         [.real(now), .integer(Int64(job.id))])
@@ -137,19 +216,26 @@ extension DaemonStore {
   /// Records a failure: back to the queue while attempts remain, else failed for good.
   public func failJob(_ job: Job, error: String, retryable: Bool) throws {
     let state = retryable && job.attempts < Self.maximumAttempts ? "queued" : "failed"
-    try database.execute(
-      "UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-      [.text(state), .text(error), .real(now), .integer(Int64(job.id))])
+    try database.transaction {
+      try hold(job)
+      try database.execute(
+        "UPDATE jobs SET state = ?, error = ?, worker = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+        [.text(state), .text(error), .real(now), .integer(Int64(job.id))])
+    }
   }
 
   /// Puts a job that hit a transient fault (disk full) back in the queue without using up an
   /// attempt; it is not claimed again for `delay` seconds.
   public func postponeJob(_ job: Job, error: String, delay: Double) throws {
-    try database.execute(
-      """
-      UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, error = ?, not_before = ?, updated_at = ?
-      WHERE id = ?
-      """, [.text(error), .real(now + delay), .real(now), .integer(Int64(job.id))])
+    try database.transaction {
+      try hold(job)
+      try database.execute(
+        """
+        UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, error = ?,
+          not_before = ?, worker = NULL, lease_until = NULL, updated_at = ?
+        WHERE id = ?
+        """, [.text(error), .real(now + delay), .real(now), .integer(Int64(job.id))])
+    }
   }
 
   /// Records that the analysis process died on `job` (a signal, memory exhausted): back to the
@@ -158,6 +244,7 @@ extension DaemonStore {
   @discardableResult
   public func recordCrash(_ job: Job, reason: String) throws -> Bool {
     try database.transaction {
+      try hold(job)
       let previous = try database.query("SELECT crashes FROM jobs WHERE id = ?", [.integer(Int64(job.id))])
       let crashes = (previous.first?.first?.int ?? 0) + 1
       let failed = crashes >= Self.maximumAttempts
@@ -167,7 +254,7 @@ extension DaemonStore {
           + "the daemon's log has the details"
         : "the analysis process crashed (\(reason)); retrying"
       try database.execute(
-        "UPDATE jobs SET state = ?, crashes = ?, error = ?, updated_at = ? WHERE id = ?",
+        "UPDATE jobs SET state = ?, crashes = ?, error = ?, worker = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
         [
           .text(failed ? "failed" : "queued"), .integer(Int64(crashes)), .text(message), .real(now),
           .integer(Int64(job.id)),
@@ -180,12 +267,12 @@ extension DaemonStore {
   public func job(id: Int) throws -> (job: Job, state: String)? {
     guard
       let row = try database.query(
-        "SELECT id, kind, run, step, attempts, state FROM jobs WHERE id = ?", [.integer(Int64(id))]
+        "SELECT id, kind, run, step, attempts, state, fence FROM jobs WHERE id = ?", [.integer(Int64(id))]
       ).first
     else { return nil }
     let job = Job(
       id: row[0].int ?? 0, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
-      attempts: row[4].int ?? 0)
+      attempts: row[4].int ?? 0, fence: row[6].int ?? 0)
     return (job, row[5].string ?? "")
   }
 
@@ -201,6 +288,23 @@ extension DaemonStore {
       """
     ).map { row in
       (row[0].string ?? "", row[1].int ?? 0, max(0, now - (row[2].double ?? now)), row[3].int ?? 0, row[4].int)
+    }
+  }
+
+  /// Running jobs with the worker holding each (`host:pid`; empty when the worker gave no
+  /// name) and the seconds left on its lease (nil: no lease, the embedded store).
+  public func runningJobs() throws -> [(job: Job, worker: String, leaseSeconds: Double?)] {
+    try database.query(
+      """
+      SELECT id, kind, run, step, attempts, fence, COALESCE(worker, ''), lease_until - \(clockSQL) FROM jobs
+      WHERE state = 'running' ORDER BY id
+      """
+    ).map { row in
+      (
+        Job(
+          id: row[0].int ?? 0, kind: row[1].string ?? "", run: row[2].string ?? "", step: row[3].int ?? 0,
+          attempts: row[4].int ?? 0, fence: row[5].int ?? 0), row[6].string ?? "", row[7].double
+      )
     }
   }
 

@@ -10,6 +10,10 @@ public final class DaemonStore {
   public let database: SQLDatabase
   /// Checkpoint and probe-set files.
   public let blobs: BlobStore
+  /// The job whose results this connection records (set by the job's runner): saving its
+  /// analysis first checks that the claim still holds the job (`hold`), so a worker that lost
+  /// its lease records nothing.
+  public var heldJob: Job?
 
   /// Opens `<directory>/i2x.sqlite` and `<directory>/blobs`, applying migrations.
   public init(directory: URL) throws {

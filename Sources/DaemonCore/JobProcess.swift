@@ -22,6 +22,8 @@ struct JobProcess {
 
   /// Exit code of a child stopped by a transient fault (sysexits EX_TEMPFAIL).
   static let transientExitCode: Int32 = 75
+  /// The child's exit code when its claim lost the job (`JobRunner.Result.lost`).
+  static let lostLeaseExitCode: Int32 = 79
 
   /// How a child ended.
   enum Ending: Equatable {
@@ -31,6 +33,8 @@ struct JobProcess {
     case transient(String)
     /// Died by a signal or exited with another code; what happened.
     case crashed(String)
+    /// Exit 79: the claim lost the job (its lease ran out); nothing was recorded.
+    case lost(String)
   }
 
   /// The daemon executable (this process's own binary).
@@ -64,10 +68,10 @@ struct JobProcess {
   }
 
   /// Runs job `id` in a child and waits for it.
-  func run(jobID: Int) -> Ending {
+  func run(jobID: Int, fence: Int) -> Ending {
     let arguments =
       [
-        executable, "run-job", "--job", String(jobID), "--parent", String(getpid()),
+        executable, "run-job", "--job", String(jobID), "--fence", String(fence), "--parent", String(getpid()),
       ] + location.childArguments + settings.arguments
     var pipeEnds: [Int32] = [0, 0]
     guard pipe(&pipeEnds) == 0 else { return .transient("cannot create a pipe: \(String(cString: strerror(errno)))") }
@@ -111,6 +115,7 @@ struct JobProcess {
     switch code {
     case 0: return .recorded
     case Self.transientExitCode: return .transient(lastLine.isEmpty ? "transient fault" : lastLine)
+    case Self.lostLeaseExitCode: return .lost(lastLine)
     default: return .crashed("exit code \(code)\(lastLine.isEmpty ? "" : ": \(lastLine)")")
     }
   }
@@ -163,7 +168,7 @@ struct JobProcess {
 
   /// The child side: ties its life to the parent's, runs the job, and returns the exit code.
   static func childMain(
-    location: StoreLocation, jobID: Int, settings: AnalysisSettings, parent: pid_t,
+    location: StoreLocation, jobID: Int, fence: Int?, settings: AnalysisSettings, parent: pid_t,
     log: @escaping @Sendable (String) -> Void
   ) -> Int32 {
     _ = i2x_set_parent_death_signal(SIGKILL)
@@ -176,11 +181,14 @@ struct JobProcess {
       print("cannot open the store: \(error)")
       return transientExitCode
     }
-    switch JobRunner.run(jobID: jobID, store: store, settings: settings, log: log) {
+    switch JobRunner.run(jobID: jobID, fence: fence, store: store, settings: settings, log: log) {
     case .recorded: return 0
     case .transient(let reason):
       print(reason)
       return transientExitCode
+    case .lost(let reason):
+      print(reason)
+      return lostLeaseExitCode
     }
   }
 }

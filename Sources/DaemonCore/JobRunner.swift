@@ -18,14 +18,23 @@ enum JobRunner {
     /// A transient fault (disk full, database busy) stopped the job or the recording of its
     /// outcome; the job should be retried later without using up an attempt.
     case transient(String)
+    /// The claim lost the job (its lease ran out): nothing was recorded, and another worker
+    /// has it or will.
+    case lost(String)
   }
 
-  /// Runs job `jobID` (which must be `running`) against `store`.
+  /// Runs job `jobID` (which must be `running`) against `store`, as claimed with fencing token
+  /// `fence` (nil: the job's current one).
   static func run(
-    jobID: Int, store: DaemonStore, settings: AnalysisSettings, log: @escaping @Sendable (String) -> Void
+    jobID: Int, fence: Int? = nil, store: DaemonStore, settings: AnalysisSettings,
+    log: @escaping @Sendable (String) -> Void
   ) -> Result {
     do {
-      guard let (job, state) = try store.job(id: jobID), state == "running" else { return .recorded }
+      guard let (found, state) = try store.job(id: jobID), state == "running" else { return .recorded }
+      var job = found
+      if let fence { job.fence = fence }
+      store.heldJob = job
+      defer { store.heldJob = nil }
       do {
         let analyzer = CheckpointAnalyzer(
           store: store, log: log, faithfulnessSample: settings.faithfulnessSample,
@@ -43,6 +52,8 @@ enum JobRunner {
         } else {
           try store.finishJob(job, parameterCount: try analyzer.run(job))
         }
+      } catch let error as DaemonStore.LostLease {
+        return .lost(error.description)
       } catch let error where TransientFault.matches(error) {
         return .transient("\(error)")
       } catch let error as RetryableJobError {
@@ -53,6 +64,8 @@ enum JobRunner {
         log("job \(job.id) (run '\(job.run)' step \(job.step)) failed: \(error)")
       }
       return .recorded
+    } catch let error as DaemonStore.LostLease {
+      return .lost(error.description)
     } catch {
       return .transient("cannot record the job's outcome: \(error)")
     }
@@ -63,8 +76,8 @@ enum JobRunner {
 enum TransientFault {
   /// Whether `error` is such a fault (SQLITE_FULL/IOERR/BUSY, ENOSPC or EDQUOT in a file write).
   static func matches(_ error: any Error) -> Bool {
-    if let sqlite = error as? SQLiteError {
-      return sqlite.isTransient
+    if let database = error as? any TransientClassifying {
+      return database.isTransient
     }
     let text = "\(error)"
     return [ENOSPC, EDQUOT].contains { text.contains(String(cString: strerror($0))) }

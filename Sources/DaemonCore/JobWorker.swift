@@ -12,6 +12,11 @@ import Models
 /// reason, while the daemon keeps serving. Transient faults (disk full) postpone the job with
 /// exponential backoff (0.5 s doubling to 60 s) without using up an attempt. Whatever happens,
 /// the worker never moves on while the job it ran is still marked `running`.
+///
+/// On a PostgreSQL store several workers (in several daemons) share the queue: each claims
+/// under a lease of `lease` seconds that it renews every quarter of it while the job runs
+/// (on its own connection), as `host:pid`. A worker that loses a job's lease (paused, or cut
+/// off from the database) records nothing of it (the fencing token, `DaemonStore.hold`).
 public final class JobWorker: @unchecked Sendable {
   /// Where jobs run.
   public enum Isolation: Sendable {
@@ -23,6 +28,10 @@ public final class JobWorker: @unchecked Sendable {
   }
 
   private let location: StoreLocation
+  /// Seconds a claim holds a job on a shared store without a renewal.
+  public var lease = 30.0
+  /// This worker's name in the jobs it holds.
+  public let name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
   private let wake = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var stopping = false
@@ -93,7 +102,7 @@ public final class JobWorker: @unchecked Sendable {
   private func run(_ store: DaemonStore) {
     while !shouldStop {
       let claimed: DaemonStore.Job?
-      do { claimed = try store.claimJob() } catch {
+      do { claimed = try store.claimJob(worker: name, lease: lease) } catch {
         log("job queue error: \(error); retrying in 1 s")
         _ = wake.wait(timeout: .now() + .seconds(1))
         continue
@@ -119,15 +128,21 @@ public final class JobWorker: @unchecked Sendable {
   /// Runs `job` and makes sure its outcome is recorded before returning.
   private func execute(_ job: DaemonStore.Job, _ store: DaemonStore) {
     let ending: JobProcess.Ending
+    let renewal = renewLease(of: job)
     if let childProcess {
-      ending = childProcess.run(jobID: job.id)
+      ending = childProcess.run(jobID: job.id, fence: job.fence)
     } else {
-      switch JobRunner.run(jobID: job.id, store: store, settings: settings, log: log) {
+      switch JobRunner.run(jobID: job.id, fence: job.fence, store: store, settings: settings, log: log) {
       case .recorded: ending = .recorded
       case .transient(let reason): ending = .transient(reason)
+      case .lost(let reason): ending = .lost(reason)
       }
     }
+    renewal?.cancel()
     switch ending {
+    case .lost(let reason):
+      // Another worker has the job (or will, from the queue): nothing of ours to record.
+      log("job \(job.id) (run '\(job.run)' step \(job.step)) given up: \(reason)")
     case .recorded:
       consecutiveTransientFaults = 0
       // A child that exited 0 without recording (it should not happen) counts as a crash.
@@ -155,13 +170,41 @@ public final class JobWorker: @unchecked Sendable {
     }
   }
 
+  /// On a shared store, renews `job`'s lease every quarter of `lease` until cancelled, on a
+  /// connection of its own; nil on the embedded store (no leases there).
+  private func renewLease(of job: DaemonStore.Job) -> DispatchSourceTimer? {
+    guard case .postgreSQL = location else { return nil }
+    let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "i2xd-lease-\(job.id)"))
+    let interval = lease / 4
+    var store: DaemonStore?
+    timer.schedule(deadline: .now() + interval, repeating: interval)
+    timer.setEventHandler { [location, lease, log] in
+      do {
+        if store == nil { store = try DaemonStore(location) }
+        try store?.renewLease(job, lease: lease)
+      } catch let error as DaemonStore.LostLease {
+        log("\(error)")
+        timer.cancel()
+      } catch {
+        store = nil  // reconnect at the next renewal
+        log("cannot renew the lease of job \(job.id): \(error)")
+      }
+    }
+    timer.resume()
+    return timer
+  }
+
   /// Runs a state update until it succeeds (a full disk may refuse it for a while), or until
-  /// the worker stops; a job left `running` then is requeued at the next start.
+  /// the worker stops; a job left `running` then is requeued at the next start. An update the
+  /// claim may no longer make (its lease ran out) is dropped.
   private func persist(_ job: DaemonStore.Job, _ update: () throws -> Void) {
     var delay = 0.5
     while true {
       do {
         try update()
+        return
+      } catch let error as DaemonStore.LostLease {
+        log("job \(job.id): \(error)")
         return
       } catch {
         log("job \(job.id): cannot record its state (\(error)); retrying in \(delay) s")

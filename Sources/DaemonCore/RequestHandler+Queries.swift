@@ -29,6 +29,14 @@ extension RequestHandler {
         if let analysed = lag.analysedStep { row["analysed_step"] = analysed }
         return row
       }
+      // Who is analysing what, and (on a PostgreSQL store) for how long its lease still holds.
+      answer["workers"] = try store.runningJobs().map { held -> [String: Any] in
+        var row: [String: Any] = [
+          "worker": held.worker, "job": held.job.id, "kind": held.job.kind, "run": held.job.run, "step": held.job.step,
+        ]
+        if let left = held.leaseSeconds { row["lease_seconds_left"] = left }
+        return row
+      }
     case "runs":
       answer["runs"] = try store.runs().map { run -> [String: Any] in
         [

@@ -225,6 +225,23 @@ public enum Migrations {
     ),
     // JSON interface schema_version 2: stored analysis reports get snake_case field keys.
     Migration("012-snake-case-reports", [], rewrite: JSONKeyMigration.analysisReports),
+    Migration(
+      "013-job-leases",
+      [
+        // Who holds a running job (`host:pid`), until when (a PostgreSQL store's workers renew
+        // it; NULL: no lease, the embedded store's one daemon), and the fencing token of the
+        // claim: results are recorded only while the token is still the job's.
+        "ALTER TABLE jobs ADD COLUMN worker TEXT",
+        "ALTER TABLE jobs ADD COLUMN lease_until REAL",
+        "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+      ],
+      postgresql: [
+        "ALTER TABLE jobs ADD COLUMN worker TEXT",
+        "ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION",
+        "ALTER TABLE jobs ADD COLUMN fence BIGINT NOT NULL DEFAULT 0",
+        "CREATE SEQUENCE job_fences",
+      ]
+    ),
   ]
 
   /// Applies every migration not yet recorded. On PostgreSQL, daemons starting together
