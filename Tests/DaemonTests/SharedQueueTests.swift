@@ -1,0 +1,139 @@
+import DaemonCore
+import Foundation
+import PostgreSQLTestSupport
+import Store
+import Synchronization
+import Testing
+
+/// The job queue of a PostgreSQL store shared by several workers (issue 15), against a real
+/// server: concurrent claims on their own connections, leases, renewals and fencing.
+@Suite struct SharedQueueTests {
+  /// A fresh PostgreSQL store and its URL, with `steps` queued analyses for each of `runs`.
+  func store(runs: [String] = [], steps: Int = 0) throws -> (DaemonStore, String, URL) {
+    let url = try PostgreSQLServer.freshDatabase()
+    let blobs = try DaemonFixtures.temporaryDirectory()
+    let store = try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+    for step in 0..<steps {
+      for run in runs {
+        try store.database.execute(
+          "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('analyze', ?, ?, 'queued', 0)",
+          [.text(run), .integer(Int64(step))])
+      }
+    }
+    return (store, url, blobs)
+  }
+
+  @Test func concurrentWorkersClaimEveryJobOnceAndEachRunInOrderOneAtATime() throws {
+    let runs = ["r0", "r1", "r2", "r3"]
+    let steps = 12
+    let (setup, url, blobs) = try store(runs: runs, steps: steps)
+    // Which runs have a job in hand right now, across the workers (checked at every claim).
+    let busy = Mutex<Set<String>>([])
+    let overlaps = Atomic<Int>(0)
+    let done = Mutex<[(run: String, step: Int, worker: Int)]>([])
+    let failures = Mutex<[String]>([])
+    // Three threads of their own (not the shared pool, which may run them one after another),
+    // released together.
+    let start = DispatchSemaphore(value: 0)
+    let finished = DispatchGroup()
+    for w in 0..<3 {
+      finished.enter()
+      Thread.detachNewThread {
+        defer { finished.leave() }
+        start.wait()
+        do {
+          let store = try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+          var idle = 0
+          while idle < 20 {
+            guard let job = try store.claimJob(worker: "w\(w)", lease: 30) else {
+              idle += 1
+              usleep(20_000)
+              continue
+            }
+            idle = 0
+            if !busy.withLock({ $0.insert(job.run).inserted }) { overlaps.add(1, ordering: .relaxed) }
+            usleep(UInt32.random(in: 0...3_000))
+            busy.withLock { _ = $0.remove(job.run) }
+            try store.finishJob(job, parameterCount: nil)
+            done.withLock { $0.append((job.run, job.step, w)) }
+          }
+        } catch {
+          failures.withLock { $0.append("worker \(w): \(error)") }
+        }
+      }
+    }
+    for _ in 0..<3 { start.signal() }
+    finished.wait()
+    #expect(failures.withLock { $0 } == [])
+    #expect(overlaps.load(ordering: .relaxed) == 0, "two jobs of one run ran at once")
+    let finishedJobs = done.withLock { $0 }
+    #expect(finishedJobs.count == runs.count * steps)
+    for run in runs {
+      #expect(finishedJobs.filter { $0.run == run }.map(\.step) == Array(0..<steps), "run \(run) in order")
+    }
+    #expect(Set(finishedJobs.map(\.worker)).count > 1, "the work spread over the workers")
+    #expect(try setup.jobCounts()["done"] == runs.count * steps)
+  }
+
+  @Test func aWorkerThatLostItsLeaseRecordsNothing() throws {
+    let (first, url, blobs) = try store(runs: ["r"], steps: 2)
+    // Worker 1 claims with a short lease, then stalls (as if SIGSTOPped) past it.
+    let stale = try #require(try first.claimJob(worker: "w1", lease: 0.3))
+    Thread.sleep(forTimeInterval: 0.5)
+    // Worker 2 gets the same job back with a new token, and not the run's next one.
+    let second = try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+    let fresh = try #require(try second.claimJob(worker: "w2", lease: 30))
+    #expect(fresh.id == stale.id && fresh.fence != stale.fence && fresh.attempts == 2)
+    #expect(try second.claimJob(worker: "w3", lease: 30) == nil, "the run's next job waits")
+    #expect(try second.runningJobs().map(\.worker) == ["w2"])
+    // Worker 1 wakes up: every record it would make is refused.
+    #expect(throws: DaemonStore.LostLease.self) { try first.finishJob(stale, parameterCount: nil) }
+    #expect(throws: DaemonStore.LostLease.self) { try first.failJob(stale, error: "late", retryable: false) }
+    #expect(throws: DaemonStore.LostLease.self) { try first.postponeJob(stale, error: "late", delay: 0) }
+    #expect(throws: DaemonStore.LostLease.self) { try first.recordCrash(stale, reason: "late") }
+    #expect(throws: DaemonStore.LostLease.self) { try first.renewLease(stale, lease: 30) }
+    try second.renewLease(fresh, lease: 30)
+    try second.finishJob(fresh, parameterCount: nil)
+    #expect(try second.job(id: fresh.id)?.state == "done")
+    #expect(throws: DaemonStore.LostLease.self) { try second.finishJob(fresh, parameterCount: nil) }
+  }
+
+  @Test func aStalledWorkerRecordsNothingEvenBeforeAnotherTakesItsJob() throws {
+    let (store, _, _) = try store(runs: ["r"], steps: 1)
+    let job = try #require(try store.claimJob(worker: "w1", lease: 0.2))
+    Thread.sleep(forTimeInterval: 0.4)
+    #expect(throws: DaemonStore.LostLease.self) { try store.finishJob(job, parameterCount: nil) }
+    #expect(try store.job(id: job.id)?.state == "running")
+    #expect(try store.claimJob(worker: "w2", lease: 30)?.id == job.id, "the next claim takes it back")
+  }
+
+  @Test func renewalsKeepTheLease() throws {
+    let (store, url, blobs) = try store(runs: ["r"], steps: 1)
+    let job = try #require(try store.claimJob(worker: "w1", lease: 0.4))
+    let other = try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+    for _ in 0..<4 {
+      Thread.sleep(forTimeInterval: 0.2)
+      try store.renewLease(job, lease: 0.4)
+      #expect(try other.claimJob(worker: "w2", lease: 30) == nil)
+    }
+    try store.finishJob(job, parameterCount: nil)
+    #expect(try store.job(id: job.id)?.state == "done")
+  }
+
+  @Test func aJobWhoseWorkersKeepDyingFailsAfterItsAttempts() throws {
+    let (store, _, _) = try store(runs: ["r"], steps: 2)
+    var first: DaemonStore.Job?
+    for _ in 0..<DaemonStore.maximumAttempts {
+      let job = try #require(try store.claimJob(worker: "w", lease: 0.1))
+      first = first ?? job
+      #expect(job.id == first?.id)
+      Thread.sleep(forTimeInterval: 0.25)
+    }
+    // Lost every time: failed for good, with the reason, and the run moves on.
+    let next = try #require(try store.claimJob(worker: "w", lease: 30))
+    #expect(next.step == 1)
+    let failed = try store.failedJobs(run: "r")
+    #expect(failed.map(\.step) == [0])
+    #expect(failed.first?.error.contains("stopped renewing its lease") == true)
+  }
+}
