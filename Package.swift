@@ -109,7 +109,8 @@ let package = Package(
     // A real PostgreSQL server for the tests (initdb in a temporary directory).
     .target(name: "PostgreSQLTestSupport", dependencies: ["Store"], path: "Tests/PostgreSQLTestSupport"),
     .testTarget(name: "StoreTests", dependencies: ["Store", "PostgreSQLTestSupport"]),
-    .testTarget(name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store", "CZlib"]),
+    .testTarget(
+      name: "EndToEndTests", dependencies: ["Wire", "Checkpoints", "Store", "CZlib", "PostgreSQLTestSupport"]),
     .testTarget(
       name: "DaemonTests",
       dependencies: [

@@ -208,12 +208,16 @@ extension DaemonStore {
     for (name, bytes) in images { hashes[name] = try blobs.put(bytes) }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    try database.execute(
-      "UPDATE explanations SET state = 'done', document = ?, images = ?, warnings = ?, error = NULL, updated_at = ? WHERE id = ?",
-      [
-        .text(document), .text(String(decoding: try encoder.encode(hashes), as: UTF8.self)),
-        .text(String(decoding: try encoder.encode(warnings), as: UTF8.self)), .real(now), .integer(Int64(id)),
-      ])
+    let (imagesText, warningsText) = (
+      String(decoding: try encoder.encode(hashes), as: UTF8.self),
+      String(decoding: try encoder.encode(warnings), as: UTF8.self)
+    )
+    try database.transaction {
+      if let heldJob { try hold(heldJob) }
+      try database.execute(
+        "UPDATE explanations SET state = 'done', document = ?, images = ?, warnings = ?, error = NULL, updated_at = ? WHERE id = ?",
+        [.text(document), .text(imagesText), .text(warningsText), .real(now), .integer(Int64(id))])
+    }
   }
 }
 

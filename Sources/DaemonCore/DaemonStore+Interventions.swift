@@ -78,6 +78,18 @@ extension DaemonStore {
     let document: SQLValue = try outcome.map { .text(String(decoding: try encoder.encode($0), as: UTF8.self)) } ?? .null
     let state: SQLValue = .text(outcome == nil ? "failed" : "done")
     let labelValue: SQLValue = label.map { .integer(Int64($0)) } ?? .null
+    try database.transaction {
+      if let heldJob { try hold(heldJob) }
+      try recordIntervention(
+        id: id, run: run, step: step, prototype: prototype, label: labelValue, state: state, document: document,
+        error: error, origin: origin)
+    }
+  }
+
+  private func recordIntervention(
+    id: Int?, run: String, step: Int, prototype: Int, label labelValue: SQLValue, state: SQLValue, document: SQLValue,
+    error: String?, origin: String
+  ) throws {
     if let id {
       try database.execute(
         "UPDATE interventions SET step = ?, label = ?, state = ?, document = ?, error = ?, updated_at = ? WHERE id = ?",

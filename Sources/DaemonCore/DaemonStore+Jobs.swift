@@ -146,14 +146,15 @@ extension DaemonStore {
   }
 
   /// Gives back (or fails, after `maximumAttempts` claims) every running job whose lease ran
-  /// out: its worker died, hung or was paused.
+  /// out: its worker died, hung or was paused. A row another session has locked (its worker
+  /// recording right now) is skipped, never waited for: a paused worker may hold it.
   func expireLeases() throws {
     try database.execute(
       """
       UPDATE jobs SET state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
         error = 'its worker (' || COALESCE(worker, 'unknown') || ') stopped renewing its lease',
         worker = NULL, lease_until = NULL, updated_at = ?
-      WHERE state = 'running' AND lease_until < \(clockSQL)
+      WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND lease_until < \(clockSQL) FOR UPDATE SKIP LOCKED)
       """, [.integer(Int64(Self.maximumAttempts)), .real(now)])
   }
 

@@ -49,6 +49,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
     self.connection = connection
     // Notices (e.g. "relation already exists, skipping") are not errors: not printed.
     PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    // A process paused inside a transaction (SIGSTOP, a hung disk) must not hold its row locks
+    // for ever: the server ends such a session after a minute.
+    try execute("SET idle_in_transaction_session_timeout = '60s'")
   }
 
   deinit { PQfinish(connection) }

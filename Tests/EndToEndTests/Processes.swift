@@ -86,13 +86,16 @@ final class DaemonUnderTest: @unchecked Sendable {
   let dataDirectory: URL
   let endpoint: String
   var extraArguments: [String]
+  /// Where its store is: `--data-dir` in `dataDirectory` unless told otherwise.
+  var storeArguments: [String]
   var process: RunningProcess?
   private var generation = 0
 
-  init(extraArguments: [String] = []) throws {
+  init(extraArguments: [String] = [], storeArguments: [String]? = nil) throws {
     dataDirectory = try temporaryDirectory()
     endpoint = "tcp://127.0.0.1:\(freePort())"
     self.extraArguments = extraArguments
+    self.storeArguments = storeArguments ?? ["--data-dir", dataDirectory.path]
   }
 
   /// Starts the daemon without waiting for it to answer.
@@ -102,7 +105,7 @@ final class DaemonUnderTest: @unchecked Sendable {
       // Niceness, not SCHED_IDLE: tests run in parallel and keep the cores busy, so idle-only
       // analysis processes would wait for the whole suite.
       "i2xd",
-      ["--data-dir", dataDirectory.path, "--endpoint", endpoint, "--analysis-scheduling", "nice"] + extraArguments,
+      storeArguments + ["--endpoint", endpoint, "--analysis-scheduling", "nice"] + extraArguments,
       log: dataDirectory.appendingPathComponent("i2xd-\(generation).log"))
   }
 
