@@ -8,7 +8,9 @@ public enum ClientCommands {
   public static let version = "i2x 0.1.0"
 
   static let commonOptions: [OptionSpec] = [
-    .value("endpoint", "ENDPOINT", "Daemon endpoint.", default: "tcp://127.0.0.1:7070"),
+    .value(
+      "endpoint", "ENDPOINT", "Daemon endpoint; a comma-separated list fails over between daemons sharing a store.",
+      default: "tcp://127.0.0.1:7070"),
     .value("timeout", "MS", "Milliseconds to wait for each reply.", default: "3000"),
     .value("retries", "N", "Attempts before giving up (exit 69).", default: "3"),
     .flag("json", "Print the daemon's JSON answer (with schema_version)."),

@@ -92,7 +92,8 @@ public enum TrainerCommands {
       .flag("shuffle-labels", "Control run: train on randomly permuted labels (probe/validation keep true ones)."),
       .value(
         "publish", "ENDPOINT",
-        "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070), the initial weights as step 0."),
+        "Publish every checkpoint to an i2x daemon (e.g. tcp://127.0.0.1:7070), the initial weights as step 0; a comma-separated list fails over between daemons sharing a store."
+      ),
       .value("publish-every", "N", "With --publish: write and publish a checkpoint every N steps."),
       .value(
         "drain-timeout", "SECONDS", "With --publish: how long to wait at the end for acknowledgements.", default: "30"),

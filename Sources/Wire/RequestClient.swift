@@ -4,8 +4,12 @@ import Foundation
 /// reply; on a timeout close the socket, reopen it and resend, up to `attempts` times.
 /// Owned by one thread.
 public final class RequestClient {
-  /// Where the daemon listens.
+  /// Where the daemon listens: one endpoint, or a comma-separated list of daemons sharing one
+  /// store (frontends of a PostgreSQL store), tried in turn: after a failed send or a missed
+  /// reply the next request, or the next attempt, goes to the next one.
   public let endpoint: String
+  private let endpoints: [String]
+  private var current = 0
   /// Milliseconds to wait for each reply.
   public var timeoutMilliseconds: Int
   /// Sends before giving up.
@@ -18,6 +22,7 @@ public final class RequestClient {
     endpoint: String, timeoutMilliseconds: Int = 5000, attempts: Int = 3, options: SocketOptions = SocketOptions()
   ) {
     self.endpoint = endpoint
+    endpoints = endpoint.split(separator: ",").map(String.init)
     self.timeoutMilliseconds = timeoutMilliseconds
     self.attempts = attempts
     self.options = options
@@ -32,14 +37,14 @@ public final class RequestClient {
       do {
         try socket.send(message.frames)
       } catch {
-        reset()
+        failOver()
         if attempt == attempts { throw DaemonUnreachable(endpoint: endpoint, reason: "\(error)") }
         continue
       }
       if let frames = try socket.receive(timeoutMilliseconds: timeoutMilliseconds) {
         return try WireMessage(frames: frames)
       }
-      reset()  // Lazy Pirate: a REQ socket that missed its reply is unusable; start afresh.
+      failOver()  // Lazy Pirate: a REQ socket that missed its reply is unusable; start afresh.
     }
     throw DaemonUnreachable(
       endpoint: endpoint, reason: "no reply within \(timeoutMilliseconds) ms, \(attempts) attempts")
@@ -51,7 +56,7 @@ public final class RequestClient {
   private func connected() throws -> ZMQSocket {
     if let socket { return socket }
     let fresh = try ZMQSocket(.request, options: options)
-    try fresh.connect(endpoint)
+    try fresh.connect(endpoints.isEmpty ? endpoint : endpoints[current % endpoints.count])
     socket = fresh
     return fresh
   }
@@ -59,6 +64,12 @@ public final class RequestClient {
   private func reset() {
     socket?.close()
     socket = nil
+  }
+
+  /// Drops the socket and moves on to the next endpoint of the list.
+  private func failOver() {
+    reset()
+    current += 1
   }
 }
 

@@ -4,103 +4,124 @@ import PostgreSQLTestSupport
 import Store
 import Testing
 
-/// Real processes on one PostgreSQL store (issue 15): a frontend accepting two trainers'
-/// checkpoints and two analysing workers, one of which is frozen (SIGSTOP, its job process
-/// too) while it holds a job. The other takes the job over once the lease runs out; the frozen
-/// one, resumed, records nothing; every checkpoint is analysed, once.
+/// Real processes on one PostgreSQL store (issue 15): two frontends, three analysing workers
+/// and four trainers publishing to both frontends at once. One worker is frozen (SIGSTOP, its
+/// job process too) while it holds a job, one is SIGKILLed, and so is a frontend. The trainers
+/// fail over to the other frontend; the surviving worker takes the frozen and the killed
+/// worker's jobs over once their leases run out; the frozen worker, resumed, records nothing.
+/// Every checkpoint is stored once and analysed once, and the queries answer.
 @Suite(.serialized) struct SharedStoreEndToEndTests {
-  @Test func aFrozenWorkerLosesItsJobToAnotherAndRecordsNothing() throws {
+  @Test func frontendsAndWorkersDieOrFreezeAndNothingIsLostOrDoneTwice() throws {
     let url = try PostgreSQLServer.freshDatabase()
     let blobs = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: blobs) }
     let store = ["--store", url, "--blob-dir", blobs.path]
-    let frontend = try DaemonUnderTest(extraArguments: ["--role", "frontend"], storeArguments: store)
-    try frontend.start()
-    let lease = ["--job-lease", "3", "--faithfulness-sample", "4"]
-    let first = try DaemonUnderTest(extraArguments: ["--role", "worker"] + lease, storeArguments: store)
-    try first.startWithoutProbe()
-    let second = try DaemonUnderTest(extraArguments: ["--role", "worker"] + lease, storeArguments: store)
-    defer {
-      for daemon in [frontend, first, second] { daemon.kill(SIGKILL) }
+    let frontends = try (0..<2).map { _ in
+      try DaemonUnderTest(extraArguments: ["--role", "frontend"], storeArguments: store)
     }
+    for frontend in frontends { try frontend.start() }
+    let both = frontends.map(\.endpoint).joined(separator: ",")
+    let lease = ["--role", "worker", "--job-lease", "3", "--faithfulness-sample", "4"]
+    let workers = try (0..<3).map { _ in try DaemonUnderTest(extraArguments: lease, storeArguments: store) }
+    for worker in workers { try worker.startWithoutProbe() }
+    defer {
+      for daemon in frontends + workers { daemon.kill(SIGKILL) }
+    }
+    let (frozenWorker, killedWorker, survivor) = (workers[0], workers[1], workers[2])
 
     let out = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: out) }
-    // Two runs at once: 2050 synthetic training images, batch 50: checkpoints 0, 10, 20, 30, 40, 41.
-    let trainers = try ["a", "b"].map { run in
+    // Four runs at once: 2050 synthetic training images, batch 50: checkpoints 0, 10, 20, 30, 40, 41.
+    let runs = ["a", "b", "c", "d"]
+    let trainers = try runs.map { run in
       try RunningProcess(
         "i2x-train",
         [
           "train", "--dataset", "synthetic", "--arch", "smallcnn", "--epochs", "1", "--batch", "50",
           "--validation-size", "200", "--probe-per-class", "5", "--generator-size", "100", "--run", run,
-          "--publish", frontend.endpoint, "--publish-every", "10", "--out", out.appendingPathComponent(run).path,
+          "--publish", both, "--publish-every", "10", "--out", out.appendingPathComponent(run).path,
         ], log: out.appendingPathComponent("\(run).log"))
     }
     // Freeze the first worker, and the job process under it, while it holds a job.
-    let firstPID = try #require(first.process?.process.processIdentifier)
+    let frozenPID = try #require(frozenWorker.process?.process.processIdentifier)
     var frozen: [String: Any]?
+    var killed = false
     let deadline = Date().addingTimeInterval(120)
-    while frozen == nil && Date() < deadline {
-      let held = (try? frontend.query("status"))?["workers"] as? [[String: Any]] ?? []
-      if let job = held.first(where: { ($0["worker"] as? String)?.hasSuffix(":\(firstPID)") == true }) {
-        signalTree(firstPID, SIGSTOP)
+    while (frozen == nil || !killed) && Date() < deadline {
+      let held = (try? frontends[1].query("status"))?["workers"] as? [[String: Any]] ?? []
+      // The second worker dies as soon as it holds a job; the first frontend with it.
+      if !killed, held.contains(where: { Self.heldBy($0, killedWorker) }) {
+        signalTree(try #require(killedWorker.process?.process.processIdentifier), SIGKILL)
+        frontends[0].kill(SIGKILL)
+        killed = true
+      }
+      if frozen == nil, let job = held.first(where: { Self.heldBy($0, frozenWorker) }) {
+        signalTree(frozenPID, SIGSTOP)
         // Still its job once frozen (it may have finished in between): else let it go on.
-        let still = (try? frontend.query("status"))?["workers"] as? [[String: Any]] ?? []
-        if still.contains(where: {
-          $0["job"] as? Int == job["job"] as? Int && $0["worker"] as? String == job["worker"] as? String
-        }) {
+        let still = (try? frontends[1].query("status"))?["workers"] as? [[String: Any]] ?? []
+        if still.contains(where: { $0["job"] as? Int == job["job"] as? Int && Self.heldBy($0, frozenWorker) }) {
           frozen = job
         } else {
-          signalTree(firstPID, SIGCONT)
+          signalTree(frozenPID, SIGCONT)
         }
       }
       Thread.sleep(forTimeInterval: 0.02)
     }
     let job = try #require(frozen, "the first worker never held a job")
-    try second.startWithoutProbe()
     for trainer in trainers { #expect(trainer.wait() == 0, "\(trainer.output)") }
-    // The second worker does the rest, the frozen worker's job once its lease ran out.
-    let drained = Date().addingTimeInterval(240)
+    #expect(killed, "the second worker never held a job")
+    // The survivor does the rest, the frozen and the killed worker's jobs once their leases ran out.
+    let drained = Date().addingTimeInterval(300)
     while Date() < drained {
-      let status = try frontend.query("status")
-      if status["queue_depth"] as? Int == 0 { break }
+      if try frontends[1].query("status")["queue_depth"] as? Int == 0 { break }
       Thread.sleep(forTimeInterval: 0.2)
     }
     let database = try PostgreSQLDatabase(url: url)
-    let recorded = try database.query(
-      "SELECT run, step, created_at FROM analyses ORDER BY run, step")
-    #expect(recorded.count == 12, "every checkpoint of both runs analysed")
-    // Resumed, the first worker finds its claim gone: it records nothing.
-    signalTree(firstPID, SIGCONT)
+    // Every checkpoint each trainer wrote is stored, once, with its bytes.
+    for run in runs {
+      let written = try writtenCheckpoints(in: out.appendingPathComponent(run))
+      #expect(written.count == 6)
+      let stored = try database.query("SELECT step, sha256 FROM checkpoints WHERE run = ? ORDER BY step", [.text(run)])
+      #expect(stored.count == written.count && stored.allSatisfy { written[$0[0].int ?? -1] == $0[1].string }, "\(run)")
+    }
+    let recorded = try database.query("SELECT run, step, created_at FROM analyses ORDER BY run, step")
+    #expect(recorded.count == 24, "every checkpoint of the four runs analysed")
+    // Resumed, the frozen worker finds its claim gone: it records nothing.
+    signalTree(frozenPID, SIGCONT)
     let resumed = Date().addingTimeInterval(30)
-    while Date() < resumed && !(first.process?.output.contains("given up") ?? false) {
+    while Date() < resumed && !(frozenWorker.process?.output.contains("given up") ?? false) {
       Thread.sleep(forTimeInterval: 0.2)
     }
-    #expect(
-      first.process?.output.contains("job \(job["job"] as? Int ?? -1) ") == true, "\(first.process?.output ?? "")")
-    #expect(first.process?.output.contains("given up") == true, "\(first.process?.output ?? "")")
+    let frozenLog = frozenWorker.process?.output ?? ""
+    #expect(frozenLog.contains("job \(job["job"] as? Int ?? -1) ") && frozenLog.contains("given up"), "\(frozenLog)")
     #expect(try database.query("SELECT run, step, created_at FROM analyses ORDER BY run, step") == recorded)
-    let jobs = try database.query("SELECT kind, run, step, state FROM jobs WHERE kind = 'analyze' ORDER BY run, step")
-    #expect(jobs.count == 12 && jobs.allSatisfy { $0[3] == .text("done") }, "\(jobs)")
-    // One finished analysis per checkpoint (the event log records each job ending once).
+    let jobs = try database.query("SELECT state FROM jobs WHERE kind = 'analyze'")
+    #expect(jobs.count == 24 && jobs.allSatisfy { $0[0] == .text("done") }, "\(jobs)")
+    // One ending per checkpoint's analysis (the event log records each job's end once).
     let endings = try database.query(
       "SELECT run, step, COUNT(*) FROM events WHERE kind = 'analysis' GROUP BY run, step HAVING COUNT(*) <> 1")
     #expect(endings.isEmpty, "\(endings)")
-    // The second worker took over the frozen one's job; queries answer from the frontend.
-    #expect(second.process?.output.contains("step \(job["step"] as? Int ?? -1) ") == true)
-    let progress = try runProduct("i2x", ["progress", "a", "--endpoint", frontend.endpoint, "--json"])
+    // Queries answer through the endpoint list, whose first frontend is dead.
+    let progress = try runProduct("i2x", ["progress", "a", "--endpoint", both, "--json"])
     #expect(progress.status == 0, "\(progress.output)")
     #expect(
       (try JSONSerialization.jsonObject(with: Data(progress.output.utf8)) as? [String: Any])?["steps"] as? [Int]
         == [0, 10, 20, 30, 40, 41])
+    #expect(survivor.process?.output.contains("analysed run") == true)
+  }
+
+  /// Whether a `workers` row of the status query is held by `daemon`'s process.
+  static func heldBy(_ row: [String: Any], _ daemon: DaemonUnderTest) -> Bool {
+    guard let pid = daemon.process?.process.processIdentifier else { return false }
+    return (row["worker"] as? String)?.hasSuffix(":\(pid)") == true
   }
 
   /// Sends `signal` to `pid` and every process under it.
   func signalTree(_ pid: Int32, _ signal: Int32) {
     var pending = [pid]
     while let next = pending.popLast() {
-      kill(next, signal)
       let children = (try? String(contentsOfFile: "/proc/\(next)/task/\(next)/children", encoding: .utf8)) ?? ""
+      kill(next, signal)
       pending += children.split(separator: " ").compactMap { Int32($0) }
     }
   }
