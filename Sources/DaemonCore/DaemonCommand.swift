@@ -1,6 +1,7 @@
 import CLI
 import Dispatch
 import Foundation
+import Store
 import Synchronization
 import Wire
 
@@ -92,6 +93,7 @@ public enum DaemonCommand {
   public static func main(_ arguments: [String]) -> Int32 {
     let log: @Sendable (String) -> Void = { Log.write("i2xd: \($0)") }
     if arguments.first == "run-job" { return runJob(Array(arguments.dropFirst()), log: log) }
+    if arguments.first == "migrate" { return migrate(Array(arguments.dropFirst()), log: log) }
     if arguments.first == "keygen" {
       guard let pair = try? CurveKeyPair.generate() else {
         Log.write("error: this libzmq cannot make CURVE keys (built without libsodium?)")
@@ -177,6 +179,71 @@ public enum DaemonCommand {
     server.run { stop.isSet }
     log("shut down after \(server.served) requests")
     return 0
+  }
+
+  static let migrateSpec = CommandSpec(
+    name: "i2xd migrate",
+    abstract: "Copy an embedded store (a data directory) into an empty PostgreSQL store, verified by SHA-256.",
+    options: [
+      .value("from", "DIR", "The data directory of the embedded store (stop its daemon first)."),
+      .value("to", "URL", "The PostgreSQL store (postgresql://user@host:port/database), empty."),
+      .value("blob-dir", "DIR", "The blob directory the PostgreSQL store's daemons will use (--blob-dir)."),
+      .flag("json", "Print what was copied as JSON (schema_version 2)."),
+    ],
+    discussion: """
+      Copies every table (ids kept) in one PostgreSQL transaction and every blob, then checks that
+      each blob hashes to its name and each table reads back with the same SHA-256 over its rows;
+      on any difference nothing is committed. Exit 65 when the target already has runs or the
+      copy differs, 69 when PostgreSQL cannot be reached.
+      """)
+
+  /// `i2xd migrate`.
+  static func migrate(_ arguments: [String], log: @escaping @Sendable (String) -> Void) -> Int32 {
+    do {
+      let options = try ParsedOptions(arguments, spec: migrateSpec)
+      let from = URL(fileURLWithPath: try options.requiredString("from"))
+      let url = try options.requiredString("to")
+      guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+        throw UsageError("--to must be a PostgreSQL URL (postgresql://…), not '\(url)'", hint: migrateSpec.hint)
+      }
+      let blobs = URL(fileURLWithPath: try options.requiredString("blob-dir"))
+      let summary: StoreMigration.Summary
+      do { summary = try StoreMigration.run(from: from, to: url, blobDirectory: blobs, log: log) } catch let error
+        as PostgreSQLError where error.isTransient
+      {
+        throw DaemonStartError("cannot reach \(PostgreSQLDatabase.redacted(url)): \(error)")
+      }
+      if options.flag("json") {
+        let object: [String: Any] = [
+          "schema_version": 2, "rows": summary.rows, "blobs": summary.blobs, "blob_bytes": summary.blobBytes,
+          "sha256": summary.digests,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+      } else {
+        print(
+          "migrated \(summary.rows["runs"] ?? 0) runs, \(summary.rows["checkpoints"] ?? 0) checkpoints, "
+            + "\(summary.rows.values.reduce(0, +)) rows and \(summary.blobs) blobs into \(PostgreSQLDatabase.redacted(url))"
+        )
+      }
+      return 0
+    } catch let help as HelpRequested {
+      print(help.text)
+      return 0
+    } catch let usage as UsageError {
+      Log.write("error: \(usage.message)")
+      Log.write("hint: \(usage.hint ?? migrateSpec.hint)")
+      return ExitCode.usage.rawValue
+    } catch let refused as StoreMigration.Refused {
+      Log.write("error: \(refused)")
+      return ExitCode.dataError.rawValue
+    } catch let error as ExitCodeProviding {
+      Log.write("error: \(error)")
+      return error.exitCode.rawValue
+    } catch {
+      Log.write("error: \(error)")
+      return ExitCode.failure.rawValue
+    }
   }
 
   /// `i2xd run-job`: the child process of one analysis job (not for users; see `JobProcess`).
