@@ -71,12 +71,15 @@ extension BenchmarkSuite {
       ]))
   }
 
-  /// Checkpoints/s acknowledged by a daemon (fsync + commit each), and query latency.
-  func ingestAndQueries(_ emit: (String) -> Void) throws {
+  /// Checkpoints/s acknowledged by a daemon (fsync + commit each), and query latency; on the
+  /// embedded store, or at `location` (the figures then name its backend).
+  func ingestAndQueries(_ emit: (String) -> Void, location: StoreLocation? = nil) throws {
     let architecture = try requireArchitecture("smallcnn")
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let daemon = try EmbeddedDaemon(dataDirectory: directory)
+    let backend: String
+    if case .postgreSQL = location { backend = "postgresql" } else { backend = "sqlite" }
+    let daemon = try EmbeddedDaemon(location: location ?? .directory(directory))
     defer { daemon.shutdown() }
     let client = RequestClient(endpoint: daemon.endpoint, timeoutMilliseconds: 10_000, attempts: 1)
     defer { client.close() }
@@ -105,7 +108,7 @@ extension BenchmarkSuite {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     emit(
       line([
-        "figure": "ingest", "checkpoint_bytes": messages[0].payload?.count ?? 0,
+        "figure": "ingest", "store": backend, "checkpoint_bytes": messages[0].payload?.count ?? 0,
         "checkpoints_per_second": Double(count) / seconds,
       ]))
     for query in [QueryHeader(query: "status"), QueryHeader(query: "checkpoints", run: "bench")] {
@@ -119,7 +122,7 @@ extension BenchmarkSuite {
       samples.sort()
       emit(
         line([
-          "figure": "query_latency", "query": query.query, "p50_ms": samples[samples.count / 2],
+          "figure": "query_latency", "store": backend, "query": query.query, "p50_ms": samples[samples.count / 2],
           "p99_ms": samples[samples.count * 99 / 100], "requests": samples.count,
         ]))
     }

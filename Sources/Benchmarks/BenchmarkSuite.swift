@@ -10,7 +10,7 @@ public struct BenchmarkSuite {
   /// Usage text.
   public static let help = """
     USAGE: i2x-bench [--quick] [train] [gradcam] [gemm] [convs] [publish] [ingest] [analysis] [finetune] [growth] [explainer] [stages] [locality]
-                     [fairness]
+                     [fairness] [shared]
 
     Prints one JSON line per figure: training images/s and CPU µs per image (smallcnn,
     smallcnn-bn, cifarcnn; batch 64, after warm-up; I2X_BENCH_ARCHS=a,b picks some), GradCAM images/s (smallcnn; batch 64 and 1), SGEMM GFLOP/s (1024³ and the conv
@@ -31,7 +31,10 @@ public struct BenchmarkSuite {
     prototypes edit (IoU with the prototype's cells against a random other prototype's), and
     'fairness': I2X_BENCH_TRAINERS (4) i2x-train processes publishing to one daemon at once,
     the lag per run and how evenly the analyses were shared (none of the last three is in the
-    default set). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable OpenBLAS's AVX-512
+    default set), and 'shared': ingest, query latency and the queue's cost per job on the
+    embedded store and on the PostgreSQL database at I2X_BENCH_POSTGRESQL (not in the default
+    set; scripts/bench-postgresql.sh starts a server for it and adds the analysis throughput of
+    one and two pinned workers). Set OPENBLAS_CORETYPE=SkylakeX before starting to enable OpenBLAS's AVX-512
     kernels on Zen 5 (only on a CPU with AVX-512: elsewhere they are an illegal instruction).
 
     OPTIONS:
@@ -49,14 +52,15 @@ public struct BenchmarkSuite {
   public func run(only: Set<String>, emit: (String) -> Void) throws {
     let known: Set = [
       "train", "gradcam", "gemm", "convs", "publish", "ingest", "analysis", "finetune", "growth", "explainer", "stages",
-      "locality", "fairness",
+      "locality", "fairness", "shared",
     ]
     if let unknown = only.subtracting(known).first {
       throw TrainingError(
         "unknown benchmark '\(unknown)'; choose from \(known.sorted().joined(separator: ", "))", exitCode: .usage)
     }
     let groups =
-      only.isEmpty ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality", "fairness"]) : only
+      only.isEmpty
+      ? known.subtracting(["analysis", "finetune", "growth", "explainer", "locality", "fairness", "shared"]) : only
     if groups.contains("gemm") { gemm(emit) }
     if groups.contains("convs") { convs(emit) }
     if groups.contains("train") {
@@ -76,6 +80,7 @@ public struct BenchmarkSuite {
     if groups.contains("stages") { try stages(emit) }
     if groups.contains("locality") { try locality(emit) }
     if groups.contains("fairness") { try fairness(emit) }
+    if groups.contains("shared") { try shared(emit) }
   }
 
   private var environment: [String: Any] {
