@@ -14,30 +14,20 @@ cd "$(dirname "$0")/.."
 runs=${1:-4}
 bin=$PWD/.build/release
 if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+source scripts/postgresql-temp.sh
 work=$(mktemp -d)
-chmod 755 "$work"
-as_pg=()
-if [ "$(id -u)" -eq 0 ]; then
-  as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups)
-  mkdir "$work/pg" && chown postgres:postgres "$work/pg"
-else
-  mkdir "$work/pg"
-fi
-port=$((20000 + RANDOM % 20000))
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  "${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -m fast stop >/dev/null 2>&1 || true
+  pg_temp_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-"${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -U i2x -A trust -E UTF8 --no-instructions >/dev/null
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
-  -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1" start >/dev/null
-psql() { "$pgbin/psql" -h 127.0.0.1 -p "$port" -U i2x -d "$1" -Atq -c "$2"; }
-url() { echo "postgresql://i2x@127.0.0.1:$port/$1"; }
+pg_temp_start "$work/pg"
+port=$PG_PORT
+psql() { pg_temp_psql "$@"; }
+url() { pg_temp_url "$1"; }
 psql postgres "CREATE DATABASE bench"
 I2X_BENCH_POSTGRESQL=$(url bench) "$bin/i2x-bench" shared
 

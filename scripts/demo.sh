@@ -13,8 +13,9 @@
 # pair's two classes, one counterfactual of its flag's example probe, the data-free
 # prototypes (ProDG), and the class in words.
 # A short run on data with a planted spurious cue shows its findings (class, place, intervention
-# evidence). Budget: about 5–6 minutes on 2 cores after the build (about 4 when the prior is
-# reused).
+# evidence). Then daemons sharing a PostgreSQL store (a temporary server): a frontend, two
+# workers, a trainer, and this demo's store migrated into it (about 1 minute). Budget: about 6–7
+# minutes on 2 cores after the build (about 5 when the prior is reused).
 # Installs its own prerequisites.
 # Usage: scripts/demo.sh [OUTPUT_DIR]   (default: demo-out)
 set -euo pipefail
@@ -58,7 +59,9 @@ echo "== starting i2xd on $endpoint (data in $out/daemon, log in $out/i2xd.log),
 "$bin/i2xd" --data-dir "$out/daemon" --endpoint "$endpoint" --generator "$prior/generator.safetensors" \
   --oracle "$prior/oracle/final.safetensors" 2> "$out/i2xd.log" &
 daemon=$!
-trap 'kill -TERM $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true' EXIT
+shared_pids=()
+trap 'kill -TERM $daemon "${shared_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true
+  if declare -F pg_temp_stop >/dev/null; then pg_temp_stop; fi' EXIT
 for _ in $(seq 50); do "$bin/i2x" status --endpoint "$endpoint" --timeout 200 --retries 1 >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "== training smallcnn-bn on Fashion-MNIST (1 epoch), publishing every 100 steps, fine-tune policy auto" >&2
@@ -181,6 +184,46 @@ if command -v python3 >/dev/null; then
   "$bin/i2x-train" eval --checkpoint "$out/run-cue/final.safetensors" --dataset fashion-mnist
 else
   echo "== (python3 not found: skipping the planted-cue run)" >&2
+fi
+
+# Scale-out: daemons sharing one PostgreSQL store (a temporary server here): a frontend that
+# accepts and answers, two workers that analyse, a trainer publishing to the frontend; then this
+# demo's own embedded store migrated into PostgreSQL, verified by SHA-256. About 1 minute.
+if [ -n "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
+  source scripts/postgresql-temp.sh
+  shared="$out/shared"
+  rm -rf "$shared"
+  mkdir -p "$shared"
+  pg_temp_start "$shared/pg"
+  pg_temp_psql postgres "CREATE DATABASE demo"
+  pg_temp_psql postgres "CREATE DATABASE migrated"
+  store=(--store "$(pg_temp_url demo)" --blob-dir "$shared/blobs")
+  front="tcp://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  echo "== several daemons on one PostgreSQL store: a frontend on $front and two workers" >&2
+  "$bin/i2xd" "${store[@]}" --role frontend --endpoint "$front" 2> "$shared/frontend.log" &
+  shared_pids=($!)
+  for w in 1 2; do
+    "$bin/i2xd" "${store[@]}" --role worker 2> "$shared/worker-$w.log" &
+    shared_pids+=($!)
+  done
+  sleep 1
+  "$bin/i2x-train" train --dataset fashion-mnist --arch smallcnn --epochs 1 --run demo-shared \
+    --publish "$front" --publish-every 200 --explain off --out "$shared/run" >&2
+  for _ in $(seq 600); do
+    grep -q '"queue_depth":0[,}]' <<<"$("$bin/i2x" status --endpoint "$front" --json)" && break
+    sleep 0.5
+  done
+  "$bin/i2x" status --endpoint "$front"
+  "$bin/i2x" checkpoints demo-shared --endpoint "$front"
+  echo "== which worker analysed which checkpoint" >&2
+  grep -h "analysed run" "$shared"/worker-*.log | sed 's/^/  /' >&2 || true
+  kill -TERM "${shared_pids[@]}" 2>/dev/null || true
+  wait "${shared_pids[@]}" 2>/dev/null || true
+  echo "== this demo's embedded store migrated into PostgreSQL (every table and blob verified by SHA-256)" >&2
+  "$bin/i2xd" migrate --from "$out/daemon" --to "$(pg_temp_url migrated)" --blob-dir "$shared/blobs"
+  pg_temp_stop
+else
+  echo "== (PostgreSQL not installed: skipping the shared-store part)" >&2
 fi
 
 echo "done: checkpoints in $out/run, daemon store in $out/daemon, maps in $out/gradcam.safetensors," >&2

@@ -248,9 +248,14 @@ public enum Migrations {
   /// take turns (an advisory lock held by each migration's transaction).
   public static func apply(to database: SQLDatabase) throws {
     let dialect = database.dialect
-    try database.execute(
-      Migration.postgreSQLIf(
-        dialect, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"), [])
+    // `IF NOT EXISTS` alone does not stop two PostgreSQL sessions creating the table at once.
+    try database.transaction(durable: dialect == .postgresql) {
+      if dialect == .postgresql { try database.execute("SELECT pg_advisory_xact_lock(7231114)", []) }
+      try database.execute(
+        Migration.postgreSQLIf(
+          dialect, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"),
+        [])
+    }
     for migration in all {
       try database.transaction(durable: dialect == .postgresql) {
         if dialect == .postgresql { try database.execute("SELECT pg_advisory_xact_lock(7231114)", []) }

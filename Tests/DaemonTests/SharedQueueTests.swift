@@ -23,6 +23,29 @@ import Testing
     return (store, url, blobs)
   }
 
+  @Test func daemonsStartingTogetherMigrateTheDatabaseOnce() throws {
+    let url = try PostgreSQLServer.freshDatabase()
+    let blobs = try DaemonFixtures.temporaryDirectory()
+    let failures = Mutex<[String]>([])
+    let start = DispatchSemaphore(value: 0)
+    let finished = DispatchGroup()
+    for _ in 0..<4 {
+      finished.enter()
+      Thread.detachNewThread {
+        defer { finished.leave() }
+        start.wait()
+        do { _ = try DaemonStore(postgreSQL: url, blobDirectory: blobs) } catch {
+          failures.withLock { $0.append("\(error)") }
+        }
+      }
+    }
+    for _ in 0..<4 { start.signal() }
+    finished.wait()
+    #expect(failures.withLock { $0 } == [])
+    let applied = try PostgreSQLDatabase(url: url).query("SELECT COUNT(*), COUNT(DISTINCT name) FROM schema_migrations")
+    #expect(applied.first?[0] == applied.first?[1] && applied.first?[0] == .integer(Int64(Migrations.all.count)))
+  }
+
   @Test func concurrentWorkersClaimEveryJobOnceAndEachRunInOrderOneAtATime() throws {
     let runs = ["r0", "r1", "r2", "r3"]
     let steps = 12
