@@ -216,7 +216,7 @@ if [ -n "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
   "$bin/i2x" status --endpoint "$front"
   "$bin/i2x" checkpoints demo-shared --endpoint "$front"
   echo "== which worker analysed which checkpoint" >&2
-  grep -h "analysed run" "$shared"/worker-*.log | sed 's/^/  /' >&2 || true
+  for w in 1 2; do sed -n "s/^i2xd: analysed/  worker $w analysed/p" "$shared/worker-$w.log" >&2; done
   kill -TERM "${shared_pids[@]}" 2>/dev/null || true
   wait "${shared_pids[@]}" 2>/dev/null || true
   echo "== this demo's embedded store migrated into PostgreSQL (every table and blob verified by SHA-256)" >&2
