@@ -102,11 +102,17 @@ public enum DaemonCommand {
       print("public \(pair.publicKey)\nsecret \(pair.secretKey)")
       return 0
     }
-    do {
+    return exitCode(spec) {
       let options = try ParsedOptions(arguments, spec: spec)
       let configuration = try DaemonConfiguration(options)
       return try run(configuration, log: log)
-    } catch let help as HelpRequested {
+    }
+  }
+
+  /// Runs a command's `body`: what it throws becomes a message on stderr and its exit code
+  /// (`--help` prints the help and exits 0; usage errors 64 with a hint from `spec`).
+  static func exitCode(_ spec: CommandSpec, _ body: () throws -> Int32) -> Int32 {
+    do { return try body() } catch let help as HelpRequested {
       print(help.text)
       return 0
     } catch let usage as UsageError {
@@ -199,7 +205,7 @@ public enum DaemonCommand {
 
   /// `i2xd migrate`.
   static func migrate(_ arguments: [String], log: @escaping @Sendable (String) -> Void) -> Int32 {
-    do {
+    exitCode(migrateSpec) {
       let options = try ParsedOptions(arguments, spec: migrateSpec)
       let from = URL(fileURLWithPath: try options.requiredString("from"))
       let url = try options.requiredString("to")
@@ -227,22 +233,6 @@ public enum DaemonCommand {
         )
       }
       return 0
-    } catch let help as HelpRequested {
-      print(help.text)
-      return 0
-    } catch let usage as UsageError {
-      Log.write("error: \(usage.message)")
-      Log.write("hint: \(usage.hint ?? migrateSpec.hint)")
-      return ExitCode.usage.rawValue
-    } catch let refused as StoreMigration.Refused {
-      Log.write("error: \(refused)")
-      return ExitCode.dataError.rawValue
-    } catch let error as ExitCodeProviding {
-      Log.write("error: \(error)")
-      return error.exitCode.rawValue
-    } catch {
-      Log.write("error: \(error)")
-      return ExitCode.failure.rawValue
     }
   }
 
@@ -265,6 +255,11 @@ public enum DaemonCommand {
       settings: AnalysisSettings(values: values),
       parent: parent, log: log)
   }
+}
+
+extension StoreMigration.Refused: ExitCodeProviding {
+  /// 65 (EX_DATAERR): the target is not empty, or the copy differs.
+  public var exitCode: ExitCode { .dataError }
 }
 
 /// Set once by a signal handler, read by the request loop.

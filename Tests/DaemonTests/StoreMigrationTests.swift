@@ -89,4 +89,23 @@ import Wire
     }
     #expect(try PostgreSQLDatabase(url: url).query("SELECT COUNT(*) FROM runs") == [[.integer(0)]])
   }
+  /// `i2xd migrate` as a user runs it: sysexits codes for a usage error (64), a directory with no
+  /// store or a non-empty target (65), and 0 for a copy that verified.
+  @Test func theCommandExitsWithSysexitsCodes() throws {
+    let directory = try embeddedStore()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let empty = try DaemonFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: empty) }
+    let blobs = try DaemonFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: blobs) }
+    let url = try PostgreSQLServer.freshDatabase()
+    func migrate(from: URL) -> Int32 {
+      DaemonCommand.main(["migrate", "--from", from.path, "--to", url, "--blob-dir", blobs.path])
+    }
+    #expect(DaemonCommand.main(["migrate", "--to", url]) == 64)
+    #expect(migrate(from: empty) == 65)
+    #expect(migrate(from: directory) == 0)
+    #expect(migrate(from: directory) == 65, "the target now holds a store")
+    #expect(try PostgreSQLDatabase(url: url).query("SELECT COUNT(*) FROM checkpoints") == [[.integer(3)]])
+  }
 }
