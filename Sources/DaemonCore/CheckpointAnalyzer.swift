@@ -71,14 +71,21 @@ struct CheckpointAnalyzer {
     // i2xd runs it), whatever else the cores were doing.
     timings["cpu"] = ProcessClock.cpuSeconds() - cpuStarted
     let analysedStep = report.steps.last ?? job.step
-    try store.saveAnalysis(
-      run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
-      faithfulnessPending: faithfulnessSample > 0 && report.faithfulness.last?.step != analysedStep)
-    try FineTuneTrigger.apply(
-      store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
-      cooldown: finetuneCooldown, log: log)
-    try ExplainTrigger.apply(
-      store: store, run: job.run, report: report, step: analysedStep, settings: explainer, log: log)
+    // The report and what it triggers (fine-tuning directives, explanation requests) commit
+    // together, under the job's claim: a worker whose lease ran out records none of them.
+    var triggered: [String] = []
+    try store.fenced {
+      try store.saveAnalysis(
+        run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
+        faithfulnessPending: faithfulnessSample > 0 && report.faithfulness.last?.step != analysedStep)
+      try FineTuneTrigger.apply(
+        store: store, run: job.run, report: report, vocabulary: vocabulary, step: analysedStep,
+        cooldown: finetuneCooldown, log: { triggered.append($0) })
+      try ExplainTrigger.apply(
+        store: store, run: job.run, report: report, step: analysedStep, settings: explainer,
+        log: { triggered.append($0) })
+    }
+    triggered.forEach(log)
     if latestStep == job.step {
       let interventionStart = Date()
       let tested = try InterventionRunner.testCandidates(

@@ -51,6 +51,16 @@ extension DaemonStore {
     if current.isEmpty { throw LostLease(job: job) }
   }
 
+  /// Runs `body` in one durable transaction that first checks the held job's claim (`hold`),
+  /// so that what `body` records commits together, and only while this worker holds the job.
+  /// Without a held job (the daemon's own threads), a plain durable transaction.
+  public func fenced<T>(_ body: () throws -> T) throws -> T {
+    try database.transaction(durable: true) {
+      if let heldJob { try hold(heldJob) }
+      return try body()
+    }
+  }
+
   /// Extends `job`'s lease to `lease` seconds from now.
   /// - Throws: `LostLease` when the claim no longer holds the job.
   public func renewLease(_ job: Job, lease: Double) throws {

@@ -49,6 +49,8 @@ public struct SQLiteError: Error, CustomStringConvertible {
 /// parameters only (statements never interpolate values), closure-scoped transactions.
 public final class SQLiteDatabase {
   private var handle: OpaquePointer?
+  /// Transactions open on this connection (nested ones join the outermost).
+  private var depth = 0
   /// Path of the database file.
   public let path: String
 
@@ -110,12 +112,16 @@ public final class SQLiteDatabase {
   }
 
   /// Runs `body` in a transaction (BEGIN IMMEDIATE … COMMIT), rolling back if it throws.
+  /// Nested calls join the outer transaction (whose durability applies), as on PostgreSQL.
   /// - Parameter durable: `synchronous=FULL` for this transaction (the commit is on disk
   ///   when this returns), as required before an ack.
   public func transaction<T>(durable: Bool = false, _ body: () throws -> T) throws -> T {
+    if depth > 0 { return try body() }
     if durable { try execute("PRAGMA synchronous=FULL") }
     defer { if durable { try? execute("PRAGMA synchronous=NORMAL") } }
     try execute("BEGIN IMMEDIATE")
+    depth += 1
+    defer { depth -= 1 }
     do {
       let result = try body()
       try execute("COMMIT")

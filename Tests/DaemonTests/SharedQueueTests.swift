@@ -115,6 +115,13 @@ import Testing
     #expect(throws: DaemonStore.LostLease.self) { try first.postponeJob(stale, error: "late", delay: 0) }
     #expect(throws: DaemonStore.LostLease.self) { try first.recordCrash(stale, reason: "late") }
     #expect(throws: DaemonStore.LostLease.self) { try first.renewLease(stale, lease: 30) }
+    // What an analysis records with its report (directives, explanation requests) goes through
+    // `fenced`, which checks the claim before anything is written.
+    first.heldJob = stale
+    var wrote = false
+    #expect(throws: DaemonStore.LostLease.self) { try first.fenced { wrote = true } }
+    #expect(!wrote)
+    first.heldJob = nil
     try second.renewLease(fresh, lease: 30)
     try second.finishJob(fresh, parameterCount: nil)
     #expect(try second.job(id: fresh.id)?.state == "done")

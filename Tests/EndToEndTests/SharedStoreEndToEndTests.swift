@@ -6,7 +6,8 @@ import Testing
 
 /// Real processes on one PostgreSQL store (issue 15): two frontends, three analysing workers
 /// and four trainers publishing to both frontends at once. One worker is frozen (SIGSTOP, its
-/// job process too) while it holds a job, one is SIGKILLed, and so is a frontend. The trainers
+/// job process too) while it holds a job, one is SIGKILLed, and so is a frontend, each at a
+/// random moment drawn from a printed seed. The trainers
 /// fail over to the other frontend; the surviving worker takes the frozen and the killed
 /// worker's jobs over once their leases run out; the frozen worker, resumed, records nothing.
 /// Every checkpoint is stored once and analysed once, and the queries answer.
@@ -42,20 +43,47 @@ import Testing
           "--publish", both, "--publish-every", "10", "--out", out.appendingPathComponent(run).path,
         ], log: out.appendingPathComponent("\(run).log"))
     }
-    // Freeze the first worker, and the job process under it, while it holds a job.
+    // The kills come at random moments, drawn from a seed (I2X_SHARED_SEED to replay one): the
+    // second worker 0–1.5 s after it first holds a job (mid-analysis, in its job process or
+    // between jobs), the first frontend once 1–18 of the 24 checkpoints are stored (so later
+    // ones fail over). The first worker is frozen, with its job process, while it holds a job.
+    let seed =
+      ProcessInfo.processInfo.environment["I2X_SHARED_SEED"].flatMap { UInt64($0) }
+      ?? UInt64(Date().timeIntervalSince1970 * 1000)
+    var generator = SeededGenerator(seed: seed)
+    let workerDelay = Double.random(in: 0...1.5, using: &generator)
+    let frontendAfter = Int.random(in: 1...18, using: &generator)
+    let freezeDelay = Double.random(in: 0...0.5, using: &generator)
+    print(
+      "[shared] seed \(seed): worker SIGKILL \(workerDelay) s after its first job, frontend SIGKILL after "
+        + "\(frontendAfter) checkpoints, freeze \(freezeDelay) s after the first worker's first job")
+    let database = try PostgreSQLDatabase(url: url)
     let frozenPID = try #require(frozenWorker.process?.process.processIdentifier)
     var frozen: [String: Any]?
-    var killed = false
+    var (killedAt, freezeAt): (Date?, Date?) = (nil, nil)
+    var (killed, frontendKilled) = (false, false)
     let deadline = Date().addingTimeInterval(120)
-    while (frozen == nil || !killed) && Date() < deadline {
+    while (frozen == nil || !killed || !frontendKilled) && Date() < deadline {
       let held = (try? frontends[1].query("status"))?["workers"] as? [[String: Any]] ?? []
-      // The second worker dies as soon as it holds a job; the first frontend with it.
-      if !killed, held.contains(where: { Self.heldBy($0, killedWorker) }) {
+      if killedAt == nil, held.contains(where: { Self.heldBy($0, killedWorker) }) {
+        killedAt = Date().addingTimeInterval(workerDelay)
+      }
+      if !killed, let killedAt, Date() >= killedAt {
         signalTree(try #require(killedWorker.process?.process.processIdentifier), SIGKILL)
-        frontends[0].kill(SIGKILL)
         killed = true
       }
-      if frozen == nil, let job = held.first(where: { Self.heldBy($0, frozenWorker) }) {
+      if !frontendKilled,
+        (try database.query("SELECT COUNT(*) FROM checkpoints").first?.first?.int ?? 0) >= frontendAfter
+      {
+        frontends[0].kill(SIGKILL)
+        frontendKilled = true
+      }
+      if freezeAt == nil, held.contains(where: { Self.heldBy($0, frozenWorker) }) {
+        freezeAt = Date().addingTimeInterval(freezeDelay)
+      }
+      if frozen == nil, let freezeAt, Date() >= freezeAt,
+        let job = held.first(where: { Self.heldBy($0, frozenWorker) })
+      {
         signalTree(frozenPID, SIGSTOP)
         // Still its job once frozen (it may have finished in between): else let it go on.
         let still = (try? frontends[1].query("status"))?["workers"] as? [[String: Any]] ?? []
@@ -70,13 +98,13 @@ import Testing
     let job = try #require(frozen, "the first worker never held a job")
     for trainer in trainers { #expect(trainer.wait() == 0, "\(trainer.output)") }
     #expect(killed, "the second worker never held a job")
+    #expect(frontendKilled, "seed \(seed)")
     // The survivor does the rest, the frozen and the killed worker's jobs once their leases ran out.
     let drained = Date().addingTimeInterval(300)
     while Date() < drained {
       if try frontends[1].query("status")["queue_depth"] as? Int == 0 { break }
       Thread.sleep(forTimeInterval: 0.2)
     }
-    let database = try PostgreSQLDatabase(url: url)
     // Every checkpoint each trainer wrote is stored, once, with its bytes.
     for run in runs {
       let written = try writtenCheckpoints(in: out.appendingPathComponent(run))

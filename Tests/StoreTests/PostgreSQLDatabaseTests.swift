@@ -52,6 +52,14 @@ import Testing
     }
     try db.transaction(durable: false) { try db.execute("INSERT INTO t VALUES (2)") }
     #expect(try db.query("SELECT i FROM t") == [[.integer(2)]])
+    // A nested transaction joins the outer one: it rolls back with it.
+    #expect(throws: Abort.self) {
+      try db.transaction(durable: true) {
+        try db.transaction(durable: true) { try db.execute("INSERT INTO t VALUES (4)") }
+        throw Abort()
+      }
+    }
+    #expect(try db.query("SELECT i FROM t") == [[.integer(2)]])
     // A failed statement inside a transaction aborts it as a whole, and the connection is
     // usable afterwards.
     #expect(throws: PostgreSQLError.self) {

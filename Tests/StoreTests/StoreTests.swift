@@ -44,6 +44,15 @@ import Testing
     #expect(try db.query("SELECT COUNT(*) FROM t").first?.first?.int == 0)
     try db.transaction { try db.execute("INSERT INTO t VALUES (2)") }
     #expect(try db.query("SELECT n FROM t").first?.first?.int == 2)
+    // A nested transaction joins the outer one: it commits and rolls back with it.
+    #expect(throws: Boom.self) {
+      try db.transaction(durable: true) {
+        try db.transaction(durable: true) { try db.execute("INSERT INTO t VALUES (3)") }
+        throw Boom()
+      }
+    }
+    try db.transaction { try db.transaction { try db.execute("INSERT INTO t VALUES (4)") } }
+    #expect(try db.query("SELECT n FROM t ORDER BY n") == [[.integer(2)], [.integer(4)]])
   }
 
   /// Migration 012 on a store written before it: field keys of stored analysis reports become
