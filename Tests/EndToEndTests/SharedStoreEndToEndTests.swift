@@ -44,33 +44,41 @@ import Testing
         ], log: out.appendingPathComponent("\(run).log"))
     }
     // The kills come at random moments, drawn from a seed (I2X_SHARED_SEED to replay one): the
-    // second worker 0–1.5 s after it first holds a job (mid-analysis, in its job process or
-    // between jobs), the first frontend once 1–18 of the 24 checkpoints are stored (so later
-    // ones fail over). The first worker is frozen, with its job process, while it holds a job.
+    // second worker is SIGKILLed 3 times, each 0–1.5 s after it first holds a job (mid-analysis,
+    // in its job process or between jobs) and restarted 0.2–1 s later; the first frontend dies
+    // once 1–18 of the 24 checkpoints are stored (so later ones fail over). The first worker is
+    // frozen, with its job process, while it holds a job.
     let seed =
       ProcessInfo.processInfo.environment["I2X_SHARED_SEED"].flatMap { UInt64($0) }
       ?? UInt64(Date().timeIntervalSince1970 * 1000)
     var generator = SeededGenerator(seed: seed)
-    let workerDelay = Double.random(in: 0...1.5, using: &generator)
     let frontendAfter = Int.random(in: 1...18, using: &generator)
     let freezeDelay = Double.random(in: 0...0.5, using: &generator)
     print(
-      "[shared] seed \(seed): worker SIGKILL \(workerDelay) s after its first job, frontend SIGKILL after "
-        + "\(frontendAfter) checkpoints, freeze \(freezeDelay) s after the first worker's first job")
+      String(
+        format: "[shared] seed %llu: frontend SIGKILL after %d checkpoints, freeze %.2f s after a job", seed,
+        frontendAfter, freezeDelay))
     let database = try PostgreSQLDatabase(url: url)
     let frozenPID = try #require(frozenWorker.process?.process.processIdentifier)
     var frozen: [String: Any]?
-    var (killedAt, freezeAt): (Date?, Date?) = (nil, nil)
-    var (killed, frontendKilled) = (false, false)
-    let deadline = Date().addingTimeInterval(120)
-    while (frozen == nil || !killed || !frontendKilled) && Date() < deadline {
+    var (killAt, restartAt, freezeAt): (Date?, Date?, Date?) = (nil, nil, nil)
+    var (kills, frontendKilled) = (0, false)
+    let deadline = Date().addingTimeInterval(150)
+    while (frozen == nil || kills < 3 || restartAt != nil || !frontendKilled) && Date() < deadline {
       let held = (try? frontends[1].query("status"))?["workers"] as? [[String: Any]] ?? []
-      if killedAt == nil, held.contains(where: { Self.heldBy($0, killedWorker) }) {
-        killedAt = Date().addingTimeInterval(workerDelay)
+      if kills < 3, killAt == nil, restartAt == nil, held.contains(where: { Self.heldBy($0, killedWorker) }) {
+        let delay = Double.random(in: 0...1.5, using: &generator)
+        print(String(format: "[shared] worker SIGKILL %d: %.2f s after it holds a job", kills + 1, delay))
+        killAt = Date().addingTimeInterval(delay)
       }
-      if !killed, let killedAt, Date() >= killedAt {
+      if let at = killAt, Date() >= at {
         signalTree(try #require(killedWorker.process?.process.processIdentifier), SIGKILL)
-        killed = true
+        kills += 1
+        (killAt, restartAt) = (nil, Date().addingTimeInterval(Double.random(in: 0.2...1, using: &generator)))
+      }
+      if let at = restartAt, Date() >= at {
+        try killedWorker.startWithoutProbe()
+        restartAt = nil
       }
       if !frontendKilled,
         (try database.query("SELECT COUNT(*) FROM checkpoints").first?.first?.int ?? 0) >= frontendAfter
@@ -97,7 +105,7 @@ import Testing
     }
     let job = try #require(frozen, "the first worker never held a job")
     for trainer in trainers { #expect(trainer.wait() == 0, "\(trainer.output)") }
-    #expect(killed, "the second worker never held a job")
+    #expect(kills == 3, "the second worker held a job \(kills) times, seed \(seed)")
     #expect(frontendKilled, "seed \(seed)")
     // The survivor does the rest, the frozen and the killed worker's jobs once their leases ran out.
     let drained = Date().addingTimeInterval(300)
