@@ -188,7 +188,7 @@ fi
 
 # Scale-out: daemons sharing one PostgreSQL store (a temporary server here): a frontend that
 # accepts and answers, two workers that analyse, a trainer publishing to the frontend; then this
-# demo's own embedded store migrated into PostgreSQL, verified by SHA-256. About 1 minute.
+# demo's own embedded store migrated into PostgreSQL, verified by SHA-256. About 20 s.
 if [ -n "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
   source scripts/postgresql-temp.sh
   shared="$out/shared"

@@ -6,9 +6,10 @@ pg_temp_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_temp_as=()
 
 pg_temp_start() {
-  pg_temp_dir=$1
   [ -n "$pg_temp_bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; return 69; }
-  mkdir -p "$pg_temp_dir"
+  mkdir -p "$1"
+  # Absolute: the server's socket and lock files go there, and it runs in its data directory.
+  pg_temp_dir=$(cd "$1" && pwd)
   if [ "$(id -u)" -eq 0 ]; then
     pg_temp_as=(setpriv --reuid=postgres --regid=postgres --init-groups)
     chmod 755 "$(dirname "$pg_temp_dir")"
