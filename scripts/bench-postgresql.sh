@@ -2,8 +2,8 @@
 # Daemons sharing a PostgreSQL store (issue 15), measured on this machine: starts a temporary
 # PostgreSQL server (Debian's binaries; initdb in a temporary directory, as the unprivileged
 # postgres user when run as root), then prints JSON lines:
-#  - `i2x-bench shared`: ingest rate and query latency on the embedded store and on PostgreSQL,
-#    and the queue's own cost per job on both;
+#  - `i2x-bench shared`: ingest rate and query latency on the embedded store and on PostgreSQL
+#    (blobs in a directory, and in the database), and the queue's own cost per job on both;
 #  - analysis throughput of one worker and of two, each pinned to a core of its own (taskset),
 #    on the same pre-filled queue: RUNS trainers (smallcnn-bn, one epoch of Fashion-MNIST,
 #    publishing every 200 steps) publish to a frontend that does not analyse; the database is
@@ -29,7 +29,8 @@ port=$PG_PORT
 psql() { pg_temp_psql "$@"; }
 url() { pg_temp_url "$1"; }
 psql postgres "CREATE DATABASE bench"
-I2X_BENCH_POSTGRESQL=$(url bench) "$bin/i2x-bench" shared
+psql postgres "CREATE DATABASE bench_blobs"
+I2X_BENCH_POSTGRESQL=$(url bench) I2X_BENCH_POSTGRESQL_DATABASE_BLOBS=$(url bench_blobs) "$bin/i2x-bench" shared
 
 # The queue: trainers publishing to a frontend (no analysis), at once.
 psql postgres "CREATE DATABASE queue"

@@ -197,7 +197,7 @@ if [ -n "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
   pg_temp_start "$shared/pg"
   pg_temp_psql postgres "CREATE DATABASE demo"
   pg_temp_psql postgres "CREATE DATABASE migrated"
-  store=(--store "$(pg_temp_url demo)" --blob-dir "$shared/blobs")
+  store=(--store "$(pg_temp_url demo)")  # blobs in the database too: nothing else is shared
   front="tcp://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   echo "== several daemons on one PostgreSQL store: a frontend on $front and two workers" >&2
   "$bin/i2xd" "${store[@]}" --role frontend --endpoint "$front" 2> "$shared/frontend.log" &
@@ -220,7 +220,7 @@ if [ -n "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null)" ]; then
   kill -TERM "${shared_pids[@]}" 2>/dev/null || true
   wait "${shared_pids[@]}" 2>/dev/null || true
   echo "== this demo's embedded store migrated into PostgreSQL (every table and blob verified by SHA-256)" >&2
-  "$bin/i2xd" migrate --from "$out/daemon" --to "$(pg_temp_url migrated)" --blob-dir "$shared/blobs"
+  "$bin/i2xd" migrate --from "$out/daemon" --to "$(pg_temp_url migrated)"
   pg_temp_stop
 else
   echo "== (PostgreSQL not installed: skipping the shared-store part)" >&2

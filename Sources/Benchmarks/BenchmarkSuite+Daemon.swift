@@ -77,8 +77,12 @@ extension BenchmarkSuite {
     let architecture = try requireArchitecture("smallcnn")
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let backend: String
-    if case .postgreSQL = location { backend = "postgresql" } else { backend = "sqlite" }
+    let (backend, blobs): (String, String)
+    if case .postgreSQL(_, let directory) = location {
+      (backend, blobs) = ("postgresql", directory == nil ? "database" : "directory")
+    } else {
+      (backend, blobs) = ("sqlite", "directory")
+    }
     let daemon = try EmbeddedDaemon(location: location ?? .directory(directory))
     defer { daemon.shutdown() }
     let client = RequestClient(endpoint: daemon.endpoint, timeoutMilliseconds: 10_000, attempts: 1)
@@ -108,7 +112,7 @@ extension BenchmarkSuite {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     emit(
       line([
-        "figure": "ingest", "store": backend, "checkpoint_bytes": messages[0].payload?.count ?? 0,
+        "figure": "ingest", "store": backend, "blobs": blobs, "checkpoint_bytes": messages[0].payload?.count ?? 0,
         "checkpoints_per_second": Double(count) / seconds,
       ]))
     for query in [QueryHeader(query: "status"), QueryHeader(query: "checkpoints", run: "bench")] {

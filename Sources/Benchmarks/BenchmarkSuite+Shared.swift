@@ -8,7 +8,8 @@ extension BenchmarkSuite {
   /// `I2X_BENCH_POSTGRESQL` (`scripts/bench-postgresql.sh` starts a server and sets it): ingest
   /// (checkpoints acknowledged per second, each blob fsynced and its row committed) and query
   /// latency on both, then the queue's own cost per job (claim, then finish, of jobs that do
-  /// nothing) on both.
+  /// nothing) on both; with `I2X_BENCH_POSTGRESQL_DATABASE_BLOBS` (another, empty database),
+  /// ingest again with the blobs in PostgreSQL.
   func shared(_ emit: (String) -> Void) throws {
     guard let url = ProcessInfo.processInfo.environment["I2X_BENCH_POSTGRESQL"], !url.isEmpty else {
       throw TrainingError(
@@ -20,6 +21,10 @@ extension BenchmarkSuite {
     let postgreSQL = StoreLocation.postgreSQL(url: url, blobs: blobs)
     try ingestAndQueries(emit)
     try ingestAndQueries(emit, location: postgreSQL)
+    // Blobs in the database need a database of their own (a store keeps them in one place).
+    if let other = ProcessInfo.processInfo.environment["I2X_BENCH_POSTGRESQL_DATABASE_BLOBS"], !other.isEmpty {
+      try ingestAndQueries(emit, location: .postgreSQL(url: other, blobs: nil))
+    }
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     for (backend, location) in [("sqlite", StoreLocation.directory(directory)), ("postgresql", postgreSQL)] {

@@ -13,10 +13,12 @@ public enum DaemonCommand {
       .value("data-dir", "DIR", "Where the SQLite store and the blob directory live.", default: "i2x-data"),
       .value(
         "store", "URL",
-        "Keep the store in PostgreSQL instead (postgresql://user@host:port/database; the password from ~/.pgpass or PGPASSWORD), shared with other daemons; needs --blob-dir."
+        "Keep the store in PostgreSQL instead (postgresql://user@host:port/database; the password from ~/.pgpass or PGPASSWORD), shared with other daemons; blobs go in the database unless --blob-dir is given."
       ),
       .value(
-        "blob-dir", "DIR", "Blob directory of a PostgreSQL store, reachable by every daemon sharing it (e.g. NFS)."),
+        "blob-dir", "DIR",
+        "Keep a PostgreSQL store's blobs in this directory instead of the database; every daemon sharing the store must reach it (e.g. NFS) and pass it."
+      ),
       .value(
         "role", "ROLE",
         "all (accept checkpoints and queries, and analyse), frontend (accept and answer only) or worker (analyse only); frontend and worker need a PostgreSQL --store.",
@@ -193,7 +195,10 @@ public enum DaemonCommand {
     options: [
       .value("from", "DIR", "The data directory of the embedded store (stop its daemon first)."),
       .value("to", "URL", "The PostgreSQL store (postgresql://user@host:port/database), empty."),
-      .value("blob-dir", "DIR", "The blob directory the PostgreSQL store's daemons will use (--blob-dir)."),
+      .value(
+        "blob-dir", "DIR",
+        "The blob directory the PostgreSQL store's daemons will use (--blob-dir); without it, blobs go in the database."
+      ),
       .flag("json", "Print what was copied as JSON (schema_version 2)."),
     ],
     discussion: """
@@ -212,7 +217,7 @@ public enum DaemonCommand {
       guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
         throw UsageError("--to must be a PostgreSQL URL (postgresql://…), not '\(url)'", hint: migrateSpec.hint)
       }
-      let blobs = URL(fileURLWithPath: try options.requiredString("blob-dir"))
+      let blobs = options.string("blob-dir").map { URL(fileURLWithPath: $0) }
       let summary: StoreMigration.Summary
       do { summary = try StoreMigration.run(from: from, to: url, blobDirectory: blobs, log: log) } catch let error
         as PostgreSQLError where error.isTransient

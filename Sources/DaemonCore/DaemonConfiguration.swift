@@ -75,7 +75,7 @@ struct DaemonConfiguration {
     }
   }
 
-  /// `--store` and `--blob-dir`, or `--data-dir`.
+  /// `--store` (and `--blob-dir`, else blobs in the database), or `--data-dir`.
   static func store(_ options: ParsedOptions) throws -> StoreLocation {
     guard let url = options.string("store") else {
       guard options.string("blob-dir") == nil else {
@@ -88,12 +88,7 @@ struct DaemonConfiguration {
         "--store must be a PostgreSQL URL (postgresql://user@host:port/database), not '\(url)'; "
           + "the embedded SQLite store is --data-dir", hint: DaemonCommand.spec.hint)
     }
-    guard let blobs = options.string("blob-dir") else {
-      throw UsageError(
-        "--store needs --blob-dir: the directory where every daemon sharing the database keeps checkpoint files",
-        hint: DaemonCommand.spec.hint)
-    }
-    return .postgreSQL(url: url, blobs: URL(fileURLWithPath: blobs))
+    return .postgreSQL(url: url, blobs: options.string("blob-dir").map { URL(fileURLWithPath: $0) })
   }
 
   /// The explainer settings; the generator and the oracle are loaded and checked now, so a

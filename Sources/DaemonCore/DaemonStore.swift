@@ -24,11 +24,33 @@ public final class DaemonStore {
   }
 
   /// Connects to the PostgreSQL database at `url` (applying migrations) with blobs in
-  /// `blobDirectory` (a directory every daemon sharing the database reaches, e.g. on NFS).
-  public init(postgreSQL url: String, blobDirectory: URL) throws {
-    database = try PostgreSQLDatabase(url: url)
-    blobs = try BlobStore(root: blobDirectory)
+  /// `blobDirectory` (a directory every daemon sharing the database reaches, e.g. on NFS), or
+  /// in the database itself when nil. The first daemon to open a database records which;
+  /// every later one must agree.
+  /// - Throws: `BlobLocationMismatch` when it does not.
+  public init(postgreSQL url: String, blobDirectory: URL?) throws {
+    let database = try PostgreSQLDatabase(url: url)
+    self.database = database
+    blobs = try blobDirectory.map { try BlobStore(root: $0) } ?? BlobStore(database: database)
     try Migrations.apply(to: database)
+    let mode = blobDirectory == nil ? "database" : "directory"
+    try database.execute(
+      "INSERT INTO store_settings (key, value) VALUES ('blobs', ?) ON CONFLICT DO NOTHING", [.text(mode)])
+    let recorded = try database.query("SELECT value FROM store_settings WHERE key = 'blobs'").first?.first?.string
+    guard recorded == mode else { throw BlobLocationMismatch(recorded: recorded ?? "?", requested: mode) }
+  }
+
+  /// A daemon that would keep blobs elsewhere than the store's other daemons do.
+  public struct BlobLocationMismatch: Error, CustomStringConvertible, Sendable {
+    /// Where the store keeps its blobs (`database` or `directory`).
+    public var recorded: String
+    /// Where this daemon was told to.
+    public var requested: String
+    public var description: String {
+      recorded == "database"
+        ? "this PostgreSQL store keeps its blobs in the database; start every daemon on it without --blob-dir"
+        : "this PostgreSQL store keeps its blobs in a shared directory; start every daemon on it with that --blob-dir"
+    }
   }
 
   /// A registered run.

@@ -10,10 +10,11 @@ import Store
 /// writes removed, and errors that say what to do.
 enum DataDirectory {
   /// Opens the store at `location`: `open(_:log:)` for a data directory; for PostgreSQL,
-  /// the blob directory is created if missing (never cleaned of other daemons' temporary
+  /// the blob directory (if blobs are not in the database) is created if missing (never cleaned of other daemons' temporary
   /// files: they may be writing them now), then the database is connected and migrated.
   /// - Throws: `DataDirectoryError` (exit 73) for the blob directory, `DaemonStartError`
-  ///   (exit 69) for a database that cannot be reached.
+  ///   (exit 69) for a database that cannot be reached, `UsageError` (exit 64) for a
+  ///   `--blob-dir` given or left out against what the store's other daemons do.
   static func open(_ location: StoreLocation, log: (String) -> Void) throws -> DaemonStore {
     switch location {
     case .directory(let directory): return try open(directory, log: log)
@@ -21,17 +22,23 @@ enum DataDirectory {
     }
   }
 
-  private static func openShared(_ url: String, blobs: URL) throws -> DaemonStore {
+  private static func openShared(_ url: String, blobs: URL?) throws -> DaemonStore {
     umask(0o077)
-    do { try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true) } catch {
-      throw DataDirectoryError("cannot create --blob-dir \(blobs.path): \(error); choose a writable location")
+    if let blobs {
+      do { try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true) } catch {
+        throw DataDirectoryError("cannot create --blob-dir \(blobs.path): \(error); choose a writable location")
+      }
+      guard access(blobs.path, R_OK | W_OK | X_OK) == 0 else {
+        throw DataDirectoryError(
+          "--blob-dir \(blobs.path) is not writable by this user (\(String(cString: strerror(errno)))); "
+            + "fix its permissions")
+      }
     }
-    guard access(blobs.path, R_OK | W_OK | X_OK) == 0 else {
-      throw DataDirectoryError(
-        "--blob-dir \(blobs.path) is not writable by this user (\(String(cString: strerror(errno)))); fix its permissions"
-      )
-    }
-    do { return try DaemonStore(.postgreSQL(url: url, blobs: blobs)) } catch {
+    do { return try DaemonStore(.postgreSQL(url: url, blobs: blobs)) } catch let mismatch
+      as DaemonStore.BlobLocationMismatch
+    {
+      throw UsageError("\(mismatch)", hint: DaemonCommand.spec.hint)
+    } catch {
       throw DaemonStartError(
         "cannot open the PostgreSQL store \(PostgreSQLDatabase.redacted(url)): \(error); check that the server runs "
           + "and the URL, user and database are right")

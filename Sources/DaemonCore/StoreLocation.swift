@@ -2,12 +2,14 @@ import Foundation
 import Store
 
 /// Where a daemon keeps its store: a data directory (SQLite and blobs, the embedded default),
-/// or a PostgreSQL database shared by several daemons with blobs in a directory they all reach.
+/// or a PostgreSQL database shared by several daemons, with blobs in a directory they all
+/// reach or in the database.
 public enum StoreLocation: Sendable, Equatable {
   /// `<directory>/i2x.sqlite` and `<directory>/blobs`.
   case directory(URL)
-  /// The database at `url` (`postgresql://…`), blobs in `blobs`.
-  case postgreSQL(url: String, blobs: URL)
+  /// The database at `url` (`postgresql://…`), blobs in the directory `blobs` (nil: in the
+  /// database).
+  case postgreSQL(url: String, blobs: URL?)
 
   /// Environment variable that carries the PostgreSQL URL (which may hold a password) to the
   /// daemon's job processes, instead of their command lines (which any user can read).
@@ -20,7 +22,8 @@ public enum StoreLocation: Sendable, Equatable {
   public var description: String {
     switch self {
     case .directory(let directory): return directory.path
-    case .postgreSQL(let url, let blobs): return "\(PostgreSQLDatabase.redacted(url)) (blobs in \(blobs.path))"
+    case .postgreSQL(let url, let blobs):
+      return "\(PostgreSQLDatabase.redacted(url)) (blobs in \(blobs?.path ?? "the database"))"
     }
   }
 
@@ -28,7 +31,8 @@ public enum StoreLocation: Sendable, Equatable {
   var childArguments: [String] {
     switch self {
     case .directory(let directory): return ["--data-dir", directory.path]
-    case .postgreSQL(_, let blobs): return ["--store-from-environment", urlVariableName, "--blob-dir", blobs.path]
+    case .postgreSQL(_, let blobs):
+      return ["--store-from-environment", urlVariableName] + (blobs.map { ["--blob-dir", $0.path] } ?? [])
     }
   }
 
@@ -37,10 +41,9 @@ public enum StoreLocation: Sendable, Equatable {
   /// The location a job process was given (`childArguments`), or nil when incomplete.
   static func child(_ values: [String: String]) -> StoreLocation? {
     if let directory = values["--data-dir"] { return .directory(URL(fileURLWithPath: directory)) }
-    guard let variable = values["--store-from-environment"], let url = ProcessInfo.processInfo.environment[variable],
-      let blobs = values["--blob-dir"]
+    guard let variable = values["--store-from-environment"], let url = ProcessInfo.processInfo.environment[variable]
     else { return nil }
-    return .postgreSQL(url: url, blobs: URL(fileURLWithPath: blobs))
+    return .postgreSQL(url: url, blobs: values["--blob-dir"].map { URL(fileURLWithPath: $0) })
   }
 }
 

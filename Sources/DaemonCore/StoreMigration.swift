@@ -6,7 +6,7 @@ import Store
 /// so a team that outgrows one machine keeps its history. Every table's rows (ids kept, so
 /// references between tables and the clients' cursors stay valid) in one PostgreSQL
 /// transaction, the sequences moved past the copied ids, and every blob copied to the blob
-/// directory. Verified before the commit: each blob's bytes hash to its name, and each table
+/// directory or into the database. Verified before the commit: each blob's bytes hash to its name, and each table
 /// reads back from PostgreSQL with the same SHA-256 over its rows as from SQLite.
 public enum StoreMigration {
   /// Tables in the order their references need; `events` last (the copy's own inserts fire
@@ -35,8 +35,8 @@ public enum StoreMigration {
   }
 
   /// Copies the store in `directory` into the PostgreSQL database at `url` with blobs in
-  /// `blobDirectory`; `log` hears the progress.
-  public static func run(from directory: URL, to url: String, blobDirectory: URL, log: (String) -> Void) throws
+  /// `blobDirectory` (nil: in the database); `log` hears the progress.
+  public static func run(from directory: URL, to url: String, blobDirectory: URL?, log: (String) -> Void) throws
     -> Summary
   {
     guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("i2x.sqlite").path) else {
@@ -49,7 +49,8 @@ public enum StoreMigration {
     }
     var summary = Summary()
     // Blobs first (content-addressed: extra files are harmless if the rows do not commit).
-    let files = FileManager.default.enumerator(at: source.blobs.root, includingPropertiesForKeys: nil)
+    guard let root = source.blobs.root else { throw Refused(description: "the source store keeps no blob files") }
+    let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
     while let file = files?.nextObject() as? URL {
       let name = file.lastPathComponent
       guard name.count == 64, name.allSatisfy(\.isHexDigit) else { continue }
@@ -59,7 +60,7 @@ public enum StoreMigration {
       }
       try target.blobs.put(bytes, sha256: name)
       guard SHA256.hex(try target.blobs.get(name)) == name else {
-        throw Refused(description: "blob \(name) reads back differently from \(blobDirectory.path)")
+        throw Refused(description: "blob \(name) reads back differently from \(blobDirectory?.path ?? "the database")")
       }
       summary.blobs += 1
       summary.blobBytes += bytes.count

@@ -39,12 +39,14 @@ public struct Migration: Sendable {
   }
 
   /// SQLite DDL in PostgreSQL's types: an autoincrement key becomes `BIGSERIAL`, `INTEGER`
-  /// `BIGINT` (steps and ids are 64-bit in SQLite) and `REAL` `DOUBLE PRECISION`.
+  /// `BIGINT` (steps and ids are 64-bit in SQLite), `REAL` `DOUBLE PRECISION` and `BLOB`
+  /// `BYTEA`.
   public static func postgreSQL(_ statement: String) -> String {
     statement
       .replacingOccurrences(of: "INTEGER PRIMARY KEY AUTOINCREMENT", with: "BIGSERIAL PRIMARY KEY")
       .replacingOccurrences(of: #"\bINTEGER\b"#, with: "BIGINT", options: .regularExpression)
       .replacingOccurrences(of: #"\bREAL\b"#, with: "DOUBLE PRECISION", options: .regularExpression)
+      .replacingOccurrences(of: #"\bBLOB\b"#, with: "BYTEA", options: .regularExpression)
   }
 }
 
@@ -240,6 +242,18 @@ public enum Migrations {
         "ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION",
         "ALTER TABLE jobs ADD COLUMN fence BIGINT NOT NULL DEFAULT 0",
         "CREATE SEQUENCE job_fences",
+      ]
+    ),
+    Migration(
+      "014-database-blobs",
+      [
+        // Blobs kept in the database (a PostgreSQL store whose daemons share no directory):
+        // the chunks, then the row that names a whole blob, written last.
+        "CREATE TABLE blob_chunks (sha256 TEXT NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (sha256, chunk))",
+        "CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, bytes INTEGER NOT NULL, chunks INTEGER NOT NULL)",
+        // Settings of the store that every daemon opening it must share (`blobs`: where the
+        // blobs are, `database` or `directory`).
+        "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       ]
     ),
   ]

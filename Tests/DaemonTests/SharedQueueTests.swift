@@ -98,6 +98,25 @@ import Testing
     #expect(try setup.jobCounts()["done"] == runs.count * steps)
   }
 
+  @Test func everyDaemonOfAStoreKeepsItsBlobsInTheSamePlace() throws {
+    let url = try PostgreSQLServer.freshDatabase()
+    let first = try DaemonStore(postgreSQL: url, blobDirectory: nil)
+    let sha = try first.blobs.put(Array("probe".utf8))
+    let blobs = try DaemonFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: blobs) }
+    #expect {
+      try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+    } throws: {
+      ($0 as? DaemonStore.BlobLocationMismatch)?.description.contains("without --blob-dir") == true
+    }
+    // A daemon that agrees reads what the first stored.
+    #expect(try DaemonStore(postgreSQL: url, blobDirectory: nil).blobs.get(sha) == Array("probe".utf8))
+    // And the other way round.
+    let other = try PostgreSQLServer.freshDatabase()
+    _ = try DaemonStore(postgreSQL: other, blobDirectory: blobs)
+    #expect(throws: DaemonStore.BlobLocationMismatch.self) { try DaemonStore(postgreSQL: other, blobDirectory: nil) }
+  }
+
   @Test func aWorkerThatLostItsLeaseRecordsNothing() throws {
     let (first, url, blobs) = try store(runs: ["r"], steps: 2)
     // Worker 1 claims with a short lease, then stalls (as if SIGSTOPped) past it.

@@ -80,7 +80,7 @@ import Wire
     let sha = try #require(try store.checkpoints(run: "r1").first?.sha256)
     var bytes = try store.blobs.get(sha)
     bytes[bytes.count / 2] ^= 0xFF
-    try Data(bytes).write(to: store.blobs.url(for: sha))
+    try Data(bytes).write(to: try #require(store.blobs.url(for: sha)))
     let url = try PostgreSQLServer.freshDatabase()
     let blobs = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: blobs) }
@@ -89,23 +89,25 @@ import Wire
     }
     #expect(try PostgreSQLDatabase(url: url).query("SELECT COUNT(*) FROM runs") == [[.integer(0)]])
   }
-  /// `i2xd migrate` as a user runs it: sysexits codes for a usage error (64), a directory with no
-  /// store or a non-empty target (65), and 0 for a copy that verified.
+  /// `i2xd migrate` as a user runs it, with the blobs going into the database (no --blob-dir):
+  /// sysexits codes for a usage error (64), a directory with no store or a non-empty target
+  /// (65), and 0 for a copy that verified, whose blobs a daemon on the copy reads.
   @Test func theCommandExitsWithSysexitsCodes() throws {
     let directory = try embeddedStore()
     defer { try? FileManager.default.removeItem(at: directory) }
     let empty = try DaemonFixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: empty) }
-    let blobs = try DaemonFixtures.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: blobs) }
     let url = try PostgreSQLServer.freshDatabase()
-    func migrate(from: URL) -> Int32 {
-      DaemonCommand.main(["migrate", "--from", from.path, "--to", url, "--blob-dir", blobs.path])
-    }
+    func migrate(from: URL) -> Int32 { DaemonCommand.main(["migrate", "--from", from.path, "--to", url]) }
     #expect(DaemonCommand.main(["migrate", "--to", url]) == 64)
     #expect(migrate(from: empty) == 65)
     #expect(migrate(from: directory) == 0)
     #expect(migrate(from: directory) == 65, "the target now holds a store")
     #expect(try PostgreSQLDatabase(url: url).query("SELECT COUNT(*) FROM checkpoints") == [[.integer(3)]])
+    let original = try DaemonStore(directory: directory)
+    let copy = try DaemonStore(postgreSQL: url, blobDirectory: nil)
+    for checkpoint in try original.checkpoints(run: "r1") {
+      #expect(try copy.blobs.get(checkpoint.sha256) == original.blobs.get(checkpoint.sha256))
+    }
   }
 }

@@ -5,8 +5,8 @@ import Synchronization
 
 /// The store the daemon tests run against: the embedded SQLite store in the test's directory,
 /// or, with `I2X_TEST_STORE=postgresql`, a fresh database of its own on the tests' PostgreSQL
-/// server (blobs in the test's directory), the same database every time the test opens the
-/// same directory. `scripts/test.sh` runs the suite both ways.
+/// server (blobs in the database; `I2X_TEST_BLOBS=directory` keeps them in the test's
+/// directory instead), the same database every time the test opens the same directory. `scripts/test.sh` runs the suite both ways.
 enum TestStore {
   static let postgreSQL = ProcessInfo.processInfo.environment["I2X_TEST_STORE"] == "postgresql"
   private static let databases = Mutex<[String: String]>([:])
@@ -19,7 +19,8 @@ enum TestStore {
       known[directory.path] = url
       return url
     }
-    return .postgreSQL(url: url, blobs: directory.appendingPathComponent("blobs"))
+    let inDirectory = ProcessInfo.processInfo.environment["I2X_TEST_BLOBS"] == "directory"
+    return .postgreSQL(url: url, blobs: inDirectory ? directory.appendingPathComponent("blobs") : nil)
   }
 
   static func open(_ directory: URL) throws -> DaemonStore { try DaemonStore(location(directory)) }

@@ -5,18 +5,18 @@ import Store
 import Testing
 
 /// Real processes on one PostgreSQL store (issue 15): two frontends, three analysing workers
-/// and four trainers publishing to both frontends at once. One worker is frozen (SIGSTOP, its
-/// job process too) while it holds a job, one is SIGKILLed, and so is a frontend, each at a
-/// random moment drawn from a printed seed. The trainers
-/// fail over to the other frontend; the surviving worker takes the frozen and the killed
-/// worker's jobs over once their leases run out; the frozen worker, resumed, records nothing.
-/// Every checkpoint is stored once and analysed once, and the queries answer.
+/// and four trainers publishing to both frontends at once, sharing nothing but the server
+/// (blobs in the database). One worker is frozen (SIGSTOP, its job process too) while it holds
+/// a job, another is SIGKILLed three times (and restarted), and so is a frontend, each at a
+/// random moment drawn from a printed seed. The trainers fail over to the other frontend; the
+/// surviving workers take the frozen and the killed worker's jobs over once their leases run
+/// out; the frozen worker, resumed, records nothing. Every checkpoint is stored once and
+/// analysed once, and the queries answer.
 @Suite(.serialized) struct SharedStoreEndToEndTests {
   @Test func frontendsAndWorkersDieOrFreezeAndNothingIsLostOrDoneTwice() throws {
     let url = try PostgreSQLServer.freshDatabase()
-    let blobs = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: blobs) }
-    let store = ["--store", url, "--blob-dir", blobs.path]
+    // Blobs in the database: the daemons share nothing but the PostgreSQL server.
+    let store = ["--store", url]
     let frontends = try (0..<2).map { _ in
       try DaemonUnderTest(extraArguments: ["--role", "frontend"], storeArguments: store)
     }
@@ -120,6 +120,9 @@ import Testing
       let stored = try database.query("SELECT step, sha256 FROM checkpoints WHERE run = ? ORDER BY step", [.text(run)])
       #expect(stored.count == written.count && stored.allSatisfy { written[$0[0].int ?? -1] == $0[1].string }, "\(run)")
     }
+    #expect(
+      try database.query("SELECT COUNT(*) FROM checkpoints c JOIN blobs b ON b.sha256 = c.sha256 AND b.bytes = c.size")
+        == [[.integer(24)]], "every checkpoint's bytes are in the database")
     let recorded = try database.query("SELECT run, step, created_at FROM analyses ORDER BY run, step")
     #expect(recorded.count == 24, "every checkpoint of the four runs analysed")
     // Resumed, the frozen worker finds its claim gone: it records nothing.
