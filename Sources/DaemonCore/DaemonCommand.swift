@@ -28,6 +28,10 @@ public enum DaemonCommand {
         "On a PostgreSQL store: how long a claimed job stays this worker's without a renewal (renewed every quarter of it); a worker that dies or stalls longer loses the job to another.",
         default: "30"),
       .value(
+        "worker-name", "NAME",
+        "On a PostgreSQL store: this worker's name in the jobs it holds (default host:pid). A stable name, unique to one daemon, lets a restarted worker take back the jobs it held at once instead of after their leases."
+      ),
+      .value(
         "endpoint", "ENDPOINT", "ZeroMQ endpoint to bind (tcp://host:port or ipc://path).",
         default: "tcp://127.0.0.1:7070"),
       .value(
@@ -154,6 +158,7 @@ public enum DaemonCommand {
           timeout: configuration.jobTimeout),
         log: log)
       analysing.lease = configuration.jobLease
+      if let name = configuration.workerName { analysing.name = name }
       try analysing.start()
       worker = analysing
     }

@@ -11,6 +11,8 @@ struct DaemonConfiguration {
   var role = "all"
   /// Seconds of a job claim's lease on a PostgreSQL store.
   var jobLease = 30.0
+  /// `--worker-name`, or nil for `host:pid`.
+  var workerName: String?
   var endpoint: String
   var socketOptions = SocketOptions()
   var curve: (secretKey: String, allowedKeys: [String])?
@@ -31,6 +33,18 @@ struct DaemonConfiguration {
         hint: DaemonCommand.spec.hint)
     }
     jobLease = Double(try options.int("job-lease", minimum: 2) ?? Int(jobLease))
+    if let name = options.string("worker-name") {
+      guard !name.isEmpty, name.utf8.count <= 200,
+        !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+      else {
+        throw UsageError(
+          "--worker-name must be 1–200 bytes without control characters", hint: DaemonCommand.spec.hint)
+      }
+      guard case .postgreSQL = store else {
+        throw UsageError("--worker-name belongs to a PostgreSQL --store", hint: DaemonCommand.spec.hint)
+      }
+      workerName = name
+    }
     do { endpoint = try Endpoint.validate(try options.requiredString("endpoint"), for: .bind) } catch let error
       as EndpointError
     {

@@ -85,6 +85,22 @@ extension DaemonStore {
       [.real(now)])
   }
 
+  /// Ends the leases of the jobs a shared store's workers hold under `worker` (a worker
+  /// restarted under a stable name takes back what it held before, instead of waiting for
+  /// the leases to run out): the next claim takes them, with new fencing tokens, so a process
+  /// of an old claim records nothing. Returns how many; nothing on SQLite
+  /// (`requeueInterruptedJobs` does it there).
+  @discardableResult
+  public func releaseClaims(worker: String) throws -> Int {
+    guard database.dialect == .postgresql else { return 0 }
+    return try database.query(
+      """
+      UPDATE jobs SET lease_until = \(clockSQL) - 1
+      WHERE worker = ? AND state = 'running' AND lease_until IS NOT NULL RETURNING id
+      """, [.text(worker)]
+    ).count
+  }
+
   /// Claims the next job, marking it running: checkpoint analyses first, then refreshes, then
   /// interventions, then explanations. Runs take turns (the run served least recently goes
   /// first), and within a run jobs go in checkpoint order — a run's oldest queued job is the

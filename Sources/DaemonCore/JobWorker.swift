@@ -30,8 +30,9 @@ public final class JobWorker: @unchecked Sendable {
   private let location: StoreLocation
   /// Seconds a claim holds a job on a shared store without a renewal.
   public var lease = 30.0
-  /// This worker's name in the jobs it holds.
-  public let name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+  /// This worker's name in the jobs it holds (set before `start`): `host:pid` unless the
+  /// daemon was given a stable one (`--worker-name`).
+  public var name = "\(ProcessInfo.processInfo.hostName):\(getpid())"
   private let wake = DispatchSemaphore(value: 0)
   private let lock = NSLock()
   private var stopping = false
@@ -68,9 +69,12 @@ public final class JobWorker: @unchecked Sendable {
   }
 
   /// Starts the worker thread; jobs interrupted by a stop or a crash of the daemon are queued
-  /// again first.
+  /// again first (on a shared store, those still held under this worker's name).
   public func start() throws {
-    try DaemonStore(location).requeueInterruptedJobs()
+    let store = try DaemonStore(location)
+    try store.requeueInterruptedJobs()
+    let released = try store.releaseClaims(worker: name)
+    if released > 0 { log("took back \(released) job(s) held as \(name) before this daemon started") }
     let thread = Thread { [self] in
       // The thread's own connection: SQLite connections are not shared between threads.
       do {

@@ -147,6 +147,21 @@ import Testing
     #expect(throws: DaemonStore.LostLease.self) { try second.finishJob(fresh, parameterCount: nil) }
   }
 
+  @Test func aWorkerRestartedUnderItsNameTakesBackItsJobAtOnce() throws {
+    let (store, url, blobs) = try store(runs: ["r"], steps: 2)
+    let old = try #require(try store.claimJob(worker: "gpu-box-1", lease: 30))
+    #expect(try store.releaseClaims(worker: "another") == 0)
+    // The daemon restarts under the same name, long before the lease would run out.
+    let restarted = try DaemonStore(postgreSQL: url, blobDirectory: blobs)
+    #expect(try restarted.releaseClaims(worker: "gpu-box-1") == 1)
+    let again = try #require(try restarted.claimJob(worker: "gpu-box-1", lease: 30))
+    #expect(again.id == old.id && again.fence != old.fence && again.attempts == 2)
+    // A process of the old claim (were the name not unique after all) records nothing.
+    #expect(throws: DaemonStore.LostLease.self) { try store.finishJob(old, parameterCount: nil) }
+    try restarted.finishJob(again, parameterCount: nil)
+    #expect(try restarted.job(id: old.id)?.state == "done")
+  }
+
   @Test func aStalledWorkerRecordsNothingEvenBeforeAnotherTakesItsJob() throws {
     let (store, _, _) = try store(runs: ["r"], steps: 1)
     let job = try #require(try store.claimJob(worker: "w1", lease: 0.2))

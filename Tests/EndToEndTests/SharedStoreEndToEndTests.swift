@@ -23,7 +23,12 @@ import Testing
     for frontend in frontends { try frontend.start() }
     let both = frontends.map(\.endpoint).joined(separator: ",")
     let lease = ["--role", "worker", "--job-lease", "3", "--faithfulness-sample", "4"]
-    let workers = try (0..<3).map { _ in try DaemonUnderTest(extraArguments: lease, storeArguments: store) }
+    // The second worker, killed and restarted, has a stable name: each restart takes back at
+    // once a job it held (the others wait for their leases).
+    let workers = try (0..<3).map { index in
+      try DaemonUnderTest(
+        extraArguments: lease + (index == 1 ? ["--worker-name", "storm"] : []), storeArguments: store)
+    }
     for worker in workers { try worker.startWithoutProbe() }
     defer {
       for daemon in frontends + workers { daemon.kill(SIGKILL) }
@@ -148,12 +153,24 @@ import Testing
       (try JSONSerialization.jsonObject(with: Data(progress.output.utf8)) as? [String: Any])?["steps"] as? [Int]
         == [0, 10, 20, 30, 40, 41])
     #expect(survivor.process?.output.contains("analysed run") == true)
+    let restarts = (1...4).compactMap {
+      try? String(
+        contentsOf: killedWorker.dataDirectory.appendingPathComponent("i2xd-\($0).log"), encoding: .utf8)
+    }
+    print(
+      "[shared] the restarted worker took back its jobs at once \(restarts.filter { $0.contains("took back") }.count) time(s)"
+    )
   }
 
   /// Whether a `workers` row of the status query is held by `daemon`'s process.
   static func heldBy(_ row: [String: Any], _ daemon: DaemonUnderTest) -> Bool {
-    guard let pid = daemon.process?.process.processIdentifier else { return false }
-    return (row["worker"] as? String)?.hasSuffix(":\(pid)") == true
+    guard let pid = daemon.process?.process.processIdentifier, let worker = row["worker"] as? String else {
+      return false
+    }
+    if let index = daemon.extraArguments.firstIndex(of: "--worker-name") {
+      return worker == daemon.extraArguments[index + 1]
+    }
+    return worker.hasSuffix(":\(pid)")
   }
 
   /// Sends `signal` to `pid` and every process under it.
