@@ -85,19 +85,20 @@ extension DaemonStore {
       [.real(now)])
   }
 
-  /// Ends the leases of the jobs a shared store's workers hold under `worker` (a worker
-  /// restarted under a stable name takes back what it held before, instead of waiting for
-  /// the leases to run out): the next claim takes them, with new fencing tokens, so a process
-  /// of an old claim records nothing. Returns how many; nothing on SQLite
-  /// (`requeueInterruptedJobs` does it there).
+  /// Puts back in the queue the jobs a shared store's workers hold under `worker`: a worker
+  /// restarted under a stable name takes back what it held before instead of waiting for the
+  /// leases to run out. As `requeueInterruptedJobs` does on SQLite, the attempt is given back
+  /// (the interruption was the daemon's, not the job's). The next claim draws a new fencing
+  /// token, so a process of an old claim records nothing. Returns how many; nothing on SQLite.
   @discardableResult
   public func releaseClaims(worker: String) throws -> Int {
     guard database.dialect == .postgresql else { return 0 }
     return try database.query(
       """
-      UPDATE jobs SET lease_until = \(clockSQL) - 1
+      UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+        worker = NULL, lease_until = NULL, updated_at = ?
       WHERE worker = ? AND state = 'running' AND lease_until IS NOT NULL RETURNING id
-      """, [.text(worker)]
+      """, [.real(now), .text(worker)]
     ).count
   }
 

@@ -1,5 +1,7 @@
+import Checkpoints
 import Foundation
 import Glibc
+import PostgreSQLTestSupport
 import Store
 import Testing
 
@@ -7,7 +9,9 @@ import Testing
 /// moments — while serving, analysing, and during its own start-up — while real trainers
 /// publish checkpoints. Afterwards every checkpoint a trainer wrote is stored exactly once with
 /// its sha256, the database passes `PRAGMA integrity_check`, no job is left `running`, and
-/// start-up leaves no `.tmp` blob files.
+/// start-up leaves no `.tmp` blob files. The same storm runs against a PostgreSQL store with
+/// its blobs in the database (a daemon with a stable `--worker-name`, so each restart takes
+/// back the job it held).
 @Suite(.serialized) struct ReliabilityKillStormTests {
   /// One trainer process publishing one run.
   struct Round {
@@ -17,13 +21,24 @@ import Testing
   }
 
   @Test func everyCheckpointIsStoredExactlyOnceThroughAKillStorm() throws {
-    let target = ReliabilityScale.pick(ci: 50, long: 200)
+    try storm(target: ReliabilityScale.pick(ci: 50, long: 200), postgreSQL: nil)
+  }
+
+  @Test func everyCheckpointIsStoredExactlyOnceThroughAKillStormOnPostgreSQL() throws {
+    try storm(target: ReliabilityScale.pick(ci: 30, long: 200), postgreSQL: try PostgreSQLServer.freshDatabase())
+  }
+
+  /// The storm against the embedded store, or the PostgreSQL database at `postgreSQL`.
+  func storm(target: Int, postgreSQL url: String?) throws {
+    let label = url == nil ? "kill storm" : "kill storm on PostgreSQL"
     let seed =
       ProcessInfo.processInfo.environment["I2X_RELIABILITY_SEED"].flatMap { UInt64($0) }
       ?? UInt64(Date().timeIntervalSince1970 * 1000)
-    print("[reliability] kill storm: \(target) SIGKILLs, seed \(seed)")
+    print("[reliability] \(label): \(target) SIGKILLs, seed \(seed)")
     var generator = SeededGenerator(seed: seed)
-    let daemon = try DaemonUnderTest(extraArguments: ["--faithfulness-sample", "0"])
+    let daemon = try DaemonUnderTest(
+      extraArguments: ["--faithfulness-sample", "0"] + (url == nil ? [] : ["--worker-name", "storm"]),
+      storeArguments: url.map { ["--store", $0] })
     try daemon.start()
     let work = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: work) }
@@ -65,14 +80,14 @@ import Testing
       try daemon.start()
     }
     let stormSeconds = Date().timeIntervalSince(started)
-    let leftovers = daemon.temporaryBlobFiles().count
+    let leftovers = url == nil ? daemon.temporaryBlobFiles().count : 0
     daemon.kill(SIGKILL)
     try daemon.start()  // the final clean start
     for round in rounds {
       #expect(round.trainer.wait() == 0, "\(round.run): \(round.trainer.output.suffix(1500))")
     }
     print(
-      "[reliability] kill storm: \(kills) SIGKILLs (\(killsDuringStartUp) during start-up) in "
+      "[reliability] \(label): \(kills) SIGKILLs (\(killsDuringStartUp) during start-up) in "
         + "\(String(format: "%.1f", stormSeconds)) s, \(rounds.count) trainer runs, "
         + "\(leftovers) .tmp blob files left by the last kill, daemon peak RSS \(peak >> 20) MB across generations")
     #expect(kills >= target)
@@ -86,12 +101,23 @@ import Testing
       #expect(
         try daemon.storedCheckpoints(run: round.run) == written, "\(round.run): stored once with the file's sha256")
     }
-    print("[reliability] kill storm: \(total) checkpoints written and stored exactly once")
-    daemon.expectHealthy("kill storm, final generation")
-    daemon.stopCleanly("kill storm")
+    print("[reliability] \(label): \(total) checkpoints written and stored exactly once")
+    daemon.expectHealthy("\(label), final generation")
+    daemon.stopCleanly(label)
 
-    let database = try daemon.openDatabase()
-    #expect(try database.query("PRAGMA integrity_check").first?.first?.string == "ok")
+    let database: any SQLDatabase
+    if let url {
+      database = try PostgreSQLDatabase(url: url)
+      // Every checkpoint's bytes are whole in the database.
+      let blobs = BlobStore(database: database)
+      for row in try database.query("SELECT sha256 FROM checkpoints") {
+        let sha = try #require(row.first?.string)
+        #expect(SHA256.hex(try blobs.get(sha)) == sha)
+      }
+    } else {
+      database = try daemon.openDatabase()
+      #expect(try database.query("PRAGMA integrity_check").first?.first?.string == "ok")
+    }
     for round in rounds {
       let rows = try database.query(
         "SELECT COUNT(*), COUNT(DISTINCT step) FROM checkpoints WHERE run = ?", [.text(round.run)])
@@ -103,11 +129,16 @@ import Testing
     #expect(duplicatedJobs.isEmpty, "one job per checkpoint: \(duplicatedJobs.prefix(3))")
     let jobStates = try database.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")
     print(
-      "[reliability] kill storm: jobs by state after SIGTERM: \(jobStates.map { "\($0[0].string ?? "?")=\($0[1].int ?? 0)" })"
+      "[reliability] \(label): jobs by state after SIGTERM: \(jobStates.map { "\($0[0].string ?? "?")=\($0[1].int ?? 0)" })"
     )
     #expect(!jobStates.contains { $0[0].string == "running" }, "no job left running after a clean stop")
+    if url != nil {
+      #expect(
+        !jobStates.contains { $0[0].string == "failed" }, "a restart under its --worker-name gives the attempt back")
+    }
 
     // Start-up removes what interrupted blob writes left.
+    guard url == nil else { return }
     try daemon.start()
     #expect(daemon.temporaryBlobFiles().isEmpty)
     daemon.stopCleanly("kill storm, restart")
