@@ -220,7 +220,9 @@ public enum DaemonCommand {
       let from = URL(fileURLWithPath: try options.requiredString("from"))
       let url = try options.requiredString("to")
       guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
-        throw UsageError("--to must be a PostgreSQL URL (postgresql://…), not '\(url)'", hint: migrateSpec.hint)
+        throw UsageError(
+          "--to must be a PostgreSQL URL (postgresql://…), not '\(PostgreSQLDatabase.redacted(url))'",
+          hint: migrateSpec.hint)
       }
       let blobs = options.string("blob-dir").map { URL(fileURLWithPath: $0) }
       let summary: StoreMigration.Summary

@@ -2,6 +2,7 @@ import CLI
 import Explainer
 import Foundation
 import Models
+import Store
 import Wire
 
 /// Validated `i2xd` settings.
@@ -99,7 +100,7 @@ struct DaemonConfiguration {
     }
     guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
       throw UsageError(
-        "--store must be a PostgreSQL URL (postgresql://user@host:port/database), not '\(url)'; "
+        "--store must be a PostgreSQL URL (postgresql://user@host:port/database), not '\(PostgreSQLDatabase.redacted(url))'; "
           + "the embedded SQLite store is --data-dir", hint: DaemonCommand.spec.hint)
     }
     return .postgreSQL(url: url, blobs: options.string("blob-dir").map { URL(fileURLWithPath: $0) })

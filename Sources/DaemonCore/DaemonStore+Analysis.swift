@@ -18,15 +18,17 @@ extension DaemonStore {
     )
   }
 
-  /// Caches a checkpoint's observation (blob + row).
+  /// Caches a checkpoint's observation (blob + row), under the held job's claim (`fenced`).
   public func saveObservation(run: String, _ observation: CheckpointObservation) throws {
     let sha = try blobs.put(try observation.file.serialized())
-    try database.execute(
-      """
-      INSERT INTO observations (run, step, sha256, created_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (run, step) DO UPDATE SET sha256 = excluded.sha256, created_at = excluded.created_at
-      """,
-      [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
+    try fenced {
+      try database.execute(
+        """
+        INSERT INTO observations (run, step, sha256, created_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (run, step) DO UPDATE SET sha256 = excluded.sha256, created_at = excluded.created_at
+        """,
+        [.text(run), .integer(Int64(observation.step)), .text(sha), .real(now)])
+    }
   }
 
   /// Every cached observation of `run`, by step (or only the last `last` of them). With

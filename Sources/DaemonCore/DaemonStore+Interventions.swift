@@ -28,6 +28,13 @@ extension DaemonStore {
   /// - Returns: how many were queued.
   @discardableResult
   public func enqueueInterventions() throws -> Int {
+    try database.transaction {
+      try lockQueue()
+      return try queueInterventions()
+    }
+  }
+
+  private func queueInterventions() throws -> Int {
     let candidates = try database.query(
       """
       SELECT a.run, a.step FROM analyses a

@@ -117,6 +117,7 @@ extension DaemonStore {
   public func claimJob(worker: String = "", lease: Double? = nil) throws -> Job? {
     let shared = database.dialect == .postgresql
     return try database.transaction(durable: shared) {
+      try lockQueue()
       if shared { try expireLeases() }
       let lock = shared ? " FOR UPDATE SKIP LOCKED" : ""
       let ready = "j.state = 'queued' AND (j.not_before IS NULL OR j.not_before <= ?)"
@@ -172,6 +173,15 @@ extension DaemonStore {
     }
   }
 
+  /// Within the caller's transaction, waits for the queue's lock on a PostgreSQL store, held
+  /// until it ends: claims and the idle workers' own enqueueing take turns, so each sees the
+  /// others' committed work (under READ COMMITTED, a claim not yet committed is invisible, and
+  /// two workers could otherwise start two jobs of one run, or queue one refresh twice).
+  /// Claims are a few milliseconds. SQLite's writers take turns already (BEGIN IMMEDIATE).
+  func lockQueue() throws {
+    if database.dialect == .postgresql { try database.execute("SELECT pg_advisory_xact_lock(7231116)") }
+  }
+
   /// Gives back (or fails, after `maximumAttempts` claims) every running job whose lease ran
   /// out: its worker died, hung or was paused. A row another session has locked (its worker
   /// recording right now) is skipped, never waited for: a paused worker may hold it.
@@ -210,6 +220,11 @@ extension DaemonStore {
   /// - Returns: how many were queued.
   @discardableResult
   public func enqueueRefreshes(quiet: Double = 0) throws -> Int {
+    try database.transaction { try queueRefreshes(quiet: quiet) }
+  }
+
+  private func queueRefreshes(quiet: Double) throws -> Int {
+    try lockQueue()
     var queued = 0
     for (run, step) in try settlingRuns() {
       let received = try database.query(

@@ -31,7 +31,8 @@ struct ExplainJob {
   /// Runs the job and records the explanation (done or failed with the reason).
   func run(_ job: DaemonStore.Job) throws {
     guard let record = try store.explanation(job: job.id) else { return }
-    try store.setExplanationState(id: record.id, "running")
+    // Every state this job records is fenced: a worker that lost the job records nothing.
+    try store.fenced { try store.setExplanationState(id: record.id, "running") }
     do {
       let inputs = try load(job)
       let (document, images, summary) =
@@ -44,10 +45,10 @@ struct ExplainJob {
       try store.finishExplanation(id: record.id, document: document, images: images, warnings: inputs.warnings)
       log("run '\(job.run)' step \(job.step): \(record.kind) of \(record.subject) done: \(summary)")
     } catch let error as DaemonError {
-      try store.setExplanationState(id: record.id, "failed", error: error.message)
+      try store.fenced { try store.setExplanationState(id: record.id, "failed", error: error.message) }
       log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.message)")
     } catch let error as GeneratorError {
-      try store.setExplanationState(id: record.id, "failed", error: error.description)
+      try store.fenced { try store.setExplanationState(id: record.id, "failed", error: error.description) }
       log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.description)")
     }
   }

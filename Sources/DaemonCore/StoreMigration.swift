@@ -92,6 +92,17 @@ public enum StoreMigration {
       }
       try target.database.execute(
         "SELECT setval('job_fences', GREATEST(COALESCE(MAX(fence), 0), 1)) FROM jobs")
+      // Jobs the embedded daemon left running (it was killed) go back to the queue with the
+      // attempt given back, as that daemon would do at its next start: on PostgreSQL, a
+      // running job without a lease would hold its run back for good.
+      let requeued = try target.database.query(
+        """
+        UPDATE jobs SET state = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+          worker = NULL, lease_until = NULL
+        WHERE state = 'running' RETURNING id
+        """
+      ).count
+      if requeued > 0 { log("queued again \(requeued) job(s) the embedded daemon left running") }
     }
     return summary
   }

@@ -184,6 +184,18 @@ public enum EventLog {
     """,
   ]
 
+  /// `i2x_event` (PostgreSQL) taking the event log's lock first (migration 015): ids follow
+  /// commit order.
+  public static let orderedEventFunction = """
+    CREATE OR REPLACE FUNCTION i2x_event(run TEXT, kind TEXT, step BIGINT, detail jsonb) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_advisory_xact_lock(7231117);
+      INSERT INTO events (run, kind, step, detail, at)
+      VALUES (i2x_event.run, i2x_event.kind, i2x_event.step, i2x_event.detail::TEXT, i2x_now());
+    END $$
+    """
+
   /// The triggers on `explanations` (statements of `migration`), which migration 010 recreates
   /// after it rebuilds that table (dropping a table drops its triggers).
   public static var explanationTriggers: [String] {

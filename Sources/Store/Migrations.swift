@@ -256,6 +256,12 @@ public enum Migrations {
         "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       ]
     ),
+    // Event ids in commit order on PostgreSQL, where several sessions write at once: an id is
+    // drawn at insert but seen at commit, so a client following `id > cursor` could pass an
+    // event whose transaction commits after a later one's. Each transaction that records an
+    // event now holds a lock until it ends, from its first event on. SQLite's writers take
+    // turns already.
+    Migration("015-events-in-commit-order", [], postgresql: [EventLog.orderedEventFunction]),
   ]
 
   /// Applies every migration not yet recorded. On PostgreSQL, daemons starting together

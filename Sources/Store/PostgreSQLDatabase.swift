@@ -49,12 +49,14 @@ public final class PostgreSQLDatabase: SQLDatabase {
     self.connection = connection
     // Notices (e.g. "relation already exists, skipping") are not errors: not printed.
     PQsetNoticeProcessor(connection, { _, _ in }, nil)
-    // A process paused inside a transaction (SIGSTOP, a hung disk) must not hold its row locks
-    // for ever: the server ends such a session after a minute.
-    try execute("SET idle_in_transaction_session_timeout = '60s'")
+    try execute(Self.sessionSettings)
   }
 
   deinit { PQfinish(connection) }
+
+  /// Every session's settings: a process paused inside a transaction (SIGSTOP, a hung disk)
+  /// must not hold its row locks for ever, so the server ends such a session after a minute.
+  static let sessionSettings = "SET idle_in_transaction_session_timeout = '60s'"
 
   public func execute(_ sql: String, _ parameters: [SQLValue] = []) throws {
     _ = try query(sql, parameters)
@@ -66,6 +68,8 @@ public final class PostgreSQLDatabase: SQLDatabase {
       guard PQstatus(connection) == CONNECTION_OK else {
         throw PostgreSQLError(sqlState: "08006", message: "connection lost: \(Self.text(PQerrorMessage(connection)))")
       }
+      // A new session: its settings again.
+      _ = try query(Self.sessionSettings, [])
     }
     let text = Self.numberedParameters(sql)
     var types: [Oid] = []
@@ -164,12 +168,15 @@ public final class PostgreSQLDatabase: SQLDatabase {
 
   /// `url` without its password, for messages.
   public static func redacted(_ url: String) -> String {
-    guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else {
-      return url.replacingOccurrences(of: #"password\s*=\s*\S+"#, with: "password=…", options: .regularExpression)
+    // A password keyword or query parameter (`password=…`, up to the next space or `&`).
+    let text = url.replacingOccurrences(
+      of: #"password\s*=\s*[^\s&]+"#, with: "password=…", options: [.regularExpression, .caseInsensitive])
+    guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else {
+      return text
     }
-    let credentials = url[scheme.upperBound..<at]
-    guard let colon = credentials.firstIndex(of: ":") else { return url }
-    return String(url[..<colon]) + ":…" + String(url[at...])
+    let credentials = text[scheme.upperBound..<at]
+    guard let colon = credentials.firstIndex(of: ":") else { return text }
+    return String(text[..<colon]) + ":…" + String(text[at...])
   }
 
   private static func withPointers<R>(

@@ -117,6 +117,33 @@ import Testing
     #expect(throws: DaemonStore.BlobLocationMismatch.self) { try DaemonStore(postgreSQL: other, blobDirectory: nil) }
   }
 
+  @Test func aRunsJobsOfDifferentKindsNeverRunAtOnce() throws {
+    let (first, url, blobs) = try store(runs: ["r"], steps: 1)
+    try first.database.execute(
+      "INSERT INTO jobs (kind, run, step, state, updated_at) VALUES ('intervene', 'r', 0, 'queued', 0)")
+    let started = DispatchSemaphore(value: 0)
+    let done = DispatchSemaphore(value: 0)
+    let second = Mutex<Result<Int?, any Error>?>(nil)
+    // The first worker's claim is not committed yet when the second worker looks.
+    try first.database.transaction(durable: true) {
+      let kind = try first.claimJob(worker: "w1", lease: 30)?.kind
+      #expect(kind == "analyze")
+      Thread.detachNewThread {
+        started.signal()
+        let result = Result {
+          try DaemonStore(postgreSQL: url, blobDirectory: blobs).claimJob(worker: "w2", lease: 30)?.id
+        }
+        second.withLock { $0 = result }
+        done.signal()
+      }
+      started.wait()
+      Thread.sleep(forTimeInterval: 0.5)
+    }
+    done.wait()
+    let claimed = try #require(second.withLock { $0 }).get()
+    #expect(claimed == nil, "the run's intervention waits for its analysis")
+  }
+
   @Test func aWorkerThatLostItsLeaseRecordsNothing() throws {
     let (first, url, blobs) = try store(runs: ["r"], steps: 2)
     // Worker 1 claims with a short lease, then stalls (as if SIGSTOPped) past it.

@@ -101,7 +101,14 @@ import Wire
     func migrate(from: URL) -> Int32 { DaemonCommand.main(["migrate", "--from", from.path, "--to", url]) }
     #expect(DaemonCommand.main(["migrate", "--to", url]) == 64)
     #expect(migrate(from: empty) == 65)
+    // The embedded daemon was killed mid-job: the copy has the job queued again.
+    let killed = try #require(
+      try DaemonStore(directory: directory).database.query(
+        "UPDATE jobs SET state = 'running' WHERE id = (SELECT MAX(id) FROM jobs) RETURNING id"
+      ).first?.first)
     #expect(migrate(from: directory) == 0)
+    #expect(
+      try PostgreSQLDatabase(url: url).query("SELECT state FROM jobs WHERE id = ?", [killed]) == [[.text("queued")]])
     #expect(migrate(from: directory) == 65, "the target now holds a store")
     #expect(try PostgreSQLDatabase(url: url).query("SELECT COUNT(*) FROM checkpoints") == [[.integer(3)]])
     let original = try DaemonStore(directory: directory)

@@ -104,5 +104,15 @@ import Testing
       #expect(!error.description.contains("secret"))
       #expect(error.description.contains("127.0.0.1:\(port)"))
     }
+    // Every way libpq takes a password is hidden; the rest stays.
+    for url in [
+      "postgresql://alice:s3cret@db:5432/i2x", "postgresql://alice@db/i2x?password=s3cret&sslmode=require",
+      "postgresql://alice@db/i2x?sslmode=require&PASSWORD=s3cret", "host=db user=alice password = s3cret dbname=i2x",
+    ] {
+      let shown = PostgreSQLDatabase.redacted(url)
+      #expect(!shown.contains("s3cret") && shown.contains("alice") && shown.contains("db"), "\(shown)")
+    }
+    #expect(
+      PostgreSQLDatabase.redacted("postgresql://alice@db/i2x?password=x&sslmode=require").hasSuffix("sslmode=require"))
   }
 }
