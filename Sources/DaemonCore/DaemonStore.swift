@@ -26,8 +26,11 @@ public final class DaemonStore {
   /// Connects to the PostgreSQL database at `url` (applying migrations) with blobs in
   /// `blobDirectory` (a directory every daemon sharing the database reaches, e.g. on NFS), or
   /// in the database itself when nil. The first daemon to open a database records which;
-  /// every later one must agree.
-  /// - Throws: `BlobLocationMismatch` when it does not.
+  /// every later one must agree. A blob directory carries the store's id (`i2x-store-id`,
+  /// written while the store holds no run yet), so a daemon whose directory is not the shared
+  /// one (an NFS mount missing, a typo) is refused instead of storing blobs nobody else sees.
+  /// - Throws: `BlobLocationMismatch` when it does not, `BlobDirectoryMismatch` for a
+  ///   directory that is not the store's.
   public init(postgreSQL url: String, blobDirectory: URL?) throws {
     let database = try PostgreSQLDatabase(url: url)
     self.database = database
@@ -38,6 +41,43 @@ public final class DaemonStore {
       "INSERT INTO store_settings (key, value) VALUES ('blobs', ?) ON CONFLICT DO NOTHING", [.text(mode)])
     let recorded = try database.query("SELECT value FROM store_settings WHERE key = 'blobs'").first?.first?.string
     guard recorded == mode else { throw BlobLocationMismatch(recorded: recorded ?? "?", requested: mode) }
+    if let blobDirectory { try Self.claim(blobDirectory, for: database) }
+  }
+
+  /// Checks that `directory` holds the blobs of the store in `database`, marking it as the
+  /// store's when the store has no run yet.
+  static func claim(_ directory: URL, for database: PostgreSQLDatabase) throws {
+    try database.execute(
+      "INSERT INTO store_settings (key, value) VALUES ('store_id', ?) ON CONFLICT DO NOTHING",
+      [.text(UUID().uuidString.lowercased())])
+    let id = try database.query("SELECT value FROM store_settings WHERE key = 'store_id'").first?.first?.string ?? ""
+    let marker = directory.appendingPathComponent(Self.storeIDFile)
+    if let found = try? String(contentsOf: marker, encoding: .utf8) {
+      guard found.trimmingCharacters(in: .whitespacesAndNewlines) == id else {
+        throw BlobDirectoryMismatch(directory: directory, reason: "holds the blobs of another store")
+      }
+      return
+    }
+    guard try database.query("SELECT 1 FROM runs LIMIT 1").isEmpty else {
+      throw BlobDirectoryMismatch(
+        directory: directory,
+        reason: "has no \(Self.storeIDFile) although the store has runs: is the shared directory mounted?")
+    }
+    try AtomicFile.write(Array((id + "\n").utf8), to: marker)
+  }
+
+  /// The file in a shared blob directory that names its store.
+  static let storeIDFile = "i2x-store-id"
+
+  /// A `--blob-dir` that is not the directory of the store's blobs.
+  public struct BlobDirectoryMismatch: Error, CustomStringConvertible, Sendable {
+    /// The directory.
+    public var directory: URL
+    /// What is wrong.
+    public var reason: String
+    public var description: String {
+      "--blob-dir \(directory.path) \(reason); pass the directory the store's other daemons use"
+    }
   }
 
   /// A daemon that would keep blobs elsewhere than the store's other daemons do.

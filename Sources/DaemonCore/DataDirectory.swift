@@ -38,6 +38,8 @@ enum DataDirectory {
       as DaemonStore.BlobLocationMismatch
     {
       throw UsageError("\(mismatch)", hint: DaemonCommand.spec.hint)
+    } catch let mismatch as DaemonStore.BlobDirectoryMismatch {
+      throw DaemonStartError("\(mismatch)")
     } catch {
       throw DaemonStartError(
         "cannot open the PostgreSQL store \(PostgreSQLDatabase.redacted(url)): \(error); check that the server runs "

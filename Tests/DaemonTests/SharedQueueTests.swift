@@ -144,6 +144,34 @@ import Testing
     #expect(claimed == nil, "the run's intervention waits for its analysis")
   }
 
+  @Test func aBlobDirectoryThatIsNotTheStoresIsRefused() throws {
+    let url = try PostgreSQLServer.freshDatabase()
+    let shared = try DaemonFixtures.temporaryDirectory()
+    let unmounted = try DaemonFixtures.temporaryDirectory()
+    let otherBlobs = try DaemonFixtures.temporaryDirectory()
+    defer { for directory in [shared, unmounted, otherBlobs] { try? FileManager.default.removeItem(at: directory) } }
+    let first = try DaemonStore(postgreSQL: url, blobDirectory: shared)
+    try first.database.execute(
+      """
+      INSERT INTO runs (name, architecture, classes, probe_sha256, probe_count, created_at)
+      VALUES ('r', '{}', '[]', 'x', 0, 0)
+      """)
+    // The store's other daemons share the directory.
+    _ = try DaemonStore(postgreSQL: url, blobDirectory: shared)
+    // An empty directory where the shared one should be (a mount missing) is refused, and left alone.
+    #expect {
+      try DaemonStore(postgreSQL: url, blobDirectory: unmounted)
+    } throws: {
+      "\($0)".contains("is the shared directory mounted?")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: unmounted.path).isEmpty)
+    // So is another store's blob directory.
+    _ = try DaemonStore(postgreSQL: try PostgreSQLServer.freshDatabase(), blobDirectory: otherBlobs)
+    #expect(throws: DaemonStore.BlobDirectoryMismatch.self) {
+      try DaemonStore(postgreSQL: url, blobDirectory: otherBlobs)
+    }
+  }
+
   @Test func aWorkerThatLostItsLeaseRecordsNothing() throws {
     let (first, url, blobs) = try store(runs: ["r"], steps: 2)
     // Worker 1 claims with a short lease, then stalls (as if SIGSTOPped) past it.
