@@ -71,10 +71,21 @@ struct CheckpointAnalyzer {
     // i2xd runs it), whatever else the cores were doing.
     timings["cpu"] = ProcessClock.cpuSeconds() - cpuStarted
     let analysedStep = report.steps.last ?? job.step
-    // The report and what it triggers (fine-tuning directives, explanation requests) commit
-    // together, under the job's claim: a worker whose lease ran out records none of them.
+    // Cue candidates are tested at the run's latest checkpoint before anything is recorded,
+    // so that their outcomes commit with the report.
+    let interventionStart = Date()
+    let candidates =
+      latestStep == job.step
+      ? try InterventionRunner.testCandidates(
+        store: store, run: job.run, network: checkpoint.network, vocabulary: vocabulary, observation: observation,
+        report: report, probe: probe) : []
+    let interventionSeconds = Date().timeIntervalSince(interventionStart)
+    // The report, what it triggers (fine-tuning directives, explanation requests), the
+    // candidates' outcomes and the job's completion commit together, under the job's claim: a
+    // worker whose lease ran out records none of them, and one killed after the commit leaves
+    // nothing to redo.
     var triggered: [String] = []
-    try store.fenced {
+    try store.fencedFinishing(parameterCount: checkpoint.network.parameterCount) {
       try store.saveAnalysis(
         run: job.run, step: analysedStep, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
         faithfulnessPending: faithfulnessSample > 0 && report.faithfulness.last?.step != analysedStep)
@@ -84,19 +95,18 @@ struct CheckpointAnalyzer {
       try ExplainTrigger.apply(
         store: store, run: job.run, report: report, step: analysedStep, settings: explainer,
         log: { triggered.append($0) })
+      for candidate in candidates {
+        try store.saveIntervention(
+          id: nil, run: job.run, step: vocabulary.step, prototype: candidate.prototype, label: candidate.label,
+          outcome: candidate.outcome, error: nil, origin: "candidate")
+      }
     }
     triggered.forEach(log)
-    if latestStep == job.step {
-      let interventionStart = Date()
-      let tested = try InterventionRunner.testCandidates(
-        store: store, run: job.run, network: checkpoint.network, vocabulary: vocabulary, observation: observation,
-        report: report, probe: probe)
-      if tested > 0 {
-        log(
-          String(
-            format: "tested %d cue candidate(s) of run '%@' at step %d by intervention in %.2f s", tested, job.run,
-            job.step, Date().timeIntervalSince(interventionStart)))
-      }
+    if !candidates.isEmpty {
+      log(
+        String(
+          format: "tested %d cue candidate(s) of run '%@' at step %d by intervention in %.2f s", candidates.count,
+          job.run, job.step, interventionSeconds))
     }
     log(
       String(
@@ -178,9 +188,11 @@ struct CheckpointAnalyzer {
     }
     let report = try fullAnalysis(job.run, probe: probe, vocabulary: vocabulary, timings: { timings[$0] = $1 })
     let seconds = Date().timeIntervalSince(started)
-    try store.saveAnalysis(
-      run: job.run, step: job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
-      newVocabulary: false)
+    try store.fencedFinishing {
+      try store.saveAnalysis(
+        run: job.run, step: job.step, vocabulary: vocabulary, report: report, seconds: seconds, timings: timings,
+        newVocabulary: false)
+    }
     log(String(format: "refreshed run '%@' at step %d: full analysis in %.2f s", job.run, job.step, seconds))
   }
 

@@ -202,7 +202,8 @@ extension DaemonStore {
       [.text(state), error.map(SQLValue.text) ?? .null, .real(now), .integer(Int64(id))])
   }
 
-  /// Stores a finished explanation: PNG blobs first, then the row (`done`).
+  /// Stores a finished explanation: PNG blobs first, then the row (`done`), committed with the
+  /// held job's completion (`fencedFinishing`).
   public func finishExplanation(id: Int, document: String, images: [String: [UInt8]], warnings: [String]) throws {
     var hashes: [String: String] = [:]
     for (name, bytes) in images { hashes[name] = try blobs.put(bytes) }
@@ -212,8 +213,7 @@ extension DaemonStore {
       String(decoding: try encoder.encode(hashes), as: UTF8.self),
       String(decoding: try encoder.encode(warnings), as: UTF8.self)
     )
-    try database.transaction {
-      if let heldJob { try hold(heldJob) }
+    try fencedFinishing {
       try database.execute(
         "UPDATE explanations SET state = 'done', document = ?, images = ?, warnings = ?, error = NULL, updated_at = ? WHERE id = ?",
         [.text(document), .text(imagesText), .text(warningsText), .real(now), .integer(Int64(id))])

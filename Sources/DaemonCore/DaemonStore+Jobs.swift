@@ -61,6 +61,18 @@ extension DaemonStore {
     }
   }
 
+  /// `fenced`, and the held job marked done in the same transaction (with the checkpoint's
+  /// parameter count, when given): a job's results and its completion commit together, so a
+  /// worker killed after committing them leaves no job to redo (a redo would warm-start its
+  /// vocabulary from the one it had just stored, or find a sweep half stored and skip it).
+  public func fencedFinishing<T>(parameterCount: Int? = nil, _ body: () throws -> T) throws -> T {
+    try fenced {
+      let result = try body()
+      if let heldJob { try markDone(heldJob, parameterCount: parameterCount) }
+      return result
+    }
+  }
+
   /// Extends `job`'s lease to `lease` seconds from now.
   /// - Throws: `LostLease` when the claim no longer holds the job.
   public func renewLease(_ job: Job, lease: Double) throws {
@@ -195,18 +207,27 @@ extension DaemonStore {
       """, [.integer(Int64(Self.maximumAttempts)), .real(now)])
   }
 
-  /// Marks a job done and records the checkpoint's parameter count (when given).
+  /// Marks a job done and records the checkpoint's parameter count (when given). A job this
+  /// claim already finished with its results (`fencedFinishing`) is left as it is.
   public func finishJob(_ job: Job, parameterCount: Int?) throws {
     try database.transaction {
+      let finished = try database.query(
+        "SELECT 1 FROM jobs WHERE id = ? AND fence = ? AND state = 'done'",
+        [.integer(Int64(job.id)), .integer(Int64(job.fence))])
+      if !finished.isEmpty { return }
       try hold(job)
+      try markDone(job, parameterCount: parameterCount)
+    }
+  }
+
+  private func markDone(_ job: Job, parameterCount: Int?) throws {
+    try database.execute(
+      "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
+      [.real(now), .integer(Int64(job.id))])
+    if let parameterCount {
       try database.execute(
-        "UPDATE jobs SET state = 'done', error = NULL, updated_at = ? WHERE id = ?",
-        [.real(now), .integer(Int64(job.id))])
-      if let parameterCount {
-        try database.execute(
-          "UPDATE checkpoints SET parameter_count = ? WHERE run = ? AND step = ?",
-          [.integer(Int64(parameterCount)), .text(job.run), .integer(Int64(job.step))])
-      }
+        "UPDATE checkpoints SET parameter_count = ? WHERE run = ? AND step = ?",
+        [.integer(Int64(parameterCount)), .text(job.run), .integer(Int64(job.step))])
     }
   }
 

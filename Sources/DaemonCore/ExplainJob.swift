@@ -45,10 +45,10 @@ struct ExplainJob {
       try store.finishExplanation(id: record.id, document: document, images: images, warnings: inputs.warnings)
       log("run '\(job.run)' step \(job.step): \(record.kind) of \(record.subject) done: \(summary)")
     } catch let error as DaemonError {
-      try store.fenced { try store.setExplanationState(id: record.id, "failed", error: error.message) }
+      try store.fencedFinishing { try store.setExplanationState(id: record.id, "failed", error: error.message) }
       log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.message)")
     } catch let error as GeneratorError {
-      try store.fenced { try store.setExplanationState(id: record.id, "failed", error: error.description) }
+      try store.fencedFinishing { try store.setExplanationState(id: record.id, "failed", error: error.description) }
       log("run '\(job.run)': \(record.kind) of \(record.subject) failed: \(error.description)")
     }
   }

@@ -25,10 +25,12 @@ struct InterventionRunner {
       let inputs = try store.jobInputs(
         DaemonStore.Job(id: job.id, kind: job.kind, run: job.run, step: vocabulary.step, attempts: job.attempts))
     else {
-      for request in requests {
-        try store.saveIntervention(
-          id: request.id, run: job.run, step: request.step, prototype: request.prototype, label: request.label,
-          outcome: nil, error: "run '\(job.run)' has no analysed checkpoint to intervene on yet")
+      try store.fencedFinishing {
+        for request in requests {
+          try store.saveIntervention(
+            id: request.id, run: job.run, step: request.step, prototype: request.prototype, label: request.label,
+            outcome: nil, error: "run '\(job.run)' has no analysed checkpoint to intervene on yet")
+        }
       }
       return
     }
@@ -40,6 +42,7 @@ struct InterventionRunner {
     let measure = { session.measure($0, $1) }
     let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
 
+    var answers: [(id: Int, prototype: Int, label: Int?, outcome: Intervention?, error: String?)] = []
     for request in requests {
       var error: String?
       var outcome: Intervention?
@@ -58,9 +61,17 @@ struct InterventionRunner {
       } else {
         error = "no class given and prototype \(request.prototype) is in no analysis yet"
       }
-      try store.saveIntervention(
-        id: request.id, run: job.run, step: vocabulary.step, prototype: request.prototype, label: label,
-        outcome: outcome, error: error)
+      answers.append((request.id, request.prototype, label, outcome, error))
+    }
+    // The requests are answered before the sweep runs (a user waits for them).
+    if !answers.isEmpty {
+      try store.fenced {
+        for a in answers {
+          try store.saveIntervention(
+            id: a.id, run: job.run, step: vocabulary.step, prototype: a.prototype, label: a.label, outcome: a.outcome,
+            error: a.error)
+        }
+      }
     }
 
     guard try !store.hasAutoInterventions(run: job.run, step: vocabulary.step) else { return }
@@ -74,19 +85,23 @@ struct InterventionRunner {
     }
     // The pairs are independent: measured on every core at once, one network replica per core,
     // and stored in the same order as one by one.
-    let outcomes = try session.measureAll(
+    let measured = try session.measureAll(
       pairs.map { ($0.id, $0.label, Self.companions(of: $0.id, $0.label, in: report)) }
     ) { try analyzer.load(inputs.sha256, architecture).network }
+    // The sweep's outcomes commit together with the job's completion: a worker killed
+    // mid-sweep leaves no half sweep, which a redo would take for done.
     var tested = 0
-    for (pair, measured) in zip(pairs, outcomes) {
-      guard var outcome = measured else { continue }
-      if report.vocabulary.fittedOnStep == vocabulary.step {
-        outcome.cueShape = byID[pair.id].flatMap { Findings.cueShape($0, pair.label)?.rawValue }
+    try store.fencedFinishing {
+      for (pair, result) in zip(pairs, measured) {
+        guard var outcome = result else { continue }
+        if report.vocabulary.fittedOnStep == vocabulary.step {
+          outcome.cueShape = byID[pair.id].flatMap { Findings.cueShape($0, pair.label)?.rawValue }
+        }
+        try store.saveIntervention(
+          id: nil, run: job.run, step: vocabulary.step, prototype: pair.id, label: pair.label, outcome: outcome,
+          error: nil, origin: "auto")
+        tested += 1
       }
-      try store.saveIntervention(
-        id: nil, run: job.run, step: vocabulary.step, prototype: pair.id, label: pair.label, outcome: outcome,
-        error: nil, origin: "auto")
-      tested += 1
     }
     analyzer.log(
       String(
@@ -169,6 +184,13 @@ extension InterventionRunner {
     return report.prototypes.filter { $0.id != id && Findings.cueShape($0, c) == shape }.map(\.id)
   }
 
+  /// A cue candidate's intervention, measured and not yet recorded.
+  struct TestedCandidate {
+    var prototype: Int
+    var label: Int
+    var outcome: Intervention
+  }
+
   /// Checkpoints within which a tested cue candidate is not tested again.
   static let retestAfter = 5
 
@@ -184,13 +206,12 @@ extension InterventionRunner {
   /// checkpoint). An established cue's re-test covers the region it was established on: its
   /// companions then, followed along their lines (measured: one part of a split frame pasted
   /// alone flipped 0 of 300 probes where the parts together had flipped 99%).
-  /// - Returns: how many were tested.
-  @discardableResult
+  /// - Returns: the outcomes, for the caller to record with the checkpoint's report.
   static func testCandidates(
     store: DaemonStore, run: String, network: Network, vocabulary: Vocabulary, observation: CheckpointObservation,
     report: AnalysisReport, probe: (images: [Float], shape: [Int], labels: [Int], classes: [String])
-  ) throws -> Int {
-    guard observation.step == vocabulary.step else { return 0 }
+  ) throws -> [TestedCandidate] {
+    guard observation.step == vocabulary.step else { return [] }
     let shapedPairs = report.classNames.indices.flatMap { c in
       report.prototypes.filter { Findings.isCueCandidate($0, c) }.map { (id: $0.id, label: c) }
     }
@@ -201,8 +222,9 @@ extension InterventionRunner {
     if try store.hasCueInterventions(run: run) {
       let all = try store.interventions(run: run, state: "done")
       records = all
-      let ancestry = Findings.ancestry(
-        fits: try store.vocabularyLineage(run: run), at: vocabulary.step, floor: RequestHandler.lineageFloor)
+      // The stored fits, then this analysis's own (it commits with the outcomes).
+      let fits = try store.vocabularyLineage(run: run) + [(vocabulary.step, vocabulary.ids, vocabulary.lineage)]
+      let ancestry = Findings.ancestry(fits: fits, at: vocabulary.step, floor: RequestHandler.lineageFloor)
       let lines = Findings.established(
         report, all.reversed().filter { $0.step < observation.step }.compactMap(\.outcome), ancestry: ancestry)
       for line in lines where !candidates.contains(where: { $0.id == line.prototype && $0.label == line.label }) {
@@ -219,7 +241,7 @@ extension InterventionRunner {
         candidates[index].companions = Array(Set(candidates[index].companions + line.companions + others)).sorted()
       }
     }
-    guard !candidates.isEmpty else { return 0 }
+    guard !candidates.isEmpty else { return [] }
     let since = try store.observedSteps(run: run).suffix(retestAfter).first ?? observation.step
     // Only a test that confirmed the cue spares a re-test: one that did not is repeated at the
     // next checkpoint (measured: a texture's prototype failed the paste at step 100, 16/300,
@@ -234,19 +256,14 @@ extension InterventionRunner {
     // A line kept while it no longer looks like a cue is re-tested at every checkpoint.
     let shaped = Set(shapedPairs.map { [$0.id, $0.label] })
     let untested = candidates.filter { !recent.contains([$0.id, $0.label]) || !shaped.contains([$0.id, $0.label]) }
-    guard !untested.isEmpty else { return 0 }
+    guard !untested.isEmpty else { return [] }
     let session = Session(network: network, vocabulary: vocabulary, observation: observation, probe: probe)
     let byID = Dictionary(report.prototypes.map { ($0.id, $0) }) { a, _ in a }
-    var tested = 0
-    for (id, c, companions) in untested {
-      guard var outcome = session.measure(id, c, companions: companions) else { continue }
+    return untested.compactMap { id, c, companions in
+      guard var outcome = session.measure(id, c, companions: companions) else { return nil }
       outcome.cueShape = byID[id].flatMap { Findings.cueShape($0, c)?.rawValue }
-      try store.saveIntervention(
-        id: nil, run: run, step: vocabulary.step, prototype: id, label: c, outcome: outcome, error: nil,
-        origin: "candidate")
-      tested += 1
+      return TestedCandidate(prototype: id, label: c, outcome: outcome)
     }
-    return tested
   }
 }
 

@@ -22,8 +22,10 @@ enum DaemonFixtures {
     ]).serialized()
   }
 
-  static func register(run: String = "r1", architecture: Architecture = architecture) throws -> WireMessage {
-    let payload = try probe()
+  static func register(run: String = "r1", architecture: Architecture = architecture, probes: Int = 2) throws
+    -> WireMessage
+  {
+    let payload = try probe(count: probes)
     let header = RegisterRunHeader(
       run: run, architecture: architecture.json(), classes: (0..<10).map { "c\($0)" }, sha256: SHA256.hex(payload))
     return try WireMessage(type: .registerRun, header: header, payload: payload)

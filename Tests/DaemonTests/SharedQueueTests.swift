@@ -199,7 +199,10 @@ import Testing
     try second.renewLease(fresh, lease: 30)
     try second.finishJob(fresh, parameterCount: nil)
     #expect(try second.job(id: fresh.id)?.state == "done")
-    #expect(throws: DaemonStore.LostLease.self) { try second.finishJob(fresh, parameterCount: nil) }
+    // Finishing again under the same claim (after results committed with the completion) is a
+    // no-op; the stale claim is still refused.
+    try second.finishJob(fresh, parameterCount: nil)
+    #expect(throws: DaemonStore.LostLease.self) { try first.finishJob(stale, parameterCount: nil) }
   }
 
   @Test func aWorkerRestartedUnderItsNameTakesBackItsJobAtOnce() throws {
