@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import Models
+import Store
 import Wire
 
 /// Turns one request's frames into one reply: the daemon's logic, free of sockets, so the
@@ -53,6 +54,10 @@ public final class RequestHandler {
       return Self.errorReply(error)
     } catch let error as WireError {
       return Self.errorReply(DaemonError(.badData, error.message))
+    } catch let error as PostgreSQLError where error.isDataException {
+      // A value of the request the store cannot hold (text with a NUL character on
+      // PostgreSQL): the request's fault, and retrying it cannot help.
+      return Self.errorReply(DaemonError(.badData, "the store cannot take a value of this request: \(error.message)"))
     } catch {
       log("request failed: \(error)")
       return Self.errorReply(

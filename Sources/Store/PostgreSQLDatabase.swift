@@ -18,6 +18,10 @@ public struct PostgreSQLError: Error, CustomStringConvertible, TransientClassify
       || ["40001", "40P01", "57P01", "57P02", "57P03"].contains(sqlState)
   }
 
+  /// A value PostgreSQL cannot hold or take (class 22, data exception: text with a NUL
+  /// character, a number out of range): the value's fault, not worth a retry.
+  public var isDataException: Bool { sqlState.hasPrefix("22") }
+
   /// A unique or exclusion constraint refused the row (23505).
   public var isUniqueViolation: Bool { sqlState == "23505" }
 }
@@ -94,7 +98,9 @@ public final class PostgreSQLDatabase: SQLDatabase {
         // cannot hold one anyway.
         guard !v.utf8.contains(0) else {
           throw PostgreSQLError(
-            sqlState: "22021", message: "text parameter \(buffers.count + 1) contains a NUL byte in: \(sql.prefix(120))"
+            sqlState: "22021",
+            message: "text with a NUL character, which PostgreSQL cannot hold (parameter \(buffers.count + 1) of: "
+              + "\(sql.prefix(120)))"
           )
         }
         buffers.append(Array(v.utf8) + [0])

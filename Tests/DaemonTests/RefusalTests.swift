@@ -86,6 +86,28 @@ import Wire
 
   /// smallcnn's target conv3 output is 64×7×7 = 3,136 elements; two probe images hold 6,272
   /// elements = 25,088 bytes.
+  /// Text with a NUL character in a request: SQLite stores and compares it whole, PostgreSQL
+  /// cannot hold it. Either way the reply names the request's fault, never an internal error
+  /// to retry (the wire fuzzer on PostgreSQL found `run: "\u0000"` answered `internal`).
+  @Test func textWithANulCharacterIsTheRequestsFault() throws {
+    let query = try reply(try WireMessage(type: .query, header: QueryHeader(query: "checkpoints", run: "r1\0evil")))
+    let classes = (0..<10).map { "c\($0)\0" }
+    let payload = try DaemonFixtures.probe()
+    let register = try reply(
+      try WireMessage(
+        type: .registerRun,
+        header: RegisterRunHeader(
+          run: "nul", architecture: DaemonFixtures.architecture.json(), classes: classes, sha256: SHA256.hex(payload)),
+        payload: payload))
+    if TestStore.postgreSQL {
+      #expect(query.outcome == "error:bad-data" && query.message.contains("NUL character"), "\(query)")
+    } else {
+      #expect(query.outcome == "error:unknown-run", "\(query)")
+    }
+    // Class names are stored as JSON, which escapes the NUL: both stores take them.
+    #expect(register.outcome == "registered", "\(register)")
+  }
+
   @Test func probeImagesTimesTargetSizeIsCapped() throws {
     handler.limits.maximumAnalysisBytes = 25_087
     let answer = try reply(try DaemonFixtures.register(run: "wide"))

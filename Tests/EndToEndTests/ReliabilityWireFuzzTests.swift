@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PostgreSQLTestSupport
 import Testing
 import Wire
 
@@ -10,15 +11,27 @@ import Wire
   static let maximumMessageSize = 1 << 20
 
   @Test func everyMutatedMessageIsAnsweredAndTheDaemonSurvives() throws {
-    let count = ReliabilityScale.pick(ci: 20_000, long: 1_000_000)
+    try fuzz(count: ReliabilityScale.pick(ci: 20_000, long: 1_000_000), postgreSQL: nil)
+  }
+
+  /// The same against a PostgreSQL store with its blobs in the database (what reaches the
+  /// store differs: text with NUL bytes, which PostgreSQL refuses, and bytea).
+  @Test func everyMutatedMessageIsAnsweredAndTheDaemonSurvivesOnPostgreSQL() throws {
+    try fuzz(count: ReliabilityScale.pick(ci: 5_000, long: 200_000), postgreSQL: try PostgreSQLServer.freshDatabase())
+  }
+
+  /// `count` mutated messages to a daemon on the embedded store, or on the PostgreSQL
+  /// database at `postgreSQL`.
+  func fuzz(count: Int, postgreSQL url: String?) throws {
+    let label = url == nil ? "wire fuzz" : "wire fuzz on PostgreSQL"
     let seed =
       ProcessInfo.processInfo.environment["I2X_RELIABILITY_SEED"].flatMap { UInt64($0) }
       ?? UInt64(Date().timeIntervalSince1970 * 1000)
-    print("[reliability] wire fuzz: \(count) messages, seed \(seed) (I2X_RELIABILITY_SEED=\(seed) replays it)")
+    print("[reliability] \(label): \(count) messages, seed \(seed) (I2X_RELIABILITY_SEED=\(seed) replays it)")
     // The analysis is not what is fuzzed: keep each job short.
-    let daemon = try DaemonUnderTest(extraArguments: [
-      "--max-message-size", "\(Self.maximumMessageSize)", "--faithfulness-sample", "0",
-    ])
+    let daemon = try DaemonUnderTest(
+      extraArguments: ["--max-message-size", "\(Self.maximumMessageSize)", "--faithfulness-sample", "0"],
+      storeArguments: url.map { ["--store", $0] })
     try daemon.start()
     let runs = (0..<4).map { HandBuiltRun(name: "fuzz-\($0)", channels: 2, probeImages: 4) }
     let client = RawWireClient(endpoint: daemon.endpoint)
@@ -46,21 +59,21 @@ import Wire
       tally[outcome, default: 0] += 1
       if outcome == "error:internal" || outcome == "malformed reply", tally[outcome] ?? 0 <= 3 {
         let message = (try? WireMessage(frames: reply))?.errorMessage ?? ""
-        print("[reliability] wire fuzz #\(index) \(fuzzCase.label) → \(outcome): \(message.prefix(300))")
+        print("[reliability] \(label) #\(index) \(fuzzCase.label) → \(outcome): \(message.prefix(300))")
       }
-      if index % 50_000 == 49_999 { daemon.expectHealthy("wire fuzz after \(index + 1) messages") }
+      if index % 50_000 == 49_999 { daemon.expectHealthy("\(label) after \(index + 1) messages") }
     }
     let seconds = Date().timeIntervalSince(started)
     print(
-      "[reliability] wire fuzz: \(count) messages in \(String(format: "%.1f", seconds)) s, seed \(seed); "
+      "[reliability] \(label): \(count) messages in \(String(format: "%.1f", seconds)) s, seed \(seed); "
         + "disconnects (oversize) \(disconnects), unanswered \(unanswered.count)")
     for (outcome, number) in tally.sorted(by: { $0.value > $1.value }) {
-      print("[reliability] wire fuzz replies \(outcome): \(number)")
+      print("[reliability] \(label) replies \(outcome): \(number)")
     }
     #expect(unanswered.isEmpty, "seed \(seed): \(unanswered.prefix(5))")
     #expect(tally["malformed reply"] == nil, "seed \(seed)")
     #expect(tally["error:internal"] == nil, "seed \(seed): internal errors")
-    daemon.expectHealthy("wire fuzz")
-    daemon.stopCleanly("wire fuzz")
+    daemon.expectHealthy(label)
+    daemon.stopCleanly(label)
   }
 }
