@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reliability suite: kill storm, wire fuzzer, hostile corpora, disk full (tmpfs; needs root),
-# degenerate training runs, crash containment — each against the real binaries on loopback.
+# degenerate training runs, crash containment — each against the real binaries on loopback; the
+# kill storm, the wire fuzzer and disk full also against a PostgreSQL store the tests start.
 # The CI version takes a few minutes after the build; --long runs 200 kills and 10^6 fuzz
 # messages (I2X_RELIABILITY_LONG=1). The daemon, trainer and client under test are the release
 # builds (a debug build's analyses take ~10x longer); I2X_RELIABILITY_SEED replays a seed.

@@ -178,18 +178,25 @@ struct JobProcess {
     guard getppid() == parent else { return transientExitCode }  // the daemon died before the line above
     let store: DaemonStore
     do { store = try DaemonStore(location) } catch {
-      print("cannot open the store: \(error)")
+      report("cannot open the store: \(error)")
       return transientExitCode
     }
     switch JobRunner.run(jobID: jobID, fence: fence, store: store, settings: settings, log: log) {
     case .recorded: return 0
     case .transient(let reason):
-      print(reason)
+      report(reason)
       return transientExitCode
     case .lost(let reason):
-      print(reason)
+      report(reason)
       return lostLeaseExitCode
     }
+  }
+
+  /// Prints the child's reason for the daemon, which reads the last line of its output: on
+  /// one line (a PostgreSQL error spans several: the error, its hint, the statement).
+  private static func report(_ reason: String) {
+    print(
+      reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
   }
 }
 

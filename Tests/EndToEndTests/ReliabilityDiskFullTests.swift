@@ -1,6 +1,8 @@
 import Checkpoints
 import Foundation
 import Glibc
+import PostgreSQLTestSupport
+import Store
 import Testing
 import Wire
 
@@ -9,11 +11,11 @@ import Wire
 /// reason (not failed, not left running); once space is freed the same publishes succeed and
 /// the jobs finish. Needs root for `mount`; otherwise the case says so and does nothing.
 @Suite(.serialized) struct ReliabilityDiskFullTests {
-  /// Mounts an 8 MB tmpfs on `directory`; returns why it could not, or nil.
-  static func mountSmallTmpfs(on directory: URL) -> String? {
+  /// Mounts a tmpfs of `size` (8 MB) on `directory`; returns why it could not, or nil.
+  static func mountSmallTmpfs(on directory: URL, size: String = "8m") -> String? {
     let mount = Process()
     mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-    mount.arguments = ["-t", "tmpfs", "-o", "size=8m", "tmpfs", directory.path]
+    mount.arguments = ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory.path]
     do { try mount.run() } catch { return "cannot run /bin/mount: \(error)" }
     mount.waitUntilExit()
     return mount.terminationStatus == 0 ? nil : "mount -t tmpfs exited \(mount.terminationStatus) (not root?)"
@@ -126,6 +128,87 @@ import Wire
     #expect(stored == Dictionary(uniqueKeysWithValues: (1...6).map { ($0, SHA256.hex(payloads[$0 - 1])) }))
     daemon.expectHealthy("disk full, recovered")
     daemon.stopCleanly("disk full")
+  }
+
+  /// The same on a PostgreSQL store with its blobs in the database, the server's data
+  /// directory on a 96 MB tmpfs filled up: the server refuses to grow its tables (SQLSTATE
+  /// 53100), so checkpoints are refused with PostgreSQL's reason and never acked, queries
+  /// answer, no job fails for good; once space is freed the same publishes succeed and every
+  /// job finishes. (The server is moved to a fresh 16 MB WAL segment before the fill: a WAL
+  /// segment it cannot create makes PostgreSQL itself stop — its operator's problem, not the
+  /// daemon's.)
+  @Test func aFullDiskUnderPostgreSQLRefusesCheckpointsAndRecovers() throws {
+    let mountPoint = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: mountPoint) }
+    if let reason = Self.mountSmallTmpfs(on: mountPoint, size: "96m") {
+      print("[reliability] disk full on PostgreSQL: SKIPPED: \(reason)")
+      return
+    }
+    defer { Self.unmount(mountPoint) }
+    let server = try PostgreSQLServer(directory: mountPoint.appendingPathComponent("pg"))
+    let admin = try PostgreSQLDatabase(url: server.url(database: "postgres"))
+    try admin.execute("CREATE DATABASE i2x")
+    let daemon = try DaemonUnderTest(
+      extraArguments: ["--faithfulness-sample", "0"], storeArguments: ["--store", server.url(database: "i2x")])
+    try daemon.start()
+    let run = HandBuiltRun(name: "full", channels: 4, probeImages: 100)
+    let client = RawWireClient(endpoint: daemon.endpoint)
+    defer { client.reset() }
+    #expect(try client.exchange(try run.registerMessage())?.outcome == "ack:registered")
+    func payload(_ step: Int) -> [UInt8] { run.checkpoint(seed: UInt64(step)) }
+    func publish(_ step: Int) throws -> WireMessage? {
+      try client.exchange(try run.checkpointMessage(step: step, payload: payload(step)))
+    }
+    #expect(try publish(1)?.outcome == "ack:stored")
+    #expect(daemon.waitForJobsToSettle(seconds: 120), "the first job finishes while there is space")
+
+    try admin.execute("SELECT pg_switch_wal()")
+    try admin.execute("CREATE TABLE wal_probe (i integer)")
+    try admin.execute("DROP TABLE wal_probe")
+    let filler = mountPoint.appendingPathComponent("filler").path
+    print("[reliability] disk full on PostgreSQL: filler \(Self.fill(filler) >> 20) MB")
+    // The tables' pages still have room for a few small checkpoints: publish until the
+    // server refuses three.
+    var acked = [1]
+    var refused: [Int: String] = [:]
+    var step = 2
+    while refused.count < 3 && step <= 300 {
+      let reply = try publish(step)
+      if reply?.outcome == "ack:stored" {
+        acked.append(step)
+      } else {
+        refused[step] = "\(reply?.outcome ?? "no reply"): \(reply?.errorMessage ?? "")"
+        #expect(reply?.type == .error, "step \(step) on a full disk: \(reply?.outcome ?? "no reply")")
+        #expect(reply?.errorMessage?.contains("space") == true, "PostgreSQL's reason: \(reply?.errorMessage ?? "")")
+      }
+      step += 1
+    }
+    print(
+      "[reliability] disk full on PostgreSQL: \(acked.count) checkpoints acked, then refused: "
+        + "\(refused.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.prefix(160))" })")
+    #expect(refused.count == 3, "the full disk refuses checkpoints")
+    daemon.expectHealthy("disk full on PostgreSQL")
+    Thread.sleep(forTimeInterval: 2)
+    let waiting = try daemon.jobs(run: "full")
+    print(
+      "[reliability] disk full on PostgreSQL: jobs \(waiting.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.state) \($0.value.error?.prefix(120) ?? "")" })"
+    )
+    #expect(waiting.keys.sorted() == acked, "only acked checkpoints are stored")
+    #expect(!waiting.values.contains { $0.state == "failed" }, "a full disk fails no job for good")
+
+    unlink(filler)
+    for step in refused.keys.sorted() { #expect(try publish(step)?.outcome == "ack:stored") }
+    #expect(daemon.waitForJobsToSettle(seconds: 180), "jobs finish once space is back")
+    let after = try daemon.jobs(run: "full")
+    let all = (acked + refused.keys).sorted()
+    #expect(after.keys.sorted() == all && after.values.allSatisfy { $0.state == "done" }, "\(after)")
+    let stored = try daemon.storedCheckpoints(run: "full")
+    #expect(stored == Dictionary(uniqueKeysWithValues: all.map { ($0, SHA256.hex(payload($0))) }))
+    let serverLog =
+      (try? String(contentsOf: server.directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+    #expect(!serverLog.contains("PANIC"), "the server itself kept running: \(serverLog.suffix(400))")
+    daemon.expectHealthy("disk full on PostgreSQL, recovered")
+    daemon.stopCleanly("disk full on PostgreSQL")
   }
 
   @Test func logsToAFullDeviceDoNotStopTheDaemon() throws {

@@ -31,14 +31,17 @@ public final class PostgreSQLServer: @unchecked Sendable {
   /// The URL of `database` on this server.
   public func url(database: String) -> String { "postgresql://i2x@127.0.0.1:\(port)/\(database)?connect_timeout=5" }
 
-  private init() throws {
+  /// Starts a server of its own in `directory` (created; default: a fresh temporary one), e.g.
+  /// on a small filesystem. It stops, and `directory` is removed, when this object goes.
+  public init(directory given: URL? = nil) throws {
     guard let bin = Self.binaries() else {
       throw Failure(
         "PostgreSQL's server binaries are not installed (Debian: apt-get install postgresql; "
           + "scripts/install-prerequisites.sh installs them)")
     }
     let root = geteuid() == 0
-    directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("i2x-pg-\(UUID().uuidString)")
+    directory =
+      given ?? URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("i2x-pg-\(UUID().uuidString)")
     let data = directory.appendingPathComponent("data")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if root {
