@@ -94,6 +94,26 @@ import Testing
     #expect(throws: PostgreSQLError.self) { try db.query("SELECT ?::text", [.text("a\u{0}b")]) }
   }
 
+  /// The server ends the session (a restart, a failover, an administrator): the statement
+  /// that finds out fails as transient, the next one runs on a new session with the session
+  /// settings applied again.
+  @Test func aLostSessionIsReplacedAtTheNextStatement() throws {
+    let url = try PostgreSQLServer.freshDatabase()
+    let db = try PostgreSQLDatabase(url: url)
+    let admin = try PostgreSQLDatabase(url: url)
+    let first = try #require(try db.query("SELECT pg_backend_pid()").first?.first?.int)
+    try admin.execute("SELECT pg_terminate_backend(?::integer)", [.integer(Int64(first))])
+    do {
+      _ = try db.query("SELECT 1")
+      Issue.record("a statement on a terminated session succeeded")
+    } catch let error as PostgreSQLError {
+      #expect(error.isTransient, "\(error)")
+    }
+    let second = try #require(try db.query("SELECT pg_backend_pid()").first?.first?.int)
+    #expect(second != first)
+    #expect(try db.query("SHOW idle_in_transaction_session_timeout").first?.first?.string == "1min")
+  }
+
   @Test func aRefusedConnectionIsTransientAndHidesThePassword() throws {
     let port = try PostgreSQLServer.freePort()
     do {
